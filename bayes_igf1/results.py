@@ -1,0 +1,135 @@
+"""The result of an analysis: what the report writers and results.json are made from.
+
+One frozen dataclass for every design. Tables are DataFrames with stable column names;
+``tree`` holds every draw. Library code builds it and never prints.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from importlib.metadata import version
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayes_igf1.io import Sheet
+from bayes_igf1.sampling import Diagnostics
+
+#: Columns of ``AnalysisResult.estimates`` (DESIGN.md, results.json ``estimates``).
+ESTIMATE_COLUMNS = [
+    "name", "label", "group", "reference", "time", "cell", "scale",
+    "mean", "median", "sd", "ci_low", "ci_high", "ci_prob", "ci_kind", "prob_direction",
+    "prob_above", "rope_low", "rope_high", "prob_in_rope", "headline",
+    "freq_estimate", "freq_se", "freq_ci_low", "freq_ci_high", "freq_p", "freq_p_adjusted", "freq_method",
+]
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything one analysis produced.
+
+    Attributes
+    ----------
+    design : "timecourse" or "factorial"
+    title : short human title, e.g. "IGF-1 (pg/mL) by treatment over time"
+    settings : every option needed to rerun the analysis (JSON-serialisable)
+    seed : the random seed
+    sheet : the validated input with its row ledger
+    priors : resolved priors, name -> {"dist", parameters...}
+    model_text : the model in words and formulas (methods section)
+    tree : DataTree with posterior, sample_stats, prior, predictive, log_likelihood, data
+    diagnostics : the diagnostics gate
+    estimates : one row per reported estimand element, columns `ESTIMATE_COLUMNS`
+    bayes_anova : Bayesian ANOVA table (source, sd_median, sd_ci_low, sd_ci_high, eta_median, eta_ci_low, eta_ci_high)
+    anova : frequentist F table (effect, df_num, df_den, F, p, epsilon_gg, p_gg, epsilon_hf, p_hf, partial_eta_sq, generalized_eta_sq)
+    anova_data : {"n_animals", "animals_dropped", "reason", "dv", "note"}
+    mixed_model : {"fixed_effects": [...], "sd_animal", "sd_residual", "method", ...}
+    frequentist_extra : other frequentist tables (post hoc, checks, survival), name -> DataFrame or dict
+    checks : predictive checks, LOO, sensitivity (filled by bayes_igf1.checks)
+    notes : sentences the report must say (data handling, choices made)
+    """
+
+    design: str
+    title: str
+    settings: dict
+    seed: int
+    sheet: Sheet
+    priors: dict
+    model_text: str
+    tree: xr.DataTree = field(repr=False)
+    diagnostics: Diagnostics = field(repr=False)
+    estimates: pd.DataFrame = field(repr=False)
+    bayes_anova: pd.DataFrame = field(repr=False)
+    anova: pd.DataFrame = field(repr=False)
+    anova_data: dict = field(repr=False)
+    mixed_model: dict = field(repr=False)
+    frequentist_extra: dict = field(default_factory=dict, repr=False)
+    checks: dict = field(default_factory=dict, repr=False)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.diagnostics.passed)
+
+    def to_json_dict(self) -> dict:
+        """The results.json document (DESIGN.md keys)."""
+        estimates = []
+        for rec in self.estimates.to_dict("records"):
+            item = {k: _plain(rec.get(k)) for k in ESTIMATE_COLUMNS if not k.startswith("freq_")}
+            item["rope"] = (
+                None if _plain(rec.get("rope_low")) is None else [_plain(rec["rope_low"]), _plain(rec["rope_high"])]
+            )
+            item["frequentist"] = {
+                "estimate": _plain(rec.get("freq_estimate")),
+                "se": _plain(rec.get("freq_se")),
+                "ci_low": _plain(rec.get("freq_ci_low")),
+                "ci_high": _plain(rec.get("freq_ci_high")),
+                "p": _plain(rec.get("freq_p")),
+                "p_adjusted": _plain(rec.get("freq_p_adjusted")),
+                "method": _plain(rec.get("freq_method")),
+            }
+            estimates.append(item)
+        return _plain({
+            "design": self.design,
+            "title": self.title,
+            "package_version": version("bayes-igf1"),
+            "seed": self.seed,
+            "settings": self.settings,
+            "data": self.sheet.data_block(),
+            "priors": self.priors,
+            "diagnostics": self.diagnostics.to_dict(),
+            "estimates": estimates,
+            "bayes_anova": self.bayes_anova.to_dict("records"),
+            "anova": self.anova.to_dict("records"),
+            "anova_data": self.anova_data,
+            "mixed_model": self.mixed_model,
+            "checks": self.checks,
+            "notes": list(self.notes),
+        })
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_json_dict(), indent=2, allow_nan=False) + "\n"
+
+
+def _plain(obj):
+    """JSON-safe copy: numpy scalars to Python, NaN/inf to None, frames to records."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, pd.DataFrame):
+        return _plain(obj.to_dict("records"))
+    if isinstance(obj, np.ndarray):
+        return _plain(obj.tolist())
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return None if not math.isfinite(float(obj)) else float(obj)
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    return obj

@@ -1,0 +1,288 @@
+"""Sampling with nutpie and the diagnostics gate.
+
+`fit` compiles a PyMC model with nutpie, samples it, checks R-hat, ESS, divergences,
+tree-depth saturation and E-BFMI, refits once with more tuning and a higher target
+acceptance when the gate fails, and adds the groups a report needs (prior and posterior
+predictive, pointwise log-likelihood, observed and constant data) to the returned
+`xarray.DataTree`. It never hides a failed gate: the returned `Diagnostics` says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from bayes_igf1.constants import DEFAULT_SEED, ESS_MIN, MAX_DIVERGENCES, RHAT_MAX
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """Settings of one NUTS run (nutpie).
+
+    ``adaptation="low_rank"`` is nutpie's low-rank modified mass matrix: on the animal
+    intercepts of a study-sized time course it doubled the bulk ESS of the default.
+    """
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    seed: int = DEFAULT_SEED
+    target_accept: float = 0.8
+    adaptation: str = "low_rank"
+    maxdepth: int = 10
+    prior_draws: int = 500
+
+    def for_retry(self) -> SamplerSettings:
+        """Settings of the automatic refit: twice the tuning (at least 1000), target 0.95."""
+        return replace(self, tune=max(2 * self.tune, 1000), target_accept=max(self.target_accept, 0.95))
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The diagnostics gate (defaults: R-hat <= 1.01, bulk and tail ESS >= 400, no divergences)."""
+
+    rhat_max: float = RHAT_MAX
+    ess_min: float = ESS_MIN
+    max_divergences: int = MAX_DIVERGENCES
+    bfmi_min: float = 0.3
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Outcome of the diagnostics gate for one fit."""
+
+    max_rhat: float
+    min_ess_bulk: float
+    min_ess_tail: float
+    divergences: int
+    treedepth_saturated: int
+    min_bfmi: float
+    passed: bool
+    problems: tuple[str, ...]
+    table: pd.DataFrame = field(repr=False)
+    attempts: int = 1
+    retried: bool = False
+    settings: SamplerSettings = field(default_factory=SamplerSettings)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    sampling_seconds: float = float("nan")
+
+    def to_dict(self) -> dict:
+        """The results.json ``diagnostics`` block."""
+        return {
+            "max_rhat": _finite(self.max_rhat),
+            "min_ess_bulk": _finite(self.min_ess_bulk),
+            "min_ess_tail": _finite(self.min_ess_tail),
+            "divergences": int(self.divergences),
+            "treedepth_saturated": int(self.treedepth_saturated),
+            "min_bfmi": _finite(self.min_bfmi),
+            "passed": bool(self.passed),
+            "problems": list(self.problems),
+            "attempts": int(self.attempts),
+            "retried": bool(self.retried),
+            "settings": asdict(self.settings),
+            "thresholds": asdict(self.thresholds),
+            "sampling_seconds": round(float(self.sampling_seconds), 3),
+        }
+
+
+def _finite(x: float) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def sample_posterior(model: pm.Model, *, settings: SamplerSettings, progress: bool) -> xr.DataTree:
+    """Compile ``model`` with nutpie and draw from its posterior (posterior + sample_stats)."""
+    import nutpie
+
+    compiled = nutpie.compile_pymc_model(model)
+    return nutpie.sample(
+        compiled,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=settings.chains,
+        seed=settings.seed,
+        adaptation=settings.adaptation,
+        target_accept=settings.target_accept,
+        maxdepth=settings.maxdepth,
+        progress_bar=progress,
+        save_warmup=False,
+    )
+
+
+def diagnose(
+    tree: xr.DataTree,
+    *,
+    var_names: Sequence[str] | None = None,
+    thresholds: Thresholds = Thresholds(),
+    settings: SamplerSettings = SamplerSettings(),
+) -> Diagnostics:
+    """Apply the diagnostics gate to the posterior of ``tree``.
+
+    R-hat is rank-normalized split R-hat; ESS bulk and tail as in Vehtari et al. (2021).
+    ``var_names`` limits the check to these variables (all by default); estimands that are
+    deterministic functions of them are checked by the caller with `diagnose_draws`.
+    """
+    post = tree["posterior"].to_dataset()
+    if var_names is not None:
+        post = post[list(var_names)]
+    table = _per_element_table(post)
+    stats = tree["sample_stats"].to_dataset()
+    divergences = int(stats["diverging"].sum()) if "diverging" in stats else 0
+    saturated = int(stats["maxdepth_reached"].sum()) if "maxdepth_reached" in stats else 0
+    min_bfmi = float("nan")
+    if "energy" in stats:
+        min_bfmi = float(np.min(_bfmi(stats["energy"].values)))
+    return _verdict(table, divergences, saturated, min_bfmi, thresholds, settings)
+
+
+def diagnose_draws(draws: xr.Dataset, *, thresholds: Thresholds = Thresholds()) -> pd.DataFrame:
+    """R-hat and ESS of derived quantities (reported estimands), one row per element."""
+    return _per_element_table(draws)
+
+
+def _per_element_table(post: xr.Dataset) -> pd.DataFrame:
+    rhat = az.rhat(post, method="rank")
+    bulk = az.ess(post, method="bulk")
+    tail = az.ess(post, method="tail")
+    rows = []
+    for name in post.data_vars:
+        r = rhat[name]
+        b = bulk[name]
+        t = tail[name]
+        if r.ndim == 0:
+            rows.append((name, "", float(r), float(b), float(t)))
+            continue
+        stacked = [x.stack(_e=r.dims) for x in (r, b, t)]
+        labels = [", ".join(str(v) for v in idx) if isinstance(idx, tuple) else str(idx) for idx in stacked[0]["_e"].values]
+        for i, label in enumerate(labels):
+            rows.append((name, label, float(stacked[0].values[i]), float(stacked[1].values[i]), float(stacked[2].values[i])))
+    return pd.DataFrame(rows, columns=["variable", "element", "rhat", "ess_bulk", "ess_tail"])
+
+
+def _bfmi(energy: np.ndarray) -> np.ndarray:
+    """E-BFMI per chain (Betancourt 2016): E[(E_n - E_{n-1})^2] / Var(E)."""
+    energy = np.atleast_2d(energy)
+    return np.square(np.diff(energy, axis=1)).mean(axis=1) / np.var(energy, axis=1)
+
+
+def _verdict(
+    table: pd.DataFrame,
+    divergences: int,
+    saturated: int,
+    min_bfmi: float,
+    thresholds: Thresholds,
+    settings: SamplerSettings,
+) -> Diagnostics:
+    # A constant quantity (e.g. a fixed zero contrast) has undefined R-hat / ESS: skip NaNs.
+    max_rhat = float(np.nanmax(table["rhat"])) if len(table) else float("nan")
+    min_bulk = float(np.nanmin(table["ess_bulk"])) if len(table) else float("nan")
+    min_tail = float(np.nanmin(table["ess_tail"])) if len(table) else float("nan")
+    problems = []
+    if not max_rhat <= thresholds.rhat_max:
+        worst = table.loc[table["rhat"].idxmax()]
+        problems.append(f"R-hat {max_rhat:.3f} > {thresholds.rhat_max} ({worst.variable}[{worst.element}])")
+    if not min_bulk >= thresholds.ess_min:
+        worst = table.loc[table["ess_bulk"].idxmin()]
+        problems.append(f"bulk ESS {min_bulk:.0f} < {thresholds.ess_min:.0f} ({worst.variable}[{worst.element}])")
+    if not min_tail >= thresholds.ess_min:
+        worst = table.loc[table["ess_tail"].idxmin()]
+        problems.append(f"tail ESS {min_tail:.0f} < {thresholds.ess_min:.0f} ({worst.variable}[{worst.element}])")
+    if divergences > thresholds.max_divergences:
+        problems.append(f"{divergences} divergent transitions (allowed: {thresholds.max_divergences})")
+    if np.isfinite(min_bfmi) and min_bfmi < thresholds.bfmi_min:
+        problems.append(f"E-BFMI {min_bfmi:.2f} < {thresholds.bfmi_min}")
+    if saturated > 0:
+        # Reported, not a gate: saturation costs efficiency, not validity.
+        pass
+    return Diagnostics(
+        max_rhat=max_rhat,
+        min_ess_bulk=min_bulk,
+        min_ess_tail=min_tail,
+        divergences=divergences,
+        treedepth_saturated=saturated,
+        min_bfmi=min_bfmi,
+        passed=not problems,
+        problems=tuple(problems),
+        table=table,
+        settings=settings,
+        thresholds=thresholds,
+    )
+
+
+def fit(
+    model: pm.Model,
+    *,
+    settings: SamplerSettings,
+    var_names: Sequence[str] | None = None,
+    thresholds: Thresholds = Thresholds(),
+    progress: bool = False,
+    retry: bool = True,
+    predictive: bool = True,
+) -> tuple[xr.DataTree, Diagnostics]:
+    """Sample ``model``, gate it, refit once if needed, and add predictive groups.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    settings : SamplerSettings
+    var_names : sequence of str, optional
+        Free parameters to gate on (all posterior variables by default).
+    thresholds : Thresholds
+    progress : bool
+        Show nutpie's progress bar.
+    retry : bool
+        Refit once with `SamplerSettings.for_retry` when the gate fails.
+    predictive : bool
+        Add prior, prior predictive, posterior predictive and log-likelihood groups.
+
+    Returns
+    -------
+    tree : xarray.DataTree
+    diagnostics : Diagnostics
+        ``passed`` is False when the gate failed after the retry.
+    """
+    start = time.perf_counter()
+    tree = sample_posterior(model, settings=settings, progress=progress)
+    diag = diagnose(tree, var_names=var_names, thresholds=thresholds, settings=settings)
+    attempts = 1
+    if not diag.passed and retry:
+        retry_settings = settings.for_retry()
+        tree = sample_posterior(model, settings=retry_settings, progress=progress)
+        diag = diagnose(tree, var_names=var_names, thresholds=thresholds, settings=retry_settings)
+        attempts = 2
+    diag = replace(
+        diag, attempts=attempts, retried=attempts > 1, sampling_seconds=time.perf_counter() - start
+    )
+    if predictive:
+        tree = add_predictive(tree, model, settings=diag.settings)
+    return tree, diag
+
+
+def add_predictive(tree: xr.DataTree, model: pm.Model, *, settings: SamplerSettings) -> xr.DataTree:
+    """Add log_likelihood, posterior_predictive, prior, prior_predictive, observed and constant data."""
+    seed = np.random.SeedSequence(settings.seed).spawn(2)
+    with model:
+        loglik = pm.compute_log_likelihood(tree, model=model, extend_inferencedata=False, progressbar=False)
+        ppc = pm.sample_posterior_predictive(
+            tree, model=model, random_seed=int(seed[0].generate_state(1)[0]), progressbar=False,
+            extend_inferencedata=False,
+        )
+        prior = pm.sample_prior_predictive(
+            draws=settings.prior_draws, model=model, random_seed=int(seed[1].generate_state(1)[0])
+        )
+    groups = {name: tree[name].to_dataset() for name in tree.children}
+    for default_name, source in (("log_likelihood", loglik), ("posterior_predictive", ppc), ("prior", prior)):
+        if isinstance(source, xr.Dataset):
+            groups.setdefault(default_name, source)
+            continue
+        for name in source.children:
+            groups.setdefault(name, source[name].to_dataset())
+    return xr.DataTree.from_dict(groups)
