@@ -1,0 +1,315 @@
+"""The ``bayes-igf1`` command: thin over the Python API.
+
+Exit codes: 0 the analysis ran and passed its diagnostics; 1 it ran but failed them (the
+report is still written, marked FAILED); 2 bad input or usage (message on stderr, no
+traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from bayes_igf1.constants import CI_KIND, CI_PROB, DEFAULT_SEED
+from bayes_igf1.errors import BayesIGF1Error
+
+EXIT_OK, EXIT_FAILED_DIAGNOSTICS, EXIT_BAD_INPUT = 0, 1, 2
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors: exit 2, one paragraph, no traceback
+        self.print_usage(sys.stderr)
+        print(f"bayes-igf1: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+class Progress:
+    """Progress lines on stderr (silenced by --quiet)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.start:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------- options
+
+
+def _add_data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", help="the lab sheet: .csv, .tsv, .txt or .xlsx")
+    p.add_argument("--sheet", default=None, help="Excel sheet name or position (from 0); default the first")
+    p.add_argument("--where", action="append", default=[], metavar="COLUMN=VALUE",
+                   help="analyse only rows where COLUMN equals VALUE (repeatable; the same column "
+                        "repeated means OR, different columns AND), e.g. --where Group=Stress")
+
+
+def _add_timecourse_mapping(p: argparse.ArgumentParser, *, required: bool) -> None:
+    g = p.add_argument_group("time-course columns")
+    g.add_argument("--animal", required=required, help="column with the animal ID")
+    g.add_argument("--group", required=required, help="column with the treatment group")
+    g.add_argument("--time", required=required, help="column with the sampling time (hours; <= 0 is baseline)")
+    g.add_argument("--value", required=required, help="column with the measured value (e.g. IGF-1, pg/mL)")
+    g.add_argument("--layout", choices=["long", "wide-time", "wide-group"], default="long",
+                   help="long: one row per fraction (default); wide-time: one row per animal, one "
+                        "column per time; wide-group: one column per group (Prism grouped table)")
+    g.add_argument("--lloq", type=float, default=None,
+                   help="assay limit for below-limit cells that do not state it ('<LLOQ', 'BLQ', 'ND')")
+
+
+def _add_factorial_mapping(p: argparse.ArgumentParser, *, required: bool) -> None:
+    g = p.add_argument_group("factorial columns")
+    g.add_argument("--outcome", required=required, help="column with the outcome (e.g. 'Time Immobile (s)')")
+    g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
+                   help="a between-animal factor column; give it twice (e.g. --factor treatment --factor antibody)")
+    g.add_argument("--animal", default=None,
+                   help="column with the animal ID (needed when an animal has several rows); "
+                        "without it each row is one animal")
+    g.add_argument("--cohort", default=None, help="column with the cohort / batch")
+    g.add_argument("--censored", default=None,
+                   help="column flagging right-censored values (1/0, yes/no), e.g. mice that never ate")
+    g.add_argument("--censor-at", type=float, default=None,
+                   help="cut-off: values at or above it are right-censored there (e.g. 600 for NSFT)")
+
+
+def _add_fit_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("fitting and reporting")
+    g.add_argument("--out", default="results", help="folder for the report (default: results)")
+    g.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    g.add_argument("--draws", type=int, default=1000, help="posterior draws per chain (default 1000)")
+    g.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (default 1000)")
+    g.add_argument("--chains", type=int, default=4, help="chains (default 4)")
+    g.add_argument("--ci", type=float, default=CI_PROB, help=f"interval probability (default {CI_PROB})")
+    g.add_argument("--ci-kind", choices=["hdi", "eti"], default=CI_KIND, help="HDI (default) or equal-tailed")
+    g.add_argument("--rope", type=float, default=None,
+                   help="half-width of the region of practical equivalence of the effects, on their "
+                        "reporting scale (percent change on the log scale; units otherwise)")
+    g.add_argument("--prior-scale", type=float, default=1.0,
+                   help="multiply every prior scale by this factor (sensitivity analysis; default 1)")
+    g.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bayes-igf1",
+        description="Hierarchical Bayesian analysis of preclinical pharmacology studies beside the "
+                    "frequentist ANOVA (time course of an analyte; treatment x antibody designs).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("inspect", help="read and validate a sheet; print the row ledger and the design",
+                       description="Read and validate a sheet, print the row ledger (every row: used or "
+                                   "excluded with its reason) and the design. Give the time-course "
+                                   "columns (--animal --group --time --value) or the factorial ones "
+                                   "(--outcome --factor --factor [--animal]).")
+    _add_data_options(p)
+    g = p.add_argument_group("columns (time course or factorial)")
+    g.add_argument("--animal", default=None, help="column with the animal ID")
+    g.add_argument("--group", default=None, help="time course: column with the treatment group")
+    g.add_argument("--time", default=None, help="time course: column with the sampling time")
+    g.add_argument("--value", default=None, help="time course: column with the measured value")
+    g.add_argument("--layout", choices=["long", "wide-time", "wide-group"], default="long",
+                   help="time course sheet layout (see 'timecourse --help')")
+    g.add_argument("--lloq", type=float, default=None, help="time course: assay limit for '<LLOQ' cells")
+    g.add_argument("--outcome", default=None, help="factorial: column with the outcome")
+    g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
+                   help="factorial: a factor column (repeatable)")
+    g.add_argument("--cohort", default=None, help="factorial: cohort column")
+    g.add_argument("--censored", default=None, help="factorial: column flagging right-censored values")
+    g.add_argument("--censor-at", type=float, default=None, help="factorial: censoring cut-off")
+    p.add_argument("--json", action="store_true", help="print the results.json 'data' block as JSON on stdout")
+
+    p = sub.add_parser("timecourse", help="time course (e.g. microdialysis IGF-1): Bayesian model + RM ANOVA",
+                       description="Fit the hierarchical time-course model (animal random intercept, "
+                                   "% of baseline modelled, left-censored below-limit values) and its "
+                                   "frequentist twin (two-way RM ANOVA, REML mixed model), and write a "
+                                   "report folder.")
+    _add_data_options(p)
+    _add_timecourse_mapping(p, required=True)
+    g = p.add_argument_group("model")
+    g.add_argument("--scale", choices=["log", "identity"], default="log",
+                   help="log (default): effects are ratios, reported as %% change; identity: differences")
+    g.add_argument("--baseline", choices=["auto", "none"], default="auto",
+                   help="auto (default): fractions at time <= 0 are baseline; none: no baseline")
+    g.add_argument("--likelihood", choices=["student", "normal"], default="student",
+                   help="residual distribution (default Student-t, robust to assay outliers)")
+    g.add_argument("--reference", default=None, help="reference group (default: the first in the sheet)")
+    _add_fit_options(p)
+
+    p = sub.add_parser("factorial", help="A x B between-animal design (e.g. treatment x antibody): Bayesian model + ANOVA",
+                       description="Fit the hierarchical cell-means model of an A x B design and its "
+                                   "frequentist twin (two-way ANOVA type III, post hoc, mixed model, "
+                                   "survival tests for censored latencies), and write a report folder.")
+    _add_data_options(p)
+    _add_factorial_mapping(p, required=True)
+    g = p.add_argument_group("model")
+    g.add_argument("--family", choices=["normal", "student", "lognormal"], default="normal",
+                   help="outcome distribution (default normal; lognormal for latencies)")
+    g.add_argument("--reference", action="append", default=[], metavar="FACTOR=LEVEL",
+                   help="reference level of a factor (repeatable; default the first level in the sheet)")
+    g.add_argument("--ss-type", type=int, choices=[2, 3], default=3, help="ANOVA sums of squares (default 3)")
+    _add_fit_options(p)
+
+    p = sub.add_parser("reproduce", help="every analysis of the study on the shipped data",
+                       description="Run every analysis of the study on the shipped (simulated) data, "
+                                   "each into its own sub-folder, and write index.html.")
+    p.add_argument("--out", default="results", help="folder for the results (default: results)")
+    p.add_argument("--data-dir", default=str(DATA_DIR), help="folder with the shipped data")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    p.add_argument("--draws", type=int, default=1000, help="posterior draws per chain (default 1000)")
+    p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (default 1000)")
+    p.add_argument("--chains", type=int, default=4, help="chains (default 4)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser
+
+
+# ------------------------------------------------------------------------ commands
+
+
+def _references(items: Sequence[str]) -> dict[str, str] | None:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise BayesIGF1Error(f"--reference {item!r} must be FACTOR=LEVEL, e.g. --reference treatment=saline.")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out or None
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from bayes_igf1.io import read_factorial, read_timecourse
+
+    if args.outcome or args.factors:
+        if not args.outcome or len(args.factors) < 2:
+            raise BayesIGF1Error("A factorial sheet needs --outcome and two --factor columns.")
+        sheet = read_factorial(args.data, outcome=args.outcome, factors=args.factors, animal=args.animal,
+                               cohort=args.cohort, censored=args.censored, censor_at=args.censor_at,
+                               sheet=args.sheet, where=args.where)
+    elif args.group or args.time or args.value:
+        missing = [o for o in ("animal", "group", "time", "value") if getattr(args, o) is None]
+        if missing:
+            raise BayesIGF1Error(f"A time-course sheet needs --{' --'.join(missing)} as well.")
+        sheet = read_timecourse(args.data, animal=args.animal, group=args.group, time=args.time,
+                                value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
+                                layout=args.layout)
+    else:
+        raise BayesIGF1Error(
+            "Say which columns to read: --animal --group --time --value for a time course, or "
+            "--outcome --factor A --factor B for a factorial design."
+        )
+    if args.json:
+        print(json.dumps(sheet.data_block(), indent=2))
+        return EXIT_OK
+    print(sheet.ledger.to_text())
+    print()
+    print(_design_text(sheet))
+    return EXIT_OK
+
+
+def _design_text(sheet) -> str:
+    s = sheet.summary()
+    lines = [f"Design: {s['design']}, {s['n_animals']} animals, {s['n_observations']} observations"]
+    lines.append("n per " + ("group" if s["design"] == "timecourse" else "cell") + ": "
+                 + ", ".join(f"{k}: {v}" for k, v in s["n_per_group"].items()))
+    if "times" in s:
+        unit = s.get("time_unit") or ""
+        lines.append("times: " + ", ".join(f"{t:g}" for t in s["times"]) + (f" {unit}" if unit else ""))
+    lines.append(f"censored values: {s['n_censored']}" + (f" ({s['censoring']})" if s["censoring"] else ""))
+    if sheet.animal_ids_made_up:
+        lines.append("no animal column: each row is taken as one animal (IDs made up)")
+    return "\n".join(lines)
+
+
+def _fit_kwargs(args: argparse.Namespace) -> dict:
+    return dict(rope=args.rope, ci_prob=args.ci, ci_kind=args.ci_kind, prior_scale=args.prior_scale,
+                draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed, progress=not args.quiet)
+
+
+def cmd_timecourse(args: argparse.Namespace) -> int:
+    from bayes_igf1.designs.timecourse import analyse_timecourse
+
+    say = Progress(args.quiet)
+    say(f"Reading {args.data} and fitting the time-course model (nutpie; compiling takes a few seconds)")
+    result = analyse_timecourse(args.data, animal=args.animal, group=args.group, time=args.time,
+                                value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
+                                layout=args.layout, scale=args.scale, baseline=args.baseline,
+                                likelihood=args.likelihood, reference=args.reference, **_fit_kwargs(args))
+    return _finish(result, Path(args.out), say)
+
+
+def cmd_factorial(args: argparse.Namespace) -> int:
+    from bayes_igf1.designs.factorial import analyse_factorial
+
+    if len(args.factors) != 2:
+        raise BayesIGF1Error(f"Give exactly two --factor columns (got {len(args.factors)}), e.g. --factor treatment --factor antibody.")
+    say = Progress(args.quiet)
+    say(f"Reading {args.data} and fitting the factorial model (nutpie; compiling takes a few seconds)")
+    result = analyse_factorial(args.data, outcome=args.outcome, factors=args.factors, animal=args.animal,
+                               cohort=args.cohort, family=args.family, censored=args.censored,
+                               censor_at=args.censor_at, where=args.where, sheet=args.sheet,
+                               reference=_references(args.reference), ss_type=args.ss_type, **_fit_kwargs(args))
+    return _finish(result, Path(args.out), say)
+
+
+def _finish(result, out: Path, say: Progress) -> int:
+    from bayes_igf1.report.writer import write_report
+
+    say("Writing the report")
+    files = write_report(result, out)
+    d = result.diagnostics
+    status = "passed" if d.passed else "FAILED: " + "; ".join(d.problems)
+    say(f"Diagnostics {status} (max R-hat {d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}, "
+        f"min tail ESS {d.min_ess_tail:.0f}, {d.divergences} divergences)")
+    if not say.quiet:
+        print(f"Report: {files.get('report.html', out / 'report.html')}", file=sys.stderr)
+    return EXIT_OK if d.passed else EXIT_FAILED_DIAGNOSTICS
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from bayes_igf1.reproduce import reproduce
+
+    say = Progress(args.quiet)
+    summary = reproduce(Path(args.out), data_dir=Path(args.data_dir), seed=args.seed, draws=args.draws,
+                        tune=args.tune, chains=args.chains, progress=say)
+    say(f"Done in {time.perf_counter() - say.start:.0f} s. Open {Path(args.out) / 'index.html'}")
+    return EXIT_OK if all(a["passed"] for a in summary["analyses"]) else EXIT_FAILED_DIAGNOSTICS
+
+
+COMMANDS = {"inspect": cmd_inspect, "timecourse": cmd_timecourse, "factorial": cmd_factorial,
+            "reproduce": cmd_reproduce}
+
+
+def _quiet_libraries() -> None:
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    logging.getLogger("pytensor").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="pymc")
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="arviz_stats")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _quiet_libraries()
+    try:
+        return COMMANDS[args.command](args)
+    except BayesIGF1Error as err:
+        print(f"bayes-igf1: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as err:
+        print(f"bayes-igf1: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
