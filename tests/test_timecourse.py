@@ -1,0 +1,170 @@
+"""Time-course design: graph, estimand maths by hand, the shipped data's finding, recovery."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from bayes_igf1.designs import timecourse as tc
+from bayes_igf1.errors import DesignError
+from bayes_igf1.simulate import simulate_timecourse
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def _frame(groups=("saline", "ket"), animals=3, times=(-1, 0, 1, 2, 3), censor_first=False):
+    rows, r = [], 2
+    rng = np.random.default_rng(0)
+    for g in groups:
+        for k in range(animals):
+            for t in times:
+                v = float(np.exp(3 + rng.normal(0, 0.2) + (0.4 if (g != groups[0] and t > 0) else 0)))
+                rows.append(dict(row=r, animal=f"{g}{k}", group=g, time=float(t), value=v, censored=False, limit=np.nan))
+                r += 1
+    f = pd.DataFrame(rows)
+    if censor_first:
+        f.loc[0, ["value", "censored", "limit"]] = [10.0, True, 10.0]
+    f["group"] = pd.Categorical(f["group"], categories=list(groups))
+    return f
+
+
+@pytest.mark.parametrize("likelihood", ["student", "normal"])
+@pytest.mark.parametrize("baseline", ["auto", "none"])
+def test_graph_builds_with_finite_logp_and_gradient(likelihood, baseline):
+    opt = tc.TimecourseOptions(likelihood=likelihood, baseline=baseline)
+    data = tc.prepare(_frame(censor_first=True), opt)
+    model = tc.build_model(data, tc.default_priors(data, opt), opt)
+    point = model.initial_point()
+    assert np.isfinite(model.compile_logp()(point))
+    assert np.all(np.isfinite(model.compile_dlogp()(point)))
+    assert set(model.named_vars_to_dims["beta"]) == {"group", "time"}
+    assert "y_below_limit" in model.named_vars  # the censored fraction is its own term
+    expected_times = [1.0, 2.0, 3.0] if baseline == "auto" else [-1.0, 0.0, 1.0, 2.0, 3.0]
+    assert list(model.coords["time"]) == expected_times
+
+
+def test_reference_must_be_a_level():
+    with pytest.raises(DesignError, match="'saline', 'ket'"):
+        tc.prepare(_frame(), tc.TimecourseOptions(reference="vehicle"))
+
+
+def test_reference_reorders_groups():
+    data = tc.prepare(_frame(), tc.TimecourseOptions(reference="ket"))
+    assert data.groups == ("ket", "saline")
+
+
+def test_auto_baseline_needs_pre_injection_fractions():
+    with pytest.raises(DesignError, match="--baseline none"):
+        tc.prepare(_frame(times=(1, 2, 3)), tc.TimecourseOptions())
+
+
+def _hand_posterior(beta: np.ndarray, groups, times) -> xr.Dataset:
+    """A posterior of 2 chains x 2 draws with the given beta (chain, draw, group, time)."""
+    return xr.Dataset({"beta": (("chain", "draw", "group", "time"), beta)},
+                      coords={"group": list(groups), "time": list(times)})
+
+
+def test_estimands_worked_by_hand():
+    data = tc.prepare(_frame(groups=("saline", "ket10", "ket30")), tc.TimecourseOptions())
+    beta = np.zeros((2, 2, 3, 3))
+    beta[..., 1, :] = [np.log(1.5), np.log(2.0), np.log(1.2)]     # ket10
+    beta[..., 2, :] = [np.log(2.0), np.log(3.0), np.log(0.9)]     # ket30
+    beta[0, 0, 0, :] = [np.log(1.1), 0.0, 0.0]                    # saline, one draw differs
+    out = tc.estimand_draws(_hand_posterior(beta, data.groups, data.times), data)
+    eff = out["effect_vs_reference"]
+    # draw (1, 1): saline at 0 -> ket10 at 1 h is +50%.
+    assert float(eff.sel(group="ket10", time=1.0)[1, 1]) == pytest.approx(50.0)
+    # draw (0, 0): saline at 1.1x -> ket10 1.5/1.1 - 1 = 36.36...%.
+    assert float(eff.sel(group="ket10", time=1.0)[0, 0]) == pytest.approx(100 * (1.5 / 1.1 - 1))
+    # % of baseline trajectory and its trapezoidal AUC over hours 1..3: (150+200)/2 + (200+120)/2 = 335.
+    assert float(out["trajectory"].sel(group="ket10")[1, 1, 0]) == pytest.approx(150.0)
+    assert float(out["auc"].sel(group="ket10")[1, 1]) == pytest.approx(335.0)
+    assert float(out["auc_difference"].sel(group="ket10")[1, 1]) == pytest.approx(335.0 - 200.0)
+    # Peak: ket30 at 2 h, 300%.
+    assert float(out["peak_time"].sel(group="ket30")[1, 1]) == 2.0
+    assert float(out["peak_value"].sel(group="ket30")[1, 1]) == pytest.approx(300.0)
+    # Sustained: ket10 > saline at every time; ket30 falls below at 3 h.
+    assert float(out["sustained"].sel(group="ket10").mean()) == 1.0
+    assert float(out["sustained"].sel(group="ket30").mean()) == 0.0
+    # Dose comparison ket30 vs ket10 at 2 h: 3.0 / 2.0 - 1 = +50%.
+    comp = out["between_treatments"].sel(comparison="ket30 vs ket10", time=2.0)
+    assert float(comp[1, 1]) == pytest.approx(50.0)
+
+
+def test_percent_of_baseline_by_hand():
+    f = pd.DataFrame({
+        "row": [2, 3, 4, 5, 6], "animal": ["a"] * 5, "group": pd.Categorical(["s"] * 5),
+        "time": [-1.0, 0.0, 1.0, 2.0, 3.0], "value": [10.0, 30.0, 40.0, 8.0, 20.0],
+        "censored": [False, False, False, True, False], "limit": [np.nan, np.nan, np.nan, 8.0, np.nan],
+    })
+    post, no_base = tc.percent_of_baseline(f)
+    # baseline mean 20; the censored 8 enters as 4.
+    assert post["pct"].tolist() == pytest.approx([200.0, 20.0, 100.0])
+    assert no_base == []
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return tc.analyse_timecourse(DATA / "microdialysis_igf1.csv", animal="mouse", group="treatment",
+                                 time="hour", value="igf1_pg_ml", lloq=8.0, draws=300, tune=300, chains=2)
+
+
+def test_shipped_data_show_the_finding(shipped):
+    """Ketamine raises IGF-1 for at least 5 h, more at 30 mg/kg (the study's Fig. 1)."""
+    e = shipped.estimates
+    eff = e[e["name"] == "effect_vs_reference"].set_index(["group", "time"])
+    for g in ("ketamine 10", "ketamine 30"):
+        for t in (1.0, 2.0, 3.0, 4.0, 5.0):
+            assert eff.loc[(g, t), "ci_low"] > 0, (g, t)
+    auc = e[e["name"] == "auc_difference"].set_index("group")
+    assert auc.loc["ketamine 30", "median"] > auc.loc["ketamine 10", "median"] > 0
+    dose = e[e["name"] == "between_treatments"]
+    assert (dose["median"] > 0).mean() >= 5 / 6
+
+
+def test_shipped_result_structure(shipped):
+    doc = json.loads(shipped.to_json())
+    for key in ("design", "package_version", "seed", "settings", "data", "diagnostics", "estimates",
+                "anova", "anova_data", "mixed_model", "checks"):
+        assert key in doc
+    assert doc["design"] == "timecourse"
+    assert doc["data"]["rows_read"] == doc["data"]["rows_used"] + len(doc["data"]["excluded"])
+    assert [a["effect"] for a in doc["anova"]] == ["treatment", "hour", "treatment:hour"]
+    # The RM ANOVA drops the animals with a lost post-injection fraction (M04 lost a baseline
+    # fraction only, so its % of baseline rests on the other one); the Bayesian model keeps them.
+    assert sorted(doc["anova_data"]["animals_dropped"]) == ["M07", "M16"]
+    assert doc["data"]["n_animals"] == 21
+    est = [x for x in doc["estimates"] if x["name"] == "effect_vs_reference"]
+    assert len(est) == 12 and all(x["frequentist"]["p_adjusted"] is not None for x in est)
+    assert all(x["ci_prob"] == 0.95 for x in doc["estimates"])
+
+
+def test_frequentist_twin_matches_the_frequentist_module(shipped):
+    """The design passes % of baseline of complete animals to rm_anova unchanged."""
+    from bayes_igf1.frequentist.repeated import rm_anova
+
+    post, _ = tc.percent_of_baseline(shipped.sheet.frame)
+    direct = rm_anova(post.assign(group=post["group"].astype(str)), subject="animal", between="group",
+                      within="time", dv="pct")
+    np.testing.assert_allclose(shipped.anova["F"].to_numpy(), direct.table["F"].to_numpy(), rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_recovery_of_percent_change():
+    """On simulated data with known truth, each 95% HDI of the % change covers the truth."""
+    effects = {"saline": [0.0] * 6, "ketamine 10": [0.3, 0.5, 0.5, 0.4, 0.3, 0.2],
+               "ketamine 30": [0.6, 0.8, 0.8, 0.7, 0.6, 0.6]}
+    df, truth = simulate_timecourse(n_per_group=7, baseline_log_mean=np.log(20), animal_sd=0.4, residual_sd=0.13,
+                                    residual_nu=5, effects=effects, seed=11)
+    res = tc.analyse_timecourse(df, animal="mouse", group="treatment", time="hour", value="igf1_pg_ml",
+                                draws=1000, tune=1000, chains=4)
+    assert res.diagnostics.max_rhat <= 1.01
+    e = res.estimates[res.estimates["name"] == "effect_vs_reference"]
+    for rec in e.to_dict("records"):
+        true = truth["pct_change_vs_reference"][rec["group"]][f"{rec['time']:g}"]
+        assert rec["ci_low"] <= true <= rec["ci_high"], (rec["group"], rec["time"], true)
