@@ -10,7 +10,7 @@ predictive, pointwise log-likelihood, observed and constant data) to the returne
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 import arviz as az
@@ -123,17 +123,20 @@ def diagnose(
     var_names: Sequence[str] | None = None,
     thresholds: Thresholds = Thresholds(),
     settings: SamplerSettings = SamplerSettings(),
+    derived: Callable[[xr.Dataset], Mapping[str, xr.DataArray]] | None = None,
 ) -> Diagnostics:
     """Apply the diagnostics gate to the posterior of ``tree``.
 
     R-hat is rank-normalized split R-hat; ESS bulk and tail as in Vehtari et al. (2021).
-    ``var_names`` limits the check to these variables (all by default); estimands that are
-    deterministic functions of them are checked by the caller with `diagnose_draws`.
+    ``var_names`` limits the check to these variables (all by default); ``derived`` maps
+    the posterior to the reported estimands (continuous ones), which are gated too.
     """
-    post = tree["posterior"].to_dataset()
-    if var_names is not None:
-        post = post[list(var_names)]
+    full = tree["posterior"].to_dataset()
+    post = full[list(var_names)] if var_names is not None else full
     table = _per_element_table(post)
+    if derived is not None:
+        quantities = xr.Dataset({f"estimand:{k}": v for k, v in derived(full).items()})
+        table = pd.concat([table, _per_element_table(quantities)], ignore_index=True)
     stats = tree["sample_stats"].to_dataset()
     divergences = int(stats["diverging"].sum()) if "diverging" in stats else 0
     saturated = int(stats["maxdepth_reached"].sum()) if "maxdepth_reached" in stats else 0
@@ -141,11 +144,6 @@ def diagnose(
     if "energy" in stats:
         min_bfmi = float(np.min(_bfmi(stats["energy"].values)))
     return _verdict(table, divergences, saturated, min_bfmi, thresholds, settings)
-
-
-def diagnose_draws(draws: xr.Dataset, *, thresholds: Thresholds = Thresholds()) -> pd.DataFrame:
-    """R-hat and ESS of derived quantities (reported estimands), one row per element."""
-    return _per_element_table(draws)
 
 
 def _per_element_table(post: xr.Dataset) -> pd.DataFrame:
@@ -226,6 +224,7 @@ def fit(
     progress: bool = False,
     retry: bool = True,
     predictive: bool = True,
+    derived: Callable[[xr.Dataset], Mapping[str, xr.DataArray]] | None = None,
 ) -> tuple[xr.DataTree, Diagnostics]:
     """Sample ``model``, gate it, refit once if needed, and add predictive groups.
 
@@ -242,6 +241,8 @@ def fit(
         Refit once with `SamplerSettings.for_retry` when the gate fails.
     predictive : bool
         Add prior, prior predictive, posterior predictive and log-likelihood groups.
+    derived : callable, optional
+        Posterior dataset -> reported estimands; their R-hat and ESS are gated too.
 
     Returns
     -------
@@ -251,12 +252,12 @@ def fit(
     """
     start = time.perf_counter()
     tree = sample_posterior(model, settings=settings, progress=progress)
-    diag = diagnose(tree, var_names=var_names, thresholds=thresholds, settings=settings)
+    diag = diagnose(tree, var_names=var_names, thresholds=thresholds, settings=settings, derived=derived)
     attempts = 1
     if not diag.passed and retry:
         retry_settings = settings.for_retry()
         tree = sample_posterior(model, settings=retry_settings, progress=progress)
-        diag = diagnose(tree, var_names=var_names, thresholds=thresholds, settings=retry_settings)
+        diag = diagnose(tree, var_names=var_names, thresholds=thresholds, settings=retry_settings, derived=derived)
         attempts = 2
     diag = replace(
         diag, attempts=attempts, retried=attempts > 1, sampling_seconds=time.perf_counter() - start
@@ -267,7 +268,7 @@ def fit(
 
 
 def add_predictive(tree: xr.DataTree, model: pm.Model, *, settings: SamplerSettings) -> xr.DataTree:
-    """Add log_likelihood, posterior_predictive, prior, prior_predictive, observed and constant data."""
+    """Add log_likelihood, log_prior, posterior_predictive, prior, prior_predictive, observed and constant data."""
     seed = np.random.SeedSequence(settings.seed).spawn(2)
     with model:
         loglik = pm.compute_log_likelihood(tree, model=model, extend_inferencedata=False, progressbar=False)
@@ -275,11 +276,13 @@ def add_predictive(tree: xr.DataTree, model: pm.Model, *, settings: SamplerSetti
             tree, model=model, random_seed=int(seed[0].generate_state(1)[0]), progressbar=False,
             extend_inferencedata=False,
         )
+        log_prior = pm.stats.compute_log_prior(tree, model=model, extend_inferencedata=False, progressbar=False)
         prior = pm.sample_prior_predictive(
             draws=settings.prior_draws, model=model, random_seed=int(seed[1].generate_state(1)[0])
         )
     groups = {name: tree[name].to_dataset() for name in tree.children}
-    for default_name, source in (("log_likelihood", loglik), ("posterior_predictive", ppc), ("prior", prior)):
+    sources = (("log_likelihood", loglik), ("log_prior", log_prior), ("posterior_predictive", ppc), ("prior", prior))
+    for default_name, source in sources:
         if isinstance(source, xr.Dataset):
             groups.setdefault(default_name, source)
             continue

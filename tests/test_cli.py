@@ -1,0 +1,84 @@
+"""The command line: help, inspect, exit codes, the FAILED path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bayes_igf1.cli import main
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+MICRO = str(DATA / "microdialysis_igf1.csv")
+TC_COLUMNS = ["--animal", "mouse", "--group", "treatment", "--time", "hour", "--value", "igf1_pg_ml", "--lloq", "8"]
+
+
+@pytest.mark.parametrize("command", [[], ["inspect"], ["timecourse"], ["factorial"], ["reproduce"]])
+def test_help_explains_every_option(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(command + ["--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "usage: bayes-igf1" in text
+    if command in (["timecourse"], ["factorial"]):
+        for option in ("--where", "--reference", "--seed", "--draws", "--tune", "--chains", "--out", "--quiet", "--rope"):
+            assert option in text
+
+
+def test_inspect_json_gives_the_data_block(capsys):
+    assert main(["inspect", MICRO, *TC_COLUMNS, "--json"]) == 0
+    block = json.loads(capsys.readouterr().out)
+    assert block["rows_read"] == 168
+    assert block["rows_used"] == 165
+    assert {e["reason"] for e in block["excluded"]} == {"missing value (lost fraction)"}
+    assert block["n_per_group"] == {"saline": 7, "ketamine 10": 8, "ketamine 30": 6}
+
+
+def test_inspect_text_prints_ledger_and_design(capsys):
+    assert main(["inspect", str(DATA / "fst_igf1_nab.csv"), "--outcome", "immobility_s", "--factor", "treatment",
+                 "--factor", "antibody", "--animal", "mouse"]) == 0
+    out = capsys.readouterr().out
+    assert "38 animals" in out
+    assert "saline|IgG: 10" in out
+
+
+def test_bad_input_exits_2_with_a_message_not_a_traceback(tmp_path, capsys):
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text("mouse,treatment,hour,igf1\nM1,saline,-1,12\nM1,saline,1,abc\n")
+    code = main(["inspect", str(sheet), "--animal", "mouse", "--group", "treatment", "--time", "hour",
+                 "--value", "igf1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "bad.csv" in err and "row 3" in err and "Fix" in err
+    assert "Traceback" not in err
+
+
+def test_missing_column_lists_the_columns(capsys):
+    code = main(["inspect", MICRO, "--animal", "mouse", "--group", "treatment", "--time", "hour", "--value", "IGF"])
+    err = capsys.readouterr().err
+    assert code == 2 and "igf1_pg_ml" in err
+
+
+def test_missing_file_exits_2(capsys):
+    assert main(["inspect", "no/such/file.csv", *TC_COLUMNS]) == 2
+    assert "no/such/file.csv" in capsys.readouterr().err
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["timecourse", MICRO, "--animal", "mouse"])
+    assert exc.value.code == 2
+
+
+def test_failed_diagnostics_write_a_failed_report_and_exit_1(tmp_path, capsys):
+    """10 tuning steps and 20 draws cannot pass the gate, even after the automatic refit."""
+    out = tmp_path / "res"
+    code = main(["timecourse", MICRO, *TC_COLUMNS, "--tune", "10", "--draws", "20", "--chains", "2",
+                 "--out", str(out), "--quiet"])
+    assert code == 1
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["diagnostics"]["passed"] is False
+    assert doc["diagnostics"]["attempts"] == 2
+    assert (out / "report.md").read_text().lstrip().startswith("# FAILED") or "FAILED" in (out / "report.md").read_text()[:400]
+    assert capsys.readouterr().err == ""  # --quiet silences progress
