@@ -202,10 +202,13 @@ def build_model(data: TimecourseData, priors: dict[str, dict], options: Timecour
         # Observed and below-limit fractions are separate terms: a censored Student-t costs
         # a regularised incomplete beta function (and its gradient) per observation.
         m = mean[observed]
+        # The observations are pm.Data so that a compiled model can take new data
+        # (calibration, planning) without recompiling.
+        y_data = pm.Data("y_data", data.y[observed], dims="obs")
         if nu is not None:
-            pm.StudentT("y", nu=nu, mu=m, sigma=sigma, observed=data.y[observed], dims="obs")
+            pm.StudentT("y", nu=nu, mu=m, sigma=sigma, observed=y_data, dims="obs")
         else:
-            pm.Normal("y", mu=m, sigma=sigma, observed=data.y[observed], dims="obs")
+            pm.Normal("y", mu=m, sigma=sigma, observed=y_data, dims="obs")
         if len(censored):
             m = mean[censored]
             dist = pm.StudentT.dist(nu=nu, mu=m, sigma=sigma) if nu is not None else pm.Normal.dist(mu=m, sigma=sigma)
