@@ -1252,19 +1252,22 @@ def read_factorial(
         entries.append((rownum, USED, "", ""))
     if not obs:
         raise _no_data_left(table, entries)
-    # one row per animal
+    # An animal may have several rows (repeated observations, e.g. per-minute scores), but
+    # all in one cell and one cohort.
     if ia is not None:
-        first: dict[str, tuple[int, tuple[str, ...]]] = {}
-        for rownum, a, levels, *_ in obs:
+        first: dict[str, tuple[int, tuple[str, ...], str]] = {}
+        for rownum, a, levels, _x, _c, coh in obs:
             if a in first:
-                r0, l0 = first[a]
-                where_txt = "in two groups" if l0 != levels else "twice"
-                raise DataError(
-                    f"animal {a!r} appears {where_txt} (rows {r0} and {rownum})",
-                    file=table.source, row=rownum, column=table.label(ia),
-                    fix="give each animal one row: correct the animal ID or the group",
-                )
-            first[a] = (rownum, levels)
+                r0, l0, c0 = first[a]
+                if l0 != levels or c0 != coh:
+                    what = "two groups" if l0 != levels else "two cohorts"
+                    raise DataError(
+                        f"animal {a!r} appears in {what} (rows {r0} and {rownum})",
+                        file=table.source, row=rownum, column=table.label(ia),
+                        fix="an animal belongs to one group and one cohort: correct the animal ID or the group",
+                    )
+                continue
+            first[a] = (rownum, levels, coh)
     ref = dict(reference or {})
     ref_by_factor: dict[str, str] = {}
     for key, lv in ref.items():

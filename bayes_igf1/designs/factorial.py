@@ -1,0 +1,1318 @@
+"""Factorial design: an A x B between-animal experiment (e.g. treatment x antibody).
+
+Model (one row per observation ``i`` of animal ``j`` in cell ``(a, b)``, cohort ``c``)::
+
+    y[i] ~ Normal(mu[i], sigma)           family "normal" (default)
+         ~ StudentT(nu, mu[i], sigma)     family "student"
+         ~ LogNormal(mu[i], sigma)        family "lognormal" (mu on the log scale)
+    mu[i] = cell_mean[a, b] + cohort_effect[c] + animal_effect[j]
+    cell_mean[a, b] ~ Normal(m, s_cell)                      iid over the cells
+    cohort_effect   ~ ZeroSumNormal(s_cohort)                fixed block, < 5 cohorts
+                    = sigma_cohort * z, z ~ Normal(0, 1)     random effect, >= 5 cohorts
+    animal_effect   ~ Normal(0, sigma_animal)                only with several rows per
+                                                             animal (centred when many)
+
+Right-censored rows (e.g. an NSFT latency at the 600 s cut-off) enter through their
+survival probability (``pm.Censored``, upper = the cut-off) as a likelihood term
+``y_censored`` separate from the observed rows ``y``: never dropped, never replaced.
+
+The cell means are also reported as sum-to-zero main effects and interaction (the
+deterministics ``grand_mean``, ``main_effect_a``, ``main_effect_b``, ``interaction_effect``).
+
+Estimands (``estimates`` rows, ``name``): ``cell_mean`` (``cell_median`` for lognormal),
+``main_effect``, ``simple_effect`` (each non-reference level vs the reference within each
+level of the other factor; ratios for lognormal), ``pct_change`` (lognormal only),
+``interaction`` (difference of differences of every 2 x 2 sub-table against the reference
+levels: (a - a0 | b) - (a - a0 | b0); a ratio of ratios for lognormal), ``blockade_pct``
+(100 (1 - effect of a under b / effect of a under b0); ``prob_above`` and
+``prob_direction`` of these rows are relative to 50 %, so ``prob_above`` = P(blockade >
+50 %)), ``cohens_d`` (contrast / residual SD; log scale for lognormal) and
+``cohens_d_total`` (contrast / sqrt(sigma^2 + sigma_animal^2 + sigma_cohort^2), only with
+random effects).
+
+Bayes factor of each interaction contrast by Savage-Dickey: with iid Normal(m, s) cell
+means the contrast mu_ab - mu_a0b - mu_ab0 + mu_a0b0 has the prior Normal(0, 2 s). The
+prior scale of the cell means is declared with ``pm.Data`` so that the x0.5 and x2
+sensitivity refits reuse one nutpie compilation (``compiled.with_data(...)``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+from pymc.exceptions import ImplicitFreezeWarning
+from scipy import stats
+
+from bayes_igf1.constants import ANIMAL, CENSORED, CI_KIND, CI_PROB, COHORT, DEFAULT_SEED, ROW, VALUE
+from bayes_igf1.errors import ConvergenceError, DesignError
+from bayes_igf1.frequentist import between
+from bayes_igf1.io import read_factorial
+from bayes_igf1.results import ESTIMATE_COLUMNS, AnalysisResult
+from bayes_igf1.sampling import SamplerSettings, diagnose, fit
+from bayes_igf1.summaries import centre, describe, finite_population_sd, savage_dickey_bf10
+
+DESIGN = "factorial"
+FAMILIES = ("normal", "student", "lognormal")
+#: With fewer cohorts than this the cohort is a fixed (sum-to-zero) block effect.
+COHORT_RANDOM_MIN = 5
+#: From this many observations per animal (on average) the animal intercepts are centred.
+CENTRED_MIN_OBS = 4
+#: Multipliers of the cell-mean prior scale in the Bayes factor sensitivity refits.
+BF_PRIOR_MULTIPLIERS = (0.5, 1.0, 2.0)
+#: Names a factor cannot have: model dimensions and variables, summary columns.
+RESERVED_NAMES = frozenset({
+    "chain", "draw", "obs", "obs_censored", "obs_all", ANIMAL, COHORT, ROW, VALUE, CENSORED,
+    "cell_mean", "sigma", "nu", "sigma_animal", "animal_mean", "animal_z", "animal_effect",
+    "cohort_effect", "cohort_z", "sigma_cohort", "grand_mean", "main_effect_a", "main_effect_b",
+    "interaction_effect", "y", "y_censored", "cell_mean_prior_mu", "cell_mean_prior_sigma",
+    "mean", "median", "sd", "ci_low", "ci_high", "prob_above", "prob_direction", "prob_in_rope",
+    "ci_prob", "ci_kind", "rope_low", "rope_high",
+})
+PRIOR_NAMES = ("cell_mean", "sigma", "nu", "sigma_animal", "cohort_effect", "sigma_cohort")
+
+
+# ------------------------------------------------------------------------------ options
+
+
+@dataclass(frozen=True)
+class FactorialOptions:
+    """Modelling options of the factorial design (CLI flags of the same names).
+
+    ``rope`` is the half-width of the region of practical equivalence around no effect, in
+    the outcome's units for ``normal`` / ``student``; for ``lognormal`` a % change, the
+    ROPE of a ratio being [1 / (1 + rope / 100), 1 + rope / 100].
+    """
+
+    family: str = "normal"
+    rope: float | None = None
+    ss_type: int = 3
+    ci_prob: float = CI_PROB
+    ci_kind: str = CI_KIND
+    prior_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise DesignError(
+                f"family must be one of {FAMILIES}, not {self.family!r}. Fix: pass "
+                "family='normal' (default), 'student' (outliers) or 'lognormal' (skewed "
+                "positive outcomes such as latencies)."
+            )
+        if self.ci_kind not in ("hdi", "eti"):
+            raise DesignError(f"ci_kind must be 'hdi' or 'eti', not {self.ci_kind!r}. Fix: ci_kind='hdi'.")
+        if not _is_number(self.ci_prob) or not 0 < self.ci_prob < 1:
+            raise DesignError(f"ci_prob must be between 0 and 1, not {self.ci_prob!r}. Fix: ci_prob=0.95.")
+        if not _is_number(self.prior_scale) or not (self.prior_scale > 0 and math.isfinite(self.prior_scale)):
+            raise DesignError(
+                f"prior_scale must be a positive number, not {self.prior_scale!r}. Fix: prior_scale=1 "
+                "(the default), 0.5 for tighter or 2 for wider priors."
+            )
+        if self.ss_type not in (2, 3) or isinstance(self.ss_type, bool):
+            raise DesignError(f"ss_type must be 2 or 3, not {self.ss_type!r}. Fix: ss_type=3 (afex / SPSS default).")
+        if self.rope is not None and (not _is_number(self.rope) or not (self.rope > 0 and math.isfinite(self.rope))):
+            raise DesignError(
+                f"rope must be a positive number (half-width of the ROPE), not {self.rope!r}. "
+                "Fix: e.g. rope=10 (outcome units; % change for lognormal), or leave it out."
+            )
+
+    @property
+    def log(self) -> bool:
+        return self.family == "lognormal"
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
+# ------------------------------------------------------------------------------ data
+
+
+@dataclass(frozen=True)
+class FactorialData:
+    """Arrays of the validated sheet, ready for the model.
+
+    ``y`` is on the model scale (log for lognormal), ``value`` as read. Row-level indices
+    ``obs_*`` point into ``levels_a``, ``levels_b``, ``animals`` and ``cohorts``.
+    """
+
+    frame: pd.DataFrame = field(repr=False)
+    factors: tuple[str, str]
+    levels_a: tuple[str, ...]
+    levels_b: tuple[str, ...]
+    animals: tuple[str, ...]
+    cohorts: tuple[str, ...]
+    obs_a: np.ndarray = field(repr=False)
+    obs_b: np.ndarray = field(repr=False)
+    obs_animal: np.ndarray = field(repr=False)
+    obs_cohort: np.ndarray = field(repr=False)
+    animal_a: np.ndarray = field(repr=False)
+    animal_b: np.ndarray = field(repr=False)
+    animal_cohort: np.ndarray = field(repr=False)
+    value: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
+    censored: np.ndarray = field(repr=False)
+    family: str = "normal"
+    animal_ids_made_up: bool = False
+
+    @property
+    def n_obs(self) -> int:
+        return len(self.y)
+
+    @property
+    def obs_per_animal(self) -> float:
+        return self.n_obs / len(self.animals)
+
+    @property
+    def animal_effect(self) -> bool:
+        """True when some animal has several observations (animal random intercept)."""
+        return self.n_obs > len(self.animals)
+
+    @property
+    def centred(self) -> bool:
+        return self.obs_per_animal >= CENTRED_MIN_OBS
+
+    @property
+    def cohort_kind(self) -> str:
+        """"none", "fixed" (fewer than 5 cohorts) or "random"."""
+        if not self.cohorts:
+            return "none"
+        return "fixed" if len(self.cohorts) < COHORT_RANDOM_MIN else "random"
+
+    @property
+    def random_effects(self) -> bool:
+        return self.animal_effect or self.cohort_kind == "random"
+
+    @property
+    def reference(self) -> tuple[str, str]:
+        return self.levels_a[0], self.levels_b[0]
+
+
+def prepare(frame: pd.DataFrame, factors: Sequence[str], options: FactorialOptions, *,
+            animal_ids_made_up: bool = False) -> FactorialData:
+    """Turn a validated tidy frame (``io.read_factorial``) into model arrays.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns ``row, animal, <A>, <B>, value, censored`` (+ ``cohort``); the factor
+        columns are Categoricals with the reference level first.
+    factors : sequence of str
+        The two factor columns (A, B).
+    options : FactorialOptions
+    animal_ids_made_up : bool
+        No animal column was given (each row is one animal).
+    """
+    factors = _check_factors(factors)
+    a_name, b_name = factors
+    for col in (ANIMAL, VALUE, CENSORED, *factors):
+        if col not in frame.columns:
+            raise DesignError(f"the tidy frame has no column {col!r}. Fix: read the sheet with io.read_factorial.")
+    levels = []
+    for name in factors:
+        col = frame[name]
+        cats = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else list(pd.unique(col))
+        cats = [str(c) for c in cats]
+        if len(cats) < 2:
+            raise DesignError(
+                f"factor {name!r} has a single level ({cats[0]!r}); an A x B design needs at least "
+                "two levels per factor. Fix: check the column and --where, or analyse the other factor alone."
+            )
+        if len(set(cats)) != len(cats):
+            raise DesignError(f"factor {name!r} has levels that read the same as text ({cats}). Fix: relabel them.")
+        levels.append(tuple(cats))
+    levels_a, levels_b = levels
+    a_txt = frame[a_name].astype(str).to_numpy()
+    b_txt = frame[b_name].astype(str).to_numpy()
+    ia = {lv: i for i, lv in enumerate(levels_a)}
+    ib = {lv: i for i, lv in enumerate(levels_b)}
+    obs_a = np.array([ia[v] for v in a_txt], dtype=np.int64)
+    obs_b = np.array([ib[v] for v in b_txt], dtype=np.int64)
+    animal_txt = frame[ANIMAL].astype(str).to_numpy()
+    animals = tuple(pd.unique(animal_txt))
+    index = {a: i for i, a in enumerate(animals)}
+    obs_animal = np.array([index[a] for a in animal_txt], dtype=np.int64)
+    rows = frame[ROW].to_numpy() if ROW in frame.columns else np.arange(len(frame)) + 2
+    # An animal belongs to one cell (and one cohort): this is a between-animal design.
+    first = np.full(len(animals), -1)
+    for k, j in enumerate(obs_animal):
+        if first[j] < 0:
+            first[j] = k
+        elif (obs_a[k], obs_b[k]) != (obs_a[first[j]], obs_b[first[j]]):
+            raise DesignError(
+                f"row {rows[k]}: animal {animals[j]!r} is in cell {a_txt[k]}|{b_txt[k]} but also in "
+                f"{a_txt[first[j]]}|{b_txt[first[j]]} (row {rows[first[j]]}); in a between-animal design "
+                "each animal belongs to one cell. Fix: correct the animal ID or the factor levels."
+            )
+    animal_a, animal_b = obs_a[first], obs_b[first]
+    # Every cell needs >= 2 animals.
+    counts = np.zeros((len(levels_a), len(levels_b)), dtype=int)
+    np.add.at(counts, (animal_a, animal_b), 1)
+    for i, la in enumerate(levels_a):
+        for j, lb in enumerate(levels_b):
+            if counts[i, j] < 2:
+                raise DesignError(
+                    f"the cell {a_name}={la}, {b_name}={lb} has {counts[i, j]} animal(s); every cell needs "
+                    "at least 2 animals. Fix: add animals, or drop the level with --where."
+                )
+    cohorts: tuple[str, ...] = ()
+    obs_cohort = np.zeros(len(frame), dtype=np.int64)
+    animal_cohort = np.zeros(len(animals), dtype=np.int64)
+    if COHORT in frame.columns:
+        c_txt = frame[COHORT].astype(str).to_numpy()
+        cohorts = tuple(sorted(pd.unique(c_txt), key=_natural))
+        ic = {c: i for i, c in enumerate(cohorts)}
+        obs_cohort = np.array([ic[c] for c in c_txt], dtype=np.int64)
+        animal_cohort = obs_cohort[first]
+        bad = np.flatnonzero(obs_cohort != animal_cohort[obs_animal])
+        if len(bad):
+            k = bad[0]
+            raise DesignError(
+                f"row {rows[k]}: animal {animal_txt[k]!r} is in cohort {c_txt[k]!r} but also in cohort "
+                f"{cohorts[animal_cohort[obs_animal[k]]]!r}. Fix: an animal is tested in one cohort; correct "
+                "the cohort or the animal ID."
+            )
+        if len(cohorts) < 2:
+            cohorts, obs_cohort, animal_cohort = (), np.zeros(len(frame), np.int64), np.zeros(len(animals), np.int64)
+    value = frame[VALUE].to_numpy(dtype=float)
+    censored = frame[CENSORED].to_numpy(dtype=bool)
+    if not np.all(np.isfinite(value)):
+        raise DesignError("the outcome has missing or infinite values. Fix: read the sheet with io.read_factorial.")
+    if options.log:
+        bad = np.flatnonzero(value <= 0)
+        if len(bad):
+            raise DesignError(
+                f"row {rows[bad[0]]}: the value {value[bad[0]]:g} is not above zero, so it has no logarithm "
+                "(family='lognormal'). Fix: use family='normal' or 'student', or check the value."
+            )
+    if censored.all():
+        raise DesignError(
+            "every value is censored (at the cut-off), so the cell means cannot be estimated. Fix: check "
+            "the censoring column or --censor-at."
+        )
+    y = np.log(value) if options.log else value.copy()
+    return FactorialData(
+        frame=frame.reset_index(drop=True),
+        factors=factors,
+        levels_a=levels_a,
+        levels_b=levels_b,
+        animals=animals,
+        cohorts=cohorts,
+        obs_a=obs_a,
+        obs_b=obs_b,
+        obs_animal=obs_animal,
+        obs_cohort=obs_cohort,
+        animal_a=animal_a,
+        animal_b=animal_b,
+        animal_cohort=animal_cohort,
+        value=value,
+        y=y,
+        censored=censored,
+        family=options.family,
+        animal_ids_made_up=animal_ids_made_up,
+    )
+
+
+def _natural(text: str):
+    try:
+        return (0, float(text), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def _check_factors(factors: Sequence[str]) -> tuple[str, str]:
+    if isinstance(factors, str) or not isinstance(factors, Sequence) or len(factors) != 2:
+        raise DesignError(
+            f"factors must name exactly two columns (A and B), got {factors!r}. "
+            'Fix: factors=["treatment", "antibody"] (--factor treatment --factor antibody).'
+        )
+    a, b = (str(f) for f in factors)
+    if a == b:
+        raise DesignError(f"the two factors are the same column {a!r}. Fix: name two different columns.")
+    for f in (a, b):
+        if f in RESERVED_NAMES:
+            raise DesignError(
+                f"a factor cannot be called {f!r}, a name the model or its tables use. Fix: rename the "
+                "column in the sheet (e.g. 'Treatment')."
+            )
+    return a, b
+
+
+# ------------------------------------------------------------------------------ priors
+
+
+def default_priors(data: FactorialData, options: FactorialOptions) -> dict[str, dict]:
+    """Weakly informative priors scaled to the data (name -> distribution and parameters).
+
+    ``m`` and ``s`` are the mean and SD of the outcome on the model scale (log for
+    lognormal) over all rows, censored values at their cut-off; ``prior_scale`` multiplies
+    every scale (and divides the rate of nu's Gamma).
+    """
+    s = float(np.std(data.y, ddof=1)) if data.n_obs > 1 else 1.0
+    s = s if np.isfinite(s) and s > 0 else 1.0
+    m = float(np.mean(data.y))
+    k = float(options.prior_scale)
+    priors = {
+        "cell_mean": {"dist": "Normal", "mu": round(m, 6), "sigma": round(2.5 * s * k, 6)},
+        "sigma": {"dist": "HalfNormal", "sigma": round(s * k, 6)},
+    }
+    if data.family == "student":
+        priors["nu"] = {"dist": "Gamma", "alpha": 2.0, "beta": round(0.1 / k, 6)}
+    if data.animal_effect:
+        priors["sigma_animal"] = {"dist": "HalfNormal", "sigma": round(s * k, 6)}
+    if data.cohort_kind == "fixed":
+        priors["cohort_effect"] = {"dist": "ZeroSumNormal", "sigma": round(s * k, 6)}
+    elif data.cohort_kind == "random":
+        priors["sigma_cohort"] = {"dist": "HalfNormal", "sigma": round(s * k, 6)}
+    return priors
+
+
+def resolve_priors(data: FactorialData, options: FactorialOptions, user: Mapping[str, Mapping] | None = None) -> dict:
+    """Priors merged user > data-scaled > default.
+
+    A user entry with ``"dist"`` replaces the default entry; without it, it updates the
+    default's parameters (``{"sigma": {"sigma": 10}}``). The cell-mean prior must stay
+    Normal: the Savage-Dickey Bayes factor uses its closed form.
+    """
+    priors = {k: dict(v) for k, v in default_priors(data, options).items()}
+    for name, spec in (user or {}).items():
+        if name not in priors:
+            allowed = ", ".join(priors)
+            raise DesignError(
+                f"there is no prior called {name!r} in this model. Fix: use one of {allowed}."
+            )
+        if not isinstance(spec, Mapping):
+            raise DesignError(f"prior {name!r} must be a dict like {{'dist': 'Normal', 'mu': 0, 'sigma': 1}}.")
+        spec = dict(spec)
+        if "dist" in spec:
+            if not hasattr(pm, str(spec["dist"])):
+                raise DesignError(f"prior {name!r}: PyMC has no distribution {spec['dist']!r}. Fix: e.g. 'HalfNormal'.")
+            priors[name] = spec
+        else:
+            priors[name].update(spec)
+    cm = priors["cell_mean"]
+    if cm.get("dist") != "Normal" or set(cm) != {"dist", "mu", "sigma"}:
+        raise DesignError(
+            "the cell-mean prior must be Normal(mu, sigma) (the Savage-Dickey Bayes factor of the "
+            "interaction uses its closed form). Fix: give {'mu': ..., 'sigma': ...} for 'cell_mean'."
+        )
+    return priors
+
+
+def _prior(name: str, spec: dict, **kwargs):
+    params = {k: v for k, v in spec.items() if k != "dist"}
+    return getattr(pm, spec["dist"])(name, **params, **kwargs)
+
+
+def interaction_prior_sd(cell_mean_sigma: float) -> float:
+    """Prior SD of a 2 x 2 interaction contrast under iid Normal(m, s) cell means: 2 s.
+
+    mu_ab - mu_a0b - mu_ab0 + mu_a0b0 is a sum of four independent terms of variance s^2
+    (m cancels), so its prior is Normal(0, sqrt(4 s^2)) = Normal(0, 2 s).
+    """
+    return 2.0 * float(cell_mean_sigma)
+
+
+def interaction_prior_density_at_zero(cell_mean_sigma: float) -> float:
+    """Prior density of the interaction contrast at 0: 1 / (sqrt(2 pi) 2 s)."""
+    return float(stats.norm.pdf(0.0, loc=0.0, scale=interaction_prior_sd(cell_mean_sigma)))
+
+
+# ------------------------------------------------------------------------------ model
+
+
+def build_model(data: FactorialData, priors: dict[str, dict], options: FactorialOptions) -> pm.Model:
+    """The PyMC model, named dims ``<A>``, ``<B>`` (+ ``animal``, ``cohort``), ``obs``, ``obs_censored``.
+
+    The cell-mean prior's location and scale are ``pm.Data`` (``cell_mean_prior_mu``,
+    ``cell_mean_prior_sigma``) so that refits with another prior scale reuse one compilation.
+    """
+    a_name, b_name = data.factors
+    observed = np.flatnonzero(~data.censored)
+    cens = np.flatnonzero(data.censored)
+    coords: dict[str, list] = {a_name: list(data.levels_a), b_name: list(data.levels_b), "obs": observed.tolist()}
+    if len(cens):
+        coords["obs_censored"] = cens.tolist()
+    if data.animal_effect:
+        coords[ANIMAL] = list(data.animals)
+    if data.cohort_kind != "none":
+        coords[COHORT] = list(data.cohorts)
+    with pm.Model(coords=coords) as model:
+        prior_mu = pm.Data("cell_mean_prior_mu", float(priors["cell_mean"]["mu"]))
+        prior_sigma = pm.Data("cell_mean_prior_sigma", float(priors["cell_mean"]["sigma"]))
+        cell_mean = pm.Normal("cell_mean", mu=prior_mu, sigma=prior_sigma, dims=(a_name, b_name))
+        grand = pm.Deterministic("grand_mean", cell_mean.mean())
+        pm.Deterministic("main_effect_a", cell_mean.mean(axis=1) - grand, dims=a_name)
+        pm.Deterministic("main_effect_b", cell_mean.mean(axis=0) - grand, dims=b_name)
+        pm.Deterministic(
+            "interaction_effect",
+            cell_mean - cell_mean.mean(axis=1, keepdims=True) - cell_mean.mean(axis=0, keepdims=True) + grand,
+            dims=(a_name, b_name),
+        )
+        if data.cohort_kind == "fixed":
+            cohort = _prior("cohort_effect", priors["cohort_effect"], dims=COHORT)
+        elif data.cohort_kind == "random":
+            sigma_cohort = _prior("sigma_cohort", priors["sigma_cohort"])
+            z = pm.Normal("cohort_z", 0.0, 1.0, dims=COHORT)
+            cohort = pm.Deterministic("cohort_effect", sigma_cohort * z, dims=COHORT)
+        else:
+            cohort = None
+        if data.animal_effect:
+            expected = cell_mean[data.animal_a, data.animal_b]
+            if cohort is not None:
+                expected = expected + cohort[data.animal_cohort]
+            sigma_animal = _prior("sigma_animal", priors["sigma_animal"])
+            if data.centred:
+                level = pm.Normal("animal_mean", mu=expected, sigma=sigma_animal, dims=ANIMAL)
+                pm.Deterministic("animal_effect", level - expected, dims=ANIMAL)
+            else:
+                z = pm.Normal("animal_z", 0.0, 1.0, dims=ANIMAL)
+                effect = pm.Deterministic("animal_effect", sigma_animal * z, dims=ANIMAL)
+                level = expected + effect
+            mu = level[data.obs_animal]
+        else:
+            mu = cell_mean[data.obs_a, data.obs_b]
+            if cohort is not None:
+                mu = mu + cohort[data.obs_cohort]
+        sigma = _prior("sigma", priors["sigma"])
+        nu = _prior("nu", priors["nu"]) if data.family == "student" else None
+
+        def dist(m):
+            if data.family == "student":
+                return pm.StudentT.dist(nu=nu, mu=m, sigma=sigma)
+            if data.family == "lognormal":
+                return pm.LogNormal.dist(mu=m, sigma=sigma)
+            return pm.Normal.dist(mu=m, sigma=sigma)
+
+        # Observed and censored rows are separate terms: a censored Student-t costs an
+        # incomplete beta function (and its gradient) per row.
+        if len(observed):
+            m = mu[observed]
+            obs_values = data.value[observed]
+            if data.family == "student":
+                pm.StudentT("y", nu=nu, mu=m, sigma=sigma, observed=obs_values, dims="obs")
+            elif data.family == "lognormal":
+                pm.LogNormal("y", mu=m, sigma=sigma, observed=obs_values, dims="obs")
+            else:
+                pm.Normal("y", mu=m, sigma=sigma, observed=obs_values, dims="obs")
+        if len(cens):
+            cut = data.value[cens]
+            pm.Censored("y_censored", dist(mu[cens]), lower=None, upper=cut, observed=cut, dims="obs_censored")
+    return model
+
+
+def free_parameters(data: FactorialData) -> list[str]:
+    """Names of the free parameters the diagnostics gate checks."""
+    names = ["cell_mean", "sigma"]
+    if data.family == "student":
+        names.append("nu")
+    if data.animal_effect:
+        names += ["sigma_animal", "animal_mean" if data.centred else "animal_z"]
+    if data.cohort_kind == "fixed":
+        names.append("cohort_effect")
+    elif data.cohort_kind == "random":
+        names += ["sigma_cohort", "cohort_z"]
+    return names
+
+
+# ------------------------------------------------------------------------------ estimands
+
+
+def cell_key(a: str, b: str) -> str:
+    """Cell label ``"a|b"`` (results.json ``n_per_group`` keys)."""
+    return f"{a}|{b}"
+
+
+def contrast_draws(cell_mean: xr.DataArray, data: FactorialData) -> dict[str, xr.DataArray]:
+    """Contrasts of the cell means on the model scale (differences; log ratios for lognormal).
+
+    Returns ``simple_a`` (dims A = non-reference levels, B: a - a0 within b),
+    ``simple_b`` (dims A, B = non-reference levels: b - b0 within a), ``interaction`` (dims
+    A, B both non-reference: (a - a0 | b) - (a - a0 | b0)) and ``blockade_pct`` (same dims:
+    100 (1 - (a - a0 | b) / (a - a0 | b0))).
+    """
+    a_name, b_name = data.factors
+    a0, b0 = data.reference
+    a_other, b_other = list(data.levels_a[1:]), list(data.levels_b[1:])
+    simple_a = cell_mean.sel({a_name: a_other}) - cell_mean.sel({a_name: a0}, drop=True)
+    simple_b = cell_mean.sel({b_name: b_other}) - cell_mean.sel({b_name: b0}, drop=True)
+    under_b = simple_a.sel({b_name: b_other})
+    under_ref = simple_a.sel({b_name: b0}, drop=True)
+    return {
+        "simple_a": simple_a,
+        "simple_b": simple_b,
+        "interaction": under_b - under_ref,
+        "blockade_pct": 100.0 * (1.0 - under_b / under_ref),
+    }
+
+
+def total_sd(posterior: xr.Dataset) -> xr.DataArray | None:
+    """sqrt(sigma^2 + sigma_animal^2 + sigma_cohort^2) over the random effects present; None without."""
+    parts = [posterior[n] for n in ("sigma_animal", "sigma_cohort") if n in posterior]
+    if not parts:
+        return None
+    total = posterior["sigma"] ** 2
+    for p in parts:
+        total = total + p**2
+    return np.sqrt(total)
+
+
+def estimand_draws(posterior: xr.Dataset, data: FactorialData) -> dict[str, xr.DataArray]:
+    """Posterior draws of every reported quantity, on the reporting scale.
+
+    Normal / Student: ``cell`` (cell means), ``main_a``, ``main_b`` (sum-to-zero main
+    effects), ``simple_a``, ``simple_b``, ``interaction`` (differences). Lognormal: ``cell``
+    = exp(cell mean) (cell medians), main effects, simple effects and interaction as ratios,
+    plus ``pct_change_a`` / ``pct_change_b`` = 100 (ratio - 1). Always: ``blockade_pct`` and
+    Cohen's d (``d_simple_a``, ``d_simple_b``, ``d_interaction``: model-scale contrast /
+    sigma; ``dtot_*`` on the total SD when there are random effects).
+    """
+    a_name, b_name = data.factors
+    mu = posterior["cell_mean"]
+    con = contrast_draws(mu, data)
+    main_a = centre(mu.mean(b_name), [a_name])
+    main_b = centre(mu.mean(a_name), [b_name])
+    out: dict[str, xr.DataArray] = {}
+    tr = np.exp if data.family == "lognormal" else (lambda x: x)
+    out["cell"] = tr(mu)
+    out["main_a"] = tr(main_a)
+    out["main_b"] = tr(main_b)
+    for key in ("simple_a", "simple_b", "interaction"):
+        out[key] = tr(con[key])
+    if data.family == "lognormal":
+        out["pct_change_a"] = 100.0 * (np.exp(con["simple_a"]) - 1.0)
+        out["pct_change_b"] = 100.0 * (np.exp(con["simple_b"]) - 1.0)
+    out["blockade_pct"] = con["blockade_pct"]
+    sigma = posterior["sigma"]
+    for key in ("simple_a", "simple_b", "interaction"):
+        out[f"d_{key}"] = con[key] / sigma
+    tot = total_sd(posterior)
+    if tot is not None:
+        for key in ("simple_a", "simple_b", "interaction"):
+            out[f"dtot_{key}"] = con[key] / tot
+    return out
+
+
+def gated_estimands(posterior: xr.Dataset, data: FactorialData) -> dict[str, xr.DataArray]:
+    """The reported contrasts, each flattened to one dimension of "a|b" labels, for the gate.
+
+    (Simple effects of A and of B carry different levels on the same factor dimensions,
+    which one Dataset cannot hold side by side.)
+    """
+    a_name, b_name = data.factors
+    con = contrast_draws(posterior["cell_mean"], data)
+    out = {}
+    for key, da in {"cell_mean": posterior["cell_mean"], **con}.items():
+        da = da.transpose("chain", "draw", a_name, b_name)
+        labels = [cell_key(a, b) for a in da[a_name].values for b in da[b_name].values]
+        out[key] = xr.DataArray(
+            da.values.reshape(da.sizes["chain"], da.sizes["draw"], -1), dims=("chain", "draw", f"{key}_cell"),
+            coords={"chain": da["chain"].values, "draw": da["draw"].values, f"{key}_cell": labels},
+        )
+    return out
+
+
+def _rope(options: FactorialOptions, kind: str) -> tuple[float, float] | None:
+    """ROPE on the reporting scale: kind "diff", "ratio" or "pct"."""
+    if options.rope is None:
+        return None
+    r = float(options.rope)
+    if kind == "diff":
+        return (-r, r)
+    if kind == "ratio":
+        return (1.0 / (1.0 + r / 100.0), 1.0 + r / 100.0)
+    return (100.0 * (1.0 / (1.0 + r / 100.0) - 1.0), r)
+
+
+def estimates_table(draws: dict[str, xr.DataArray], data: FactorialData, options: FactorialOptions) -> pd.DataFrame:
+    """One row per estimand element, columns `ESTIMATE_COLUMNS` (frequentist columns empty)."""
+    a_name, b_name = data.factors
+    a0, b0 = data.reference
+    log = data.family == "lognormal"
+    eff_scale = "ratio" if log else "difference"
+    null_eff = 1.0 if log else 0.0
+    rope_eff = _rope(options, "ratio" if log else "diff")
+    kw = {"ci_prob": options.ci_prob, "ci_kind": options.ci_kind}
+    frames = []
+
+    def add(da, name, scale, null, rope, meta, headline=False):
+        tab = describe(da, rope=rope, null=null, **kw)
+        metas = [meta(r) for r in tab.to_dict("records")]
+        tab = tab.assign(
+            name=name, scale=scale, headline=headline,
+            label=[m["label"] for m in metas], group=[m.get("group") for m in metas],
+            reference=[m.get("reference") for m in metas], cell=[m.get("cell") for m in metas],
+        )
+        frames.append(tab)
+
+    add(draws["cell"], "cell_median" if log else "cell_mean", "median (exp of log-scale mean)" if log else "outcome",
+        0.0, None, lambda r: {"label": f"{r[a_name]}, {r[b_name]}", "cell": cell_key(r[a_name], r[b_name])})
+    add(draws["main_a"], "main_effect", "ratio to grand median" if log else "deviation from grand mean",
+        null_eff, rope_eff, lambda r: {"label": f"main effect of {a_name}: {r[a_name]} (sum-to-zero)",
+                                       "group": a_name, "cell": str(r[a_name])})
+    add(draws["main_b"], "main_effect", "ratio to grand median" if log else "deviation from grand mean",
+        null_eff, rope_eff, lambda r: {"label": f"main effect of {b_name}: {r[b_name]} (sum-to-zero)",
+                                       "group": b_name, "cell": str(r[b_name])})
+    meta_a = lambda r: {"label": f"{r[a_name]} vs {a0} within {r[b_name]}", "group": a_name,  # noqa: E731
+                        "cell": cell_key(r[a_name], r[b_name]), "reference": cell_key(a0, r[b_name])}
+    meta_b = lambda r: {"label": f"{r[b_name]} vs {b0} within {r[a_name]}", "group": b_name,  # noqa: E731
+                        "cell": cell_key(r[a_name], r[b_name]), "reference": cell_key(r[a_name], b0)}
+    meta_i = lambda r: {"label": f"({r[a_name]} vs {a0}) under {r[b_name]} minus under {b0}",  # noqa: E731
+                        "group": f"{a_name}:{b_name}", "cell": cell_key(r[a_name], r[b_name]),
+                        "reference": cell_key(a0, b0)}
+    add(draws["simple_a"], "simple_effect", eff_scale, null_eff, rope_eff, meta_a, headline=True)
+    add(draws["simple_b"], "simple_effect", eff_scale, null_eff, rope_eff, meta_b)
+    add(draws["interaction"], "interaction", "ratio of ratios" if log else "difference of differences",
+        null_eff, rope_eff, meta_i, headline=True)
+    add(draws["blockade_pct"], "blockade_pct", "percent (P relative to 50 %)" + (", log scale" if log else ""),
+        50.0, None, lambda r: {
+            "label": f"% of the {r[a_name]} vs {a0} effect abolished by {r[b_name]} (vs {b0})",
+            "group": f"{a_name}:{b_name}", "cell": cell_key(r[a_name], r[b_name]), "reference": cell_key(a0, b0)},
+        headline=True)
+    if log:
+        add(draws["pct_change_a"], "pct_change", "percent change", 0.0, _rope(options, "pct"), meta_a)
+        add(draws["pct_change_b"], "pct_change", "percent change", 0.0, _rope(options, "pct"), meta_b)
+    on_log = ", log scale" if log else ""
+    for prefix, name, sd_text in (("d", "cohens_d", "residual SD" + on_log), ("dtot", "cohens_d_total", "total SD" + on_log)):
+        if f"{prefix}_simple_a" not in draws:
+            continue
+        for key, meta in (("simple_a", meta_a), ("simple_b", meta_b), ("interaction", meta_i)):
+            add(draws[f"{prefix}_{key}"], name, sd_text, 0.0, None,
+                lambda r, meta=meta, sd_text=sd_text: {**meta(r), "label": f"d ({sd_text}): {meta(r)['label']}"})
+    table = pd.concat(frames, ignore_index=True)
+    table["time"] = np.nan
+    for col in ESTIMATE_COLUMNS:
+        if col not in table.columns:
+            table[col] = None if col == "freq_method" else np.nan
+    table["freq_method"] = table["freq_method"].astype(object)
+    return table[ESTIMATE_COLUMNS]
+
+
+# ------------------------------------------------------------------------------ Bayes factor
+
+
+def interaction_bayes_factors(cell_mean: xr.DataArray, data: FactorialData, cell_mean_sigma: float,
+                              *, multiplier: float = 1.0) -> pd.DataFrame:
+    """Savage-Dickey BF10 of every 2 x 2 interaction contrast (model scale) against 0."""
+    inter = contrast_draws(cell_mean, data)["interaction"]
+    a_name, b_name = data.factors
+    a0, b0 = data.reference
+    density = interaction_prior_density_at_zero(cell_mean_sigma)
+    rows = []
+    for a in data.levels_a[1:]:
+        for b in data.levels_b[1:]:
+            draws = inter.sel({a_name: a, b_name: b}).values
+            bf = savage_dickey_bf10(draws, density)
+            rows.append({
+                "contrast": f"({a} vs {a0}) under {b} minus under {b0}",
+                "cell": cell_key(a, b),
+                "prior_multiplier": float(multiplier),
+                "cell_mean_prior_sd": float(cell_mean_sigma),
+                "interaction_prior_sd": interaction_prior_sd(cell_mean_sigma),
+                **bf,
+            })
+    return pd.DataFrame(rows)
+
+
+def bayes_factor_sensitivity(model: pm.Model, tree: xr.DataTree, data: FactorialData, priors: dict,
+                             settings: SamplerSettings, *, multipliers: Sequence[float] = BF_PRIOR_MULTIPLIERS,
+                             progress: bool = False) -> pd.DataFrame:
+    """BF10 of the interaction at the cell-mean prior scale times each multiplier.
+
+    Multiplier 1 uses the main fit's draws; the others refit the model compiled once with
+    nutpie, swapping ``cell_mean_prior_sigma`` in with ``compiled.with_data``. Each row
+    also carries its fit's divergences and the max R-hat of the cell means.
+    """
+    import nutpie
+
+    base = float(priors["cell_mean"]["sigma"])
+    tables = []
+    compiled = None
+    for mult in multipliers:
+        if mult == 1.0:
+            post = tree["posterior"].to_dataset()
+            tab = interaction_bayes_factors(post["cell_mean"], data, base, multiplier=1.0)
+            main = diagnose(tree, var_names=["cell_mean"], settings=settings)
+            tab["divergences"] = main.divergences
+            tab["max_rhat"] = main.max_rhat
+        else:
+            if compiled is None:
+                compiled = nutpie.compile_pymc_model(model)
+            refit = nutpie.sample(
+                compiled.with_data(cell_mean_prior_sigma=np.asarray(base * mult, dtype=float)),
+                draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.chains,
+                seed=settings.seed, adaptation=settings.adaptation, target_accept=settings.target_accept,
+                maxdepth=settings.maxdepth, progress_bar=progress, save_warmup=False,
+            )
+            diag = diagnose(refit, var_names=["cell_mean"], settings=settings)
+            tab = interaction_bayes_factors(refit["posterior"]["cell_mean"], data, base * mult, multiplier=mult)
+            tab["divergences"] = diag.divergences
+            tab["max_rhat"] = diag.max_rhat
+        tables.append(tab)
+    return pd.concat(tables, ignore_index=True)
+
+
+# ------------------------------------------------------------------------------ Bayesian ANOVA
+
+
+def bayesian_anova(posterior: xr.Dataset, data: FactorialData) -> dict[str, dict[str, xr.DataArray]]:
+    """Finite-population SD of each source (Gelman 2005) and a posterior partial eta squared.
+
+    Sources (model scale): A, B, A:B (sum-to-zero decomposition of the cell means), cohort
+    and animal (SD of their effects) when in the model, residual (SD of the row residuals
+    y - fitted, censored values at their cut-off). Partial eta squared of A, B, A:B and
+    cohort: s^2 / (s^2 + s_error^2), with s_error^2 = s_residual^2 (+ s_animal^2 when the
+    model has animal effects, the error of a between-animal comparison).
+    """
+    a_name, b_name = data.factors
+    mu = posterior["cell_mean"]
+    main_a = centre(mu.mean(b_name), [a_name])
+    main_b = centre(mu.mean(a_name), [b_name])
+    inter = centre(mu, [a_name, b_name])
+    dof = (len(data.levels_a) - 1) * (len(data.levels_b) - 1)
+    inter_name = f"{a_name}:{b_name}"
+    sds = {
+        a_name: finite_population_sd(main_a, [a_name]),
+        b_name: finite_population_sd(main_b, [b_name]),
+        inter_name: np.sqrt((inter**2).sum([a_name, b_name]) / dof),
+    }
+    if data.cohort_kind != "none":
+        sds[COHORT] = finite_population_sd(posterior["cohort_effect"], [COHORT])
+    if data.animal_effect:
+        sds[ANIMAL] = finite_population_sd(posterior["animal_effect"], [ANIMAL])
+    resid = xr.DataArray(data.y, dims="obs_all") - _fitted(posterior, data)
+    sds["residual"] = finite_population_sd(resid, ["obs_all"])
+    err2 = sds["residual"] ** 2 + (sds[ANIMAL] ** 2 if data.animal_effect else 0.0)
+    eta = {k: sds[k] ** 2 / (sds[k] ** 2 + err2) for k in (a_name, b_name, inter_name, COHORT) if k in sds}
+    return {"sd": sds, "partial_eta_sq": eta}
+
+
+def _fitted(posterior: xr.Dataset, data: FactorialData) -> xr.DataArray:
+    a_name, b_name = data.factors
+    mu = posterior["cell_mean"].isel({a_name: xr.DataArray(data.obs_a, dims="obs_all"),
+                                      b_name: xr.DataArray(data.obs_b, dims="obs_all")}, drop=True)
+    if data.cohort_kind != "none":
+        mu = mu + posterior["cohort_effect"].isel({COHORT: xr.DataArray(data.obs_cohort, dims="obs_all")}, drop=True)
+    if data.animal_effect:
+        mu = mu + posterior["animal_effect"].isel({ANIMAL: xr.DataArray(data.obs_animal, dims="obs_all")}, drop=True)
+    return mu
+
+
+def bayesian_anova_table(posterior: xr.Dataset, data: FactorialData, *, ci_prob: float, ci_kind: str) -> pd.DataFrame:
+    """The Bayesian ANOVA table: one row per source, SD and partial eta squared with intervals."""
+    parts = bayesian_anova(posterior, data)
+    rows = []
+    for source, sd in parts["sd"].items():
+        d = describe(sd, ci_prob=ci_prob, ci_kind=ci_kind).iloc[0]
+        row = {"source": source, "sd_median": d["median"], "sd_ci_low": d["ci_low"], "sd_ci_high": d["ci_high"],
+               "eta_median": np.nan, "eta_ci_low": np.nan, "eta_ci_high": np.nan}
+        if source in parts["partial_eta_sq"]:
+            e = describe(parts["partial_eta_sq"][source], ci_prob=ci_prob, ci_kind=ci_kind).iloc[0]
+            row.update(eta_median=e["median"], eta_ci_low=e["ci_low"], eta_ci_high=e["ci_high"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------ frequentist twin
+
+ANOVA_TABLE_COLUMNS = [
+    "effect", "df_num", "df_den", "F", "p", "epsilon_gg", "p_gg", "epsilon_hf", "p_hf",
+    "partial_eta_sq", "generalized_eta_sq", "SS", "SS_error",
+]
+
+
+def _freq_frame(data: FactorialData) -> pd.DataFrame:
+    """``animal, <A>, <B>, value`` on the model scale (log for lognormal), one row per observation."""
+    a_name, b_name = data.factors
+    return pd.DataFrame({
+        ANIMAL: np.asarray(data.animals, dtype=object)[data.obs_animal],
+        a_name: pd.Categorical(np.asarray(data.levels_a, dtype=object)[data.obs_a], categories=list(data.levels_a)),
+        b_name: pd.Categorical(np.asarray(data.levels_b, dtype=object)[data.obs_b], categories=list(data.levels_b)),
+        VALUE: data.y,
+    })
+
+
+def animal_means(data: FactorialData) -> pd.DataFrame:
+    """One row per animal: the mean of its rows on the model scale (afex ``fun_aggregate = mean``)."""
+    a_name, b_name = data.factors
+    f = _freq_frame(data)
+    means = np.bincount(data.obs_animal, weights=data.y) / np.bincount(data.obs_animal)
+    return pd.DataFrame({
+        ANIMAL: list(data.animals),
+        a_name: pd.Categorical(np.asarray(data.levels_a, dtype=object)[data.animal_a], categories=f[a_name].cat.categories),
+        b_name: pd.Categorical(np.asarray(data.levels_b, dtype=object)[data.animal_b], categories=f[b_name].cat.categories),
+        VALUE: means,
+    })
+
+
+def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
+    """The analysis the lab would run, from `bayes_igf1.frequentist.between`.
+
+    Type III (or II) ANOVA on one value per animal (per-animal means when animals have
+    several rows), the REML mixed model on all rows when they do, Tukey over the cells,
+    Sidak-adjusted planned simple effects with Hedges' g, the interaction contrast of each
+    2 x 2 sub-table, Shapiro-Wilk and Levene; for censored outcomes Kaplan-Meier medians,
+    log-rank tests of the simple effects and a Cox model with interaction. Model scale
+    (log values for lognormal); censored values enter the t-based analyses at the cut-off.
+    """
+    a_name, b_name = data.factors
+    factors = [a_name, b_name]
+    rows = _freq_frame(data)
+    per_animal = animal_means(data)
+    out: dict = {"notes": []}
+    anova = between.factorial_anova(rows, dv=VALUE, factors=factors, ss_type=options.ss_type, subject=ANIMAL)
+    table = anova.table.copy()
+    for col in ("epsilon_gg", "p_gg", "epsilon_hf", "p_hf"):
+        table[col] = np.nan
+    out["anova"] = table[ANOVA_TABLE_COLUMNS]
+    note = anova.note + f" Effects {a_name}, {b_name} and {a_name}:{b_name} only (no cohort term)."
+    if data.family == "lognormal":
+        note += " On the log of the outcome (family lognormal)."
+    if data.censored.any():
+        note += " Censored values enter at their cut-off."
+    out["anova_data"] = {
+        "n_animals": len(data.animals),
+        "animals_dropped": [],
+        "reason": "",
+        "dv": f"log({VALUE})" if data.family == "lognormal" else VALUE,
+        "aggregated": bool(anova.aggregated),
+        "n_analysed": int(anova.n_analysed),
+        "note": note,
+    }
+    if data.animal_effect:
+        try:
+            mm = between.factorial_mixed_model(rows, dv=VALUE, factors=factors, subject=ANIMAL)
+            out["mixed_model"] = {
+                "fixed_effects": mm.fixed_effects.to_dict("records"),
+                "sd_animal": mm.sd_animal,
+                "sd_residual": mm.sd_residual,
+                "method": mm.method,
+                "reml_criterion": mm.reml_criterion,
+                "n_obs": mm.n_obs,
+                "n_animals": mm.n_animals,
+                "formula": f"{VALUE} ~ {a_name} * {b_name} + (1 | {ANIMAL})",
+            }
+        except ConvergenceError as err:
+            out["mixed_model"] = {"method": "REML", "error": str(err)}
+            out["notes"].append(f"The REML mixed model did not converge: {err}")
+    else:
+        out["mixed_model"] = {
+            "method": None,
+            "note": "One observation per animal: no mixed model (the animal variance is the residual).",
+        }
+    extra: dict = {}
+    extra["tukey"] = between.cell_posthoc(per_animal, dv=VALUE, factors=factors, ci_prob=options.ci_prob)
+    simple = between.simple_effects(per_animal, dv=VALUE, factors=factors, ci_prob=options.ci_prob)
+    extra["simple_effects"] = simple
+    out["simple_effects"] = simple
+    inter_rows = []
+    a0, b0 = data.reference
+    for a in data.levels_a[1:]:
+        for b in data.levels_b[1:]:
+            sub = per_animal
+            whole = len(data.levels_a) == 2 and len(data.levels_b) == 2
+            if not whole:
+                sub = per_animal[per_animal[a_name].isin([a0, a]) & per_animal[b_name].isin([b0, b])].copy()
+                sub[a_name] = sub[a_name].cat.remove_unused_categories()
+                sub[b_name] = sub[b_name].cat.remove_unused_categories()
+            res = between.interaction_contrast(sub, dv=VALUE, factors=factors, ci_prob=options.ci_prob)
+            inter_rows.append({"cell": cell_key(a, b), "sub_table_only": not whole,
+                               **{k: v for k, v in res.items() if k != "contrasts"}})
+    inter = pd.DataFrame(inter_rows)
+    if len(inter) > 1:
+        inter["p_adjusted"] = -np.expm1(len(inter) * np.log1p(-inter["p"].to_numpy()))
+    else:
+        inter["p_adjusted"] = inter["p"]
+    extra["interaction_contrasts"] = inter
+    out["interaction"] = inter
+    extra["assumptions"] = between.assumption_checks(per_animal, dv=VALUE, factors=factors)
+    cells = []
+    for i, a in enumerate(data.levels_a):
+        for j, b in enumerate(data.levels_b):
+            v = per_animal.loc[(per_animal[a_name] == a) & (per_animal[b_name] == b), VALUE].to_numpy()
+            n = len(v)
+            se = float(np.std(v, ddof=1) / np.sqrt(n))
+            half = float(stats.t.ppf(0.5 + options.ci_prob / 2, n - 1)) * se
+            cells.append({"cell": cell_key(a, b), a_name: a, b_name: b, "n": n, "mean": float(np.mean(v)),
+                          "se": se, "ci_low": float(np.mean(v)) - half, "ci_high": float(np.mean(v)) + half})
+    extra["cell_means"] = pd.DataFrame(cells)
+    out["cells"] = extra["cell_means"]
+    if data.censored.any():
+        if data.animal_effect:
+            out["notes"].append("Kaplan-Meier / log-rank / Cox were not run: they need one censored time per animal.")
+        else:
+            surv = pd.DataFrame({
+                a_name: rows[a_name], b_name: rows[b_name], "_time": data.value, "_event": ~data.censored,
+            })
+            try:
+                cens = between.censored_tests(surv, time="_time", event="_event", factors=factors)
+            except DesignError as err:
+                out["notes"].append(f"Kaplan-Meier / log-rank / Cox were not run: {err}")
+            else:
+                for key in ("km_median", "logrank", "cox", "cox_interaction"):
+                    if cens.get(key) is not None:
+                        extra[key] = cens[key]
+                extra["survival_note"] = cens["note"]
+    out["extra"] = extra
+    return out
+
+
+def attach_frequentist(estimates: pd.DataFrame, twin: dict, data: FactorialData, options: FactorialOptions) -> pd.DataFrame:
+    """Copy the matching frequentist figures into the ``freq_*`` columns (side by side)."""
+    est = estimates.copy()
+    log = data.family == "lognormal"
+    a_name, b_name = data.factors
+    a0, b0 = data.reference
+    scale_txt = " on log values, back-transformed to a ratio" if log else ""
+    cens_txt = "; censored values at the cut-off" if data.censored.any() else ""
+    agg_txt = "; per-animal means" if data.animal_effect else ""
+
+    def put(mask, estimate, se, lo, hi, p, p_adj, method):
+        idx = est.index[mask]
+        if len(idx) != 1:
+            return
+        i = idx[0]
+        est.loc[i, ["freq_estimate", "freq_se", "freq_ci_low", "freq_ci_high", "freq_p", "freq_p_adjusted"]] = [
+            estimate, se, lo, hi, p, p_adj]
+        est.at[i, "freq_method"] = method
+
+    def back(x):
+        return float(np.exp(x)) if log else float(x)
+
+    # Cell means: mean of the cell's (per-animal) values with a t interval on its own SD.
+    for r in twin["cells"].to_dict("records"):
+        method = ("geometric mean, t interval on log values" if log else "cell mean, t interval (cell's own SD)")
+        method += agg_txt + cens_txt
+        put((est["name"].isin(["cell_mean", "cell_median"])) & (est["cell"] == r["cell"]), back(r["mean"]),
+            np.nan if log else r["se"], back(r["ci_low"]), back(r["ci_high"]), np.nan, np.nan, method)
+    simple_lookup = {}
+    for r in twin["simple_effects"].to_dict("records"):
+        within_factor, within_level = r["within"].split("=", 1)
+        if r["effect"] == a_name:
+            cell = cell_key(r["level"], within_level)
+        else:
+            cell = cell_key(within_level, r["level"])
+        simple_lookup[(r["effect"], cell)] = r
+    method_t = f"t contrast of the A*B cell-means model{scale_txt}, Sidak over the planned family" + agg_txt + cens_txt
+    for (factor, cell), r in simple_lookup.items():
+        mask = (est["name"] == "simple_effect") & (est["group"] == factor) & (est["cell"] == cell)
+        put(mask, back(r["estimate"]), np.nan if log else r["se"], back(r["ci_low"]), back(r["ci_high"]),
+            r["p"], r["p_adjusted"], method_t)
+        if log:
+            mask = (est["name"] == "pct_change") & (est["group"] == factor) & (est["cell"] == cell)
+            put(mask, 100 * (np.exp(r["estimate"]) - 1), np.nan, 100 * (np.exp(r["ci_low"]) - 1),
+                100 * (np.exp(r["ci_high"]) - 1), r["p"], r["p_adjusted"], method_t.replace("a ratio", "a % change"))
+        mask = (est["name"] == "cohens_d") & (est["group"] == factor) & (est["cell"] == cell)
+        put(mask, r["hedges_g"], np.nan, r["g_ci_low"], r["g_ci_high"], np.nan, np.nan,
+            "Hedges' g of the two cells alone (their pooled SD), pingouin" + (", log values" if log else ""))
+    for r in twin["interaction"].to_dict("records"):
+        method = ("t contrast (difference of differences) of the "
+                  + ("2 x 2 sub-table alone" if r["sub_table_only"] else "A*B cell-means model") + scale_txt
+                  + (", Sidak over the sub-tables" if len(twin["interaction"]) > 1 else "") + agg_txt + cens_txt)
+        put((est["name"] == "interaction") & (est["cell"] == r["cell"]), back(r["estimate"]),
+            np.nan if log else r["se"], back(r["ci_low"]), back(r["ci_high"]), r["p"], r["p_adjusted"], method)
+    # Blockade: plug-in ratio of the two simple effects, no interval.
+    for b in data.levels_b[1:]:
+        for a in data.levels_a[1:]:
+            under_b = simple_lookup.get((a_name, cell_key(a, b)))
+            under_0 = simple_lookup.get((a_name, cell_key(a, b0)))
+            if under_b is None or under_0 is None or under_0["estimate"] == 0:
+                continue
+            value = 100.0 * (1.0 - under_b["estimate"] / under_0["estimate"])
+            put((est["name"] == "blockade_pct") & (est["cell"] == cell_key(a, b)), value, np.nan, np.nan, np.nan,
+                np.nan, np.nan, "plug-in from the simple-effect estimates (no interval)" + (", log scale" if log else ""))
+    return est
+
+
+# ------------------------------------------------------------------------------ text
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _prior_text(spec: dict) -> str:
+    params = ", ".join(f"{k}={_fmt(float(v))}" for k, v in spec.items() if k != "dist")
+    return f"{spec['dist']}({params})"
+
+
+def model_text(data: FactorialData, priors: dict, options: FactorialOptions, outcome: str) -> str:
+    """The model in words and formulas, each prior stated (methods section)."""
+    a_name, b_name = data.factors
+    I, J = len(data.levels_a), len(data.levels_b)
+    words = [
+        f"Bayesian {I} x {J} between-animal model of {outcome!r} with one mean per {a_name} x {b_name} cell "
+        f"({data.n_obs} observations of {len(data.animals)} animals)."
+    ]
+    lik = {
+        "normal": "y[i] ~ Normal(mu[i], sigma)",
+        "student": "y[i] ~ StudentT(nu, mu[i], sigma)",
+        "lognormal": "y[i] ~ LogNormal(mu[i], sigma)   (log y[i] ~ Normal(mu[i], sigma))",
+    }[data.family]
+    terms = [f"cell_mean[{a_name}[i], {b_name}[i]]"]
+    if data.cohort_kind != "none":
+        terms.append("cohort_effect[cohort[i]]")
+    if data.animal_effect:
+        terms.append("animal_effect[animal[i]]")
+    lines = [lik, "mu[i] = " + " + ".join(terms)]
+    lines.append(f"cell_mean[a, b] ~ {_prior_text(priors['cell_mean'])}   iid over the {I * J} cells")
+    if data.cohort_kind == "fixed":
+        lines.append(f"cohort_effect ~ {_prior_text(priors['cohort_effect'])}   (sum to zero: fixed block effect, "
+                     f"{len(data.cohorts)} cohorts)")
+    elif data.cohort_kind == "random":
+        lines.append(f"cohort_effect[c] = sigma_cohort z[c], z[c] ~ Normal(0, 1), sigma_cohort ~ "
+                     f"{_prior_text(priors['sigma_cohort'])}   (random effect, {len(data.cohorts)} cohorts)")
+    if data.animal_effect:
+        form = "centred" if data.centred else "non-centred"
+        lines.append(f"animal_effect[j] ~ Normal(0, sigma_animal), sigma_animal ~ {_prior_text(priors['sigma_animal'])}"
+                     f"   ({form})")
+    lines.append(f"sigma ~ {_prior_text(priors['sigma'])}")
+    if data.family == "student":
+        lines.append(f"nu ~ {_prior_text(priors['nu'])}")
+    if data.censored.any():
+        lines.append("censored rows: P(Y > cut-off) = 1 - F(cut-off | mu[i], sigma)   (right-censored, pm.Censored)")
+    s = float(priors["cell_mean"]["sigma"])
+    words.append(
+        "Weakly informative priors scaled to the data" + (" (log scale)" if data.family == "lognormal" else "")
+        + (f", all scales multiplied by prior_scale = {options.prior_scale:g}" if options.prior_scale != 1 else "") + ":"
+    )
+    tail = [
+        f"The cell means are also reported as sum-to-zero main effects of {a_name} and {b_name} and their interaction.",
+        f"The interaction contrast of a 2 x 2 sub-table, mu[a,b] - mu[a0,b] - mu[a,b0] + mu[a0,b0], has the prior "
+        f"Normal(0, 2 x {_fmt(s)}) = Normal(0, {_fmt(2 * s)}) implied by the iid Normal cell-mean prior; its Bayes "
+        "factor is the Savage-Dickey density ratio at 0, recomputed with the cell-mean prior scale halved and doubled.",
+    ]
+    if data.family == "lognormal":
+        tail.append("Cell means are on the log scale: cell medians exp(cell_mean) and effects as ratios are reported.")
+    return "\n".join(words[:1] + [words[1]] + ["    " + ln for ln in lines] + tail)
+
+
+def design_notes(data: FactorialData, options: FactorialOptions) -> list[str]:
+    """Sentences on the modelling choices (cohort, animal effect, IDs, censoring, family)."""
+    notes = []
+    if data.animal_ids_made_up:
+        notes.append("No animal column was given: each row was taken as one animal (IDs made up from the row number).")
+    if data.animal_effect:
+        form = ("centred" if data.centred else "non-centred") + (
+            f" ({data.obs_per_animal:.1f} observations per animal on average; centred from {CENTRED_MIN_OBS})")
+        notes.append(
+            f"Animals have several observations ({data.n_obs} rows for {len(data.animals)} animals): the model has an "
+            f"animal-level random intercept, {form}."
+        )
+    else:
+        notes.append(
+            "One observation per animal: the animal effect cannot be told apart from the residual, so the model has "
+            "no animal random effect (the residual SD includes the between-animal variation)."
+        )
+    if data.cohort_kind == "fixed":
+        notes.append(
+            f"Cohort ({len(data.cohorts)} levels) entered as a fixed block effect (sum-to-zero, Normal prior): with "
+            f"fewer than {COHORT_RANDOM_MIN} cohorts a random cohort effect is not estimable (a 3-level cohort random "
+            "effect made every sampler diverge). Cell means are at the average cohort."
+        )
+    elif data.cohort_kind == "none" and COHORT in data.frame.columns:
+        notes.append("The cohort column has a single level in the rows used: the model has no cohort term.")
+    elif data.cohort_kind == "random":
+        notes.append(
+            f"Cohort ({len(data.cohorts)} levels) entered as a random effect (non-centred, HalfNormal prior on its SD); "
+            "cell means are for the population of cohorts."
+        )
+    if data.censored.any():
+        n = int(data.censored.sum())
+        cuts = ", ".join(f"{c:g}" for c in np.unique(data.value[data.censored]))
+        notes.append(
+            f"{n} value(s) were right-censored at the cut-off ({cuts}): they enter the likelihood through the "
+            "probability of exceeding the cut-off (pm.Censored), not dropped or replaced. The ANOVA and t-based "
+            "tests treat them as observed at the cut-off; Kaplan-Meier, log-rank and Cox treat them as censored."
+        )
+    if data.family == "lognormal":
+        notes.append("Family lognormal: cell means on the log scale; cell medians exp(.) and effects as ratios "
+                     "(and % change) are reported; Cohen's d and the % blockade are on the log scale.")
+    if data.family == "student":
+        notes.append("Family student: Cohen's d divides by the Student-t scale sigma (not an SD).")
+    if data.random_effects:
+        notes.append("cohens_d_total divides by sqrt(sigma^2 + "
+                     + " + ".join(n for n, on in (("sigma_animal^2", data.animal_effect),
+                                                  ("sigma_cohort^2", data.cohort_kind == "random")) if on)
+                     + "); fixed cohort blocks are not part of the total SD.")
+    notes.append("blockade_pct rows: prob_above and prob_direction are relative to 50 % (prob_above = P(blockade > 50 %)).")
+    return notes
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+# ------------------------------------------------------------------------------ public entry
+
+
+def analyse_factorial(
+    source: str | Path | pd.DataFrame,
+    *,
+    outcome: str,
+    factors: Sequence[str],
+    animal: str | None = None,
+    cohort: str | None = None,
+    family: str = "normal",
+    censored: str | None = None,
+    censor_at: float | None = None,
+    where: Sequence[str] = (),
+    sheet: str | int | None = None,
+    reference: Mapping[str, str] | None = None,
+    rope: float | None = None,
+    ss_type: int = 3,
+    ci_prob: float = CI_PROB,
+    ci_kind: str = CI_KIND,
+    prior_scale: float = 1.0,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int = DEFAULT_SEED,
+    progress: bool = False,
+    priors: Mapping[str, Mapping] | None = None,
+    bf_sensitivity: bool = True,
+    retry: bool = True,
+) -> AnalysisResult:
+    """Fit the A x B model, compute its estimands and run the frequentist twin.
+
+    Parameters
+    ----------
+    source : str, Path or pandas.DataFrame
+        The sheet (long layout, one row per observation) or a DataFrame.
+    outcome : str
+        Outcome column.
+    factors : sequence of two str
+        Factor columns A and B (A's simple effects are the headline).
+    animal, cohort : str, optional
+        Animal ID and cohort columns. Without an animal column each row is one animal.
+    family : {"normal", "student", "lognormal"}
+    censored : str, optional
+        Column flagging right-censored rows (value = the cut-off).
+    censor_at : float, optional
+        Test cut-off: values at it are right-censored.
+    where : sequence of str
+        ``COLUMN=VALUE`` row filters.
+    sheet : str or int, optional
+        Excel sheet.
+    reference : mapping of str to str, optional
+        Factor -> reference level (first level otherwise).
+    rope : float, optional
+        Half-width of the ROPE (outcome units; % change for lognormal).
+    ss_type : {3, 2}
+        Sums of squares of the frequentist ANOVA.
+    ci_prob, ci_kind : float, str
+        Interval mass and kind ("hdi" or "eti").
+    prior_scale : float
+        Multiplies every prior scale.
+    draws, tune, chains, seed : int
+        NUTS settings (nutpie).
+    progress : bool
+        Show nutpie's progress bar.
+    priors : mapping, optional
+        User priors (name -> spec), merged over the data-scaled defaults.
+    bf_sensitivity : bool
+        Refit with the cell-mean prior scale x0.5 and x2 for the Bayes factor's sensitivity.
+    retry : bool
+        Refit once with more tuning when the diagnostics gate fails.
+
+    Returns
+    -------
+    AnalysisResult
+    """
+    options = FactorialOptions(family=family, rope=rope, ss_type=ss_type, ci_prob=ci_prob, ci_kind=ci_kind,
+                               prior_scale=prior_scale)
+    factors = _check_factors(factors)
+    for name, value, low in (("draws", draws, 10), ("tune", tune, 0), ("chains", chains, 1)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+            raise DesignError(f"{name} must be a whole number >= {low}, not {value!r}. Fix: e.g. {name}=1000.")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise DesignError(f"seed must be a non-negative whole number, not {seed!r}. Fix: seed={DEFAULT_SEED}.")
+    if reference is not None and not isinstance(reference, Mapping):
+        raise DesignError(
+            f"reference must map each factor to its reference level, got {reference!r}. "
+            'Fix: reference={"treatment": "saline", "antibody": "IgG"}.'
+        )
+    if priors is not None and not isinstance(priors, Mapping):
+        raise DesignError("priors must be a dict of name -> {'dist': ..., parameters}. Fix: e.g. {'sigma': {'sigma': 20}}.")
+    if isinstance(where, str):
+        where = [where]
+    sheet_obj = read_factorial(source, outcome=outcome, factors=factors, animal=animal, cohort=cohort,
+                               censored=censored, censor_at=censor_at, sheet=sheet, where=where,
+                               positive=options.log, reference=dict(reference) if reference else None)
+    data = prepare(sheet_obj.frame, factors, options, animal_ids_made_up=sheet_obj.animal_ids_made_up)
+    resolved = resolve_priors(data, options, priors)
+    model = build_model(data, resolved, options)
+    settings = SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains), seed=int(seed))
+    with warnings.catch_warnings():
+        # The cell-mean prior's pm.Data are constants of the fit: the posterior predictive
+        # rightly keeps the posterior draws of cell_mean (PyMC warns that they may have changed).
+        warnings.filterwarnings("ignore", category=ImplicitFreezeWarning, message=r"(?s).*cell_mean_prior")
+        tree, diag = fit(model, settings=settings, var_names=free_parameters(data), progress=progress, retry=retry,
+                         derived=lambda post: gated_estimands(post, data))
+    posterior = tree["posterior"].to_dataset()
+
+    est = estimates_table(estimand_draws(posterior, data), data, options)
+    twin = frequentist_twin(data, options)
+    est = attach_frequentist(est, twin, data, options)
+    bayes_anova = bayesian_anova_table(posterior, data, ci_prob=options.ci_prob, ci_kind=options.ci_kind)
+    if bf_sensitivity:
+        bf = bayes_factor_sensitivity(model, tree, data, resolved, diag.settings, progress=progress)
+    else:
+        bf = interaction_bayes_factors(posterior["cell_mean"], data, float(resolved["cell_mean"]["sigma"]))
+    notes = design_notes(data, options)
+    notes.append(twin["anova_data"]["note"])
+    notes.extend(twin["notes"])
+    notes.extend(_bf_notes(bf))
+    if not diag.passed:
+        notes.insert(0, "FAILED diagnostics gate: " + "; ".join(diag.problems) + ". Do not report these estimates "
+                     "before fixing the fit (more draws / tuning, or a simpler model).")
+    a_name, b_name = factors
+    settings_out = {
+        "source": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
+        "outcome": outcome, "factors": list(factors), "animal": animal, "cohort": cohort, "family": family,
+        "censored": censored, "censor_at": censor_at, "where": list(where), "sheet": sheet,
+        "reference": {a_name: data.levels_a[0], b_name: data.levels_b[0]},
+        "rope": rope, "ss_type": ss_type, "ci_prob": ci_prob, "ci_kind": ci_kind, "prior_scale": prior_scale,
+        "draws": int(draws), "tune": int(tune), "chains": int(chains), "seed": int(seed),
+        "priors": {k: dict(v) for k, v in (priors or {}).items()}, "bf_sensitivity": bool(bf_sensitivity),
+        "retry": bool(retry),
+        "model": {"animal_effect": data.animal_effect, "animal_centred": data.animal_effect and data.centred,
+                  "cohort": data.cohort_kind},
+    }
+    return AnalysisResult(
+        design=DESIGN,
+        title=f"{outcome} by {a_name} x {b_name}",
+        settings=settings_out,
+        seed=int(seed),
+        sheet=sheet_obj,
+        priors=resolved,
+        model_text=model_text(data, resolved, options, outcome),
+        tree=tree,
+        diagnostics=diag,
+        estimates=est,
+        bayes_anova=bayes_anova,
+        anova=twin["anova"],
+        anova_data=twin["anova_data"],
+        mixed_model=twin["mixed_model"],
+        frequentist_extra=twin["extra"],
+        checks={"bayes_factor": bf},
+        notes=tuple(notes),
+    )
+
+
+def _bf_notes(bf: pd.DataFrame) -> list[str]:
+    out = []
+    for cell, grp in bf.groupby("cell", sort=False):
+        main = grp.loc[grp["prior_multiplier"] == 1.0].iloc[0]
+        others = grp.loc[grp["prior_multiplier"] != 1.0]
+        sens = "; ".join(f"prior x{m:g}: {v:.3g}" for m, v in zip(others["prior_multiplier"], others["BF10"], strict=True))
+        out.append(
+            f"Savage-Dickey Bayes factor BF10 of the interaction {main['contrast']}: {main['BF10']:.3g} "
+            f"(interaction prior Normal(0, {main['interaction_prior_sd']:.4g}))" + (f"; {sens}" if sens else "") + "."
+        )
+    return out
