@@ -217,3 +217,17 @@ def write_calibration(cal: Calibration, out) -> dict:
     fig.savefig(out / "rank_histograms.png", dpi=150)
     fig.savefig(out / "rank_histograms.svg")
     return summary
+
+
+def factorial_model(data_dir):
+    """The shipped FST x nAb design (2 x 2, 38 mice, 3 cohorts as fixed blocks), frozen priors."""
+    from bayes_igf1.designs import factorial as fa
+    from bayes_igf1.io import read_factorial
+
+    factors = ["treatment", "antibody"]
+    sheet = read_factorial(data_dir / "fst_igf1_nab.csv", outcome="immobility_s", factors=factors,
+                           animal="mouse", cohort="cohort")
+    options = fa.FactorialOptions()
+    data = fa.prepare(sheet.frame, factors, options, animal_ids_made_up=False)
+    priors = fa.resolve_priors(data, options, None)
+    return fa.build_model(data, priors, options), fa.free_parameters(data), priors

@@ -494,7 +494,8 @@ def build_model(data: FactorialData, priors: dict[str, dict], options: Factorial
         # incomplete beta function (and its gradient) per row.
         if len(observed):
             m = mu[observed]
-            obs_values = data.value[observed]
+            # pm.Data: a compiled model takes new data of the same shape (calibration, planning).
+            obs_values = pm.Data("y_data", data.value[observed], dims="obs")
             if data.family == "student":
                 pm.StudentT("y", nu=nu, mu=m, sigma=sigma, observed=obs_values, dims="obs")
             elif data.family == "lognormal":

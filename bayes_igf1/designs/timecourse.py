@@ -581,6 +581,7 @@ def analyse_timecourse(
     chains: int = 4,
     seed: int | None = None,
     progress: bool = False,
+    retry: bool = True,
 ):
     """Fit the time-course model and its frequentist twin to a sheet.
 
@@ -601,6 +602,8 @@ def analyse_timecourse(
         Half-width of the region of practical equivalence of the effect vs reference, on
         its reporting scale (% change on the log scale).
     draws, tune, chains, seed : sampler settings.
+    retry : bool
+        Refit once with more tuning when the diagnostics gate fails (default True).
 
     Returns
     -------
@@ -622,7 +625,7 @@ def analyse_timecourse(
     model = build_model(data, priors, options)
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
     tree, diagnostics = fit(model, settings=settings, var_names=free_parameters(data, options), progress=progress,
-                            derived=lambda post: gated_estimands(post, data))
+                            retry=retry, derived=lambda post: gated_estimands(post, data))
     posterior = tree["posterior"].to_dataset()
     draws_ = estimand_draws(posterior, data)
     estimates = estimates_table(draws_, data, options)
