@@ -339,7 +339,7 @@ def percent_of_baseline(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Post-injection fractions as % of each animal's mean baseline (what the lab computes).
 
     Below-limit values enter as limit/2. Returns the frame (``animal, group, time, value,
-    pct``) and the animals left out because none of their baseline fractions was kept.
+    value_sub, baseline, pct``) and the animals left out because none of their baseline fractions was kept.
     """
     f = frame.copy()
     f["value_sub"] = np.where(f["censored"], f["value"] / 2.0, f["value"])
@@ -347,17 +347,19 @@ def percent_of_baseline(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     post = f[f["time"] > 0].copy()
     no_base = sorted(set(post["animal"]) - set(base.index))
     post = post[post["animal"].isin(base.index)]
-    post["pct"] = 100.0 * post["value_sub"] / post["animal"].map(base)
+    post["baseline"] = post["animal"].map(base)
+    post["pct"] = 100.0 * post["value_sub"] / post["baseline"]
     return post, no_base
 
 
 def frequentist_twin(frame: pd.DataFrame, data: TimecourseData, options: TimecourseOptions) -> dict:
     """RM ANOVA (group x time) and REML mixed model with group-vs-reference contrasts.
 
-    With a baseline both use % of baseline of the post-injection fractions; the mixed model
-    is fitted to log(% of baseline) on the log scale, so its contrasts are ratios like the
-    Bayesian ones. Without a baseline both use the values (logged for the mixed model on
-    the log scale).
+    With a baseline the ANOVA uses % of baseline of the post-injection fractions; the mixed
+    model is fitted to log(% of baseline) on the log scale (its contrasts are ratios like
+    the Bayesian ones) and to the change from baseline in units on the identity scale
+    (differences, like the Bayesian ones). Without a baseline both use the values (logged
+    for the mixed model on the log scale).
     """
     from bayes_igf1.frequentist.repeated import mixed_model_contrasts, rm_anova
 
@@ -378,7 +380,12 @@ def frequentist_twin(frame: pd.DataFrame, data: TimecourseData, options: Timecou
     aov = rm_anova(work, subject="animal", between="group", within="time", dv="pct")
     table = aov.table.copy()
     log = options.scale == "log"
-    mm_work = work.assign(dv=np.log(work["pct"]) if log else work["pct"])
+    if log:
+        mm_work = work.assign(dv=np.log(work["pct"]))
+    elif data.has_baseline:  # change from the animal's baseline, in units, like the Bayesian effect
+        mm_work = work.assign(dv=work["value_sub"] - work["baseline"])
+    else:
+        mm_work = work.assign(dv=work["pct"])
     mm = mixed_model_contrasts(mm_work, subject="animal", group="group", time="time", dv="dv",
                                reference=data.reference, ci_prob=options.ci_prob)
     contrasts = mm.contrasts.copy()
@@ -395,7 +402,7 @@ def frequentist_twin(frame: pd.DataFrame, data: TimecourseData, options: Timecou
         "note": "The repeated-measures ANOVA needs every fraction of an animal; the Bayesian model and the mixed model use all fractions.",
     }
     mixed = {
-        "dv": ("log " if log else "") + dv_label,
+        "dv": "log " + dv_label if log else ("change from baseline" if data.has_baseline else dv_label),
         "fixed_effects": mm.fixed_effects.to_dict("records"),
         "sd_animal": mm.sd_animal,
         "sd_residual": mm.sd_residual,
@@ -519,7 +526,7 @@ def run_checks(tree: xr.DataTree, frame: pd.DataFrame, data: TimecourseData) -> 
     return {
         "sensitivity": {"table": sens.to_dict("records"),
                         "flagged": sens[sens["diagnosis"] != "ok"].to_dict("records"),
-                        "method": "power-scaling (Kallioinen et al. 2023), arviz-stats psense, threshold 0.05"},
+                        "method": "power-scaling (Kallioinen et al. 2024), arviz-stats psense, threshold 0.05"},
         "ppc": {"statistics": ppc.to_dict("records"), "scale": data.scale,
                 "n_extreme": int(((ppc["p"] < 0.025) | (ppc["p"] > 0.975)).sum())},
         "prior_predictive": {**checks.prior_predictive_range(tree, low=low, high=high), "note": where},

@@ -1,0 +1,829 @@
+"""Figures of an analysis, in a journal's style.
+
+Every panel function takes ``ax=`` (a new figure is made when it is None) and returns
+``(fig, ax)``; the multi-panel functions return ``(fig, axes)``. Figures are made with
+the object-oriented API (`matplotlib.figure.Figure`, rendered by Agg), so nothing here
+touches pyplot's global state or the user's backend. Style: no top / right spines,
+8-9 pt sans-serif text at print size, the Okabe-Ito colour-blind-safe palette with a
+distinct marker per group, panels labelled a, b, c.
+
+`save_figure` writes a PNG (300 dpi) and an SVG (text kept as text) of a figure;
+`make_figures` builds every figure an analysis has (used by the report writer).
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from scipy import stats
+
+__all__ = [
+    "PALETTE",
+    "STYLE",
+    "factorial_figure",
+    "make_figures",
+    "plot_bar_dots",
+    "plot_contrast_density",
+    "plot_effect_vs_reference",
+    "plot_interaction",
+    "plot_ppc",
+    "plot_prior_predictive",
+    "plot_spaghetti",
+    "plot_timecourse_percent",
+    "ppc_figure",
+    "save_figure",
+    "timecourse_figure",
+]
+
+#: Okabe & Ito (2008) colour-blind-safe palette; the reference group is black.
+PALETTE = ("#000000", "#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<")
+#: Journal style (applied while a figure is drawn; the user's rcParams are left alone).
+STYLE = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["Arial", "Helvetica", "Liberation Sans", "Nimbus Sans", "DejaVu Sans"],
+    "font.size": 8,
+    "axes.titlesize": 9,
+    "axes.labelsize": 8.5,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 7.5,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.8,
+    "xtick.major.width": 0.8,
+    "ytick.major.width": 0.8,
+    "xtick.major.size": 3,
+    "ytick.major.size": 3,
+    "lines.linewidth": 1.3,
+    "lines.markersize": 4.5,
+    "errorbar.capsize": 2,
+    "axes.titleweight": "normal",
+    "axes.titlelocation": "left",
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.03,
+    "svg.fonttype": "none",
+    "pdf.fonttype": 42,
+    "axes.unicode_minus": True,
+}
+#: Width of one and of two journal columns, inches (89 mm and 183 mm).
+ONE_COLUMN, TWO_COLUMNS = 3.5, 7.2
+DPI = 300
+_MODEL_GREY = "0.35"
+
+
+def _styled(func):
+    """Draw inside the journal style without changing the user's rcParams."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with mpl.rc_context(STYLE):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _new_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def save_figure(fig: Figure, stem: str | Path, *, dpi: int = DPI) -> list[Path]:
+    """Write ``<stem>.png`` (``dpi``) and ``<stem>.svg``; returns the two paths."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    with mpl.rc_context(STYLE):
+        for ext in ("png", "svg"):
+            path = stem.with_suffix(f".{ext}")
+            fig.savefig(path, dpi=dpi, metadata={"Software": None} if ext == "png" else {"Date": None})
+            out.append(path)
+    return out
+
+
+def _panel_letter(ax: Axes, letter: str) -> None:
+    ax.text(-0.02, 1.02, letter, transform=ax.transAxes, fontsize=10, fontweight="bold",
+            ha="right", va="bottom")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _groups(result) -> list[str]:
+    """Group (time course) or cell ("A|B", factorial) labels, reference first."""
+    f = result.sheet.frame
+    if result.design == "timecourse":
+        ref = result.settings.get("reference")
+        levels = [str(g) for g in f["group"].cat.categories]
+        return ([ref] if ref in levels else []) + [g for g in levels if g != ref]
+    levels = [[str(x) for x in f[name].cat.categories] for name in result.sheet.factors]
+    out = [""]
+    for lv in levels:
+        out = [f"{a}|{b}" if a else b for a in out for b in lv]
+    return out
+
+
+def _row_groups(result) -> pd.Series:
+    """Group / cell label of every row of the validated frame."""
+    f = result.sheet.frame
+    if result.design == "timecourse":
+        return f["group"].astype(str).reset_index(drop=True)
+    parts = [f[name].astype(str).reset_index(drop=True) for name in result.sheet.factors]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + "|" + p
+    return out
+
+
+def _colours(result) -> dict[str, str]:
+    return {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(_groups(result))}
+
+
+def _markers(result) -> dict[str, str]:
+    return {g: MARKERS[i % len(MARKERS)] for i, g in enumerate(_groups(result))}
+
+
+def _value_label(result) -> str:
+    return str(result.sheet.columns.get("value", "value"))
+
+
+def _time_label(result) -> str:
+    unit = result.sheet.time_unit or str(result.sheet.columns.get("time", "time"))
+    if result.settings.get("baseline", "auto") == "auto":
+        return f"Time after injection ({unit})"
+    return f"Time ({unit})"
+
+
+def _dodge(n: int, width: float) -> np.ndarray:
+    if n <= 1:
+        return np.zeros(max(n, 1))
+    return np.linspace(-width / 2, width / 2, n)
+
+
+def _time_step(times) -> float:
+    t = np.unique(np.asarray(times, dtype=float))
+    return float(np.min(np.diff(t))) if len(t) > 1 else 1.0
+
+
+def _est(result, name: str) -> pd.DataFrame:
+    e = result.estimates
+    return e[e["name"] == name]
+
+
+def _sem(x: pd.Series) -> float:
+    x = x.dropna()
+    return float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else np.nan
+
+
+def observed_percent(result) -> pd.DataFrame:
+    """The lab's % of baseline of every fraction, baseline fractions included.
+
+    Each fraction as % of its animal's mean baseline, below-limit values as limit/2, as
+    `bayes_igf1.designs.timecourse.percent_of_baseline` computes it for the ANOVA (this
+    adds the baseline fractions, which that function leaves out).
+    """
+    from bayes_igf1.designs.timecourse import percent_of_baseline
+
+    f = result.sheet.frame
+    post, _ = percent_of_baseline(f)
+    sub = f.assign(value_sub=np.where(f["censored"], f["value"] / 2.0, f["value"]))
+    base = sub[sub["time"] <= 0]
+    means = base.groupby("animal", observed=True)["value_sub"].mean()
+    base = base.assign(pct=100.0 * base["value_sub"] / base["animal"].map(means))
+    cols = ["animal", "group", "time", "pct"]
+    out = pd.concat([base[cols], post[cols]], ignore_index=True)
+    out["group"] = out["group"].astype(str)
+    return out
+
+
+def _observed_summary(result) -> tuple[pd.DataFrame, str]:
+    """Observed mean ± SEM per group and time, on the trajectory's reporting scale."""
+    traj = _est(result, "trajectory")
+    scale = str(traj["scale"].iloc[0]) if len(traj) else ""
+    f = result.sheet.frame
+    if scale == "% of baseline":
+        obs = observed_percent(result).rename(columns={"pct": "y"})
+        label = f"{_value_label(result)} (% of baseline)"
+    elif scale == "change from baseline":
+        sub = f.assign(y=np.where(f["censored"], f["value"] / 2.0, f["value"]))
+        base = sub[sub["time"] <= 0].groupby("animal", observed=True)["y"].mean()
+        obs = sub.assign(y=sub["y"] - sub["animal"].map(base))[["animal", "group", "time", "y"]]
+        label = f"{_value_label(result)} (change from baseline)"
+    else:
+        obs = f.assign(y=np.where(f["censored"], f["value"] / 2.0, f["value"]))[["animal", "group", "time", "y"]]
+        label = _value_label(result)
+    obs = obs.assign(group=obs["group"].astype(str))
+    summ = obs.groupby(["group", "time"], observed=True)["y"].agg(["mean", _sem, "count"]).reset_index()
+    summ = summ.rename(columns={"_sem": "sem"})
+    return summ, label
+
+
+# ------------------------------------------------------------------------- time course
+
+
+@_styled
+def plot_timecourse_percent(result, *, ax: Axes | None = None, legend: bool = True) -> tuple[Figure, Axes]:
+    """Observed mean ± SEM per group and time (the lab's % of baseline) over the model.
+
+    The model is the posterior median of ``trajectory`` (100 exp(beta): the group's level
+    relative to its animals' baselines) with its 95% band; time points are dodged.
+    """
+    fig, ax = _new_axes(ax, (ONE_COLUMN, 2.6))
+    groups, colours, markers = _groups(result), _colours(result), _markers(result)
+    summ, label = _observed_summary(result)
+    traj = _est(result, "trajectory")
+    step = _time_step(summ["time"])
+    offs = dict(zip(groups, _dodge(len(groups), 0.25 * step), strict=True))
+    if "change from baseline" in label:
+        ax.axhline(0.0, color="0.6", lw=0.7, ls=":", zorder=0)
+    elif "% of baseline" in label:
+        ax.axhline(100.0, color="0.6", lw=0.7, ls=":", zorder=0)
+    if result.settings.get("baseline", "auto") == "auto":
+        ax.axvline(0.0, color="0.6", lw=0.7, ls="--", zorder=0)
+    for g in groups:
+        c = colours[g]
+        t = traj[traj["group"].astype(str) == g].sort_values("time")
+        if len(t):
+            ax.fill_between(t["time"], t["ci_low"], t["ci_high"], color=c, alpha=0.15, lw=0, zorder=1)
+            ax.plot(t["time"], t["median"], color=c, lw=1.1, alpha=0.9, zorder=2)
+        s = summ[summ["group"] == g].sort_values("time")
+        ax.errorbar(s["time"] + offs[g], s["mean"], yerr=s["sem"], fmt=markers[g], color=c, mfc="white",
+                    mew=1.0, ms=4.0, lw=0.9, capsize=1.5, zorder=3, ls="none")
+    ax.set_xlabel(_time_label(result))
+    ax.set_ylabel(label)
+    ax.set_xticks(sorted(summ["time"].unique()))
+    ax.margins(x=0.03)
+    if legend:
+        handles, labels = timecourse_legend(result)
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + 0.45 * (hi - lo))
+        ax.legend(handles, labels, loc="upper left", handlelength=1.6, borderaxespad=0.2, ncol=2)
+    return fig, ax
+
+
+def timecourse_legend(result) -> tuple[list, list[str]]:
+    """Legend entries of the time-course panels: one per group, observed and model keys."""
+    groups, colours, markers = _groups(result), _colours(result), _markers(result)
+    handles = [Line2D([], [], color=colours[g], marker=markers[g], mfc="white", lw=1.1) for g in groups]
+    handles += [
+        Line2D([], [], color="0.3", marker="o", mfc="white", ls="none"),
+        (Patch(color="0.3", alpha=0.2, lw=0), Line2D([], [], color="0.3")),
+    ]
+    return handles, list(groups) + ["observed mean ± SEM", "posterior median, 95% HDI"]
+
+
+@_styled
+def plot_effect_vs_reference(
+    result, *, ax: Axes | None = None, frequentist: bool = True, group_legend: bool = True
+) -> tuple[Figure, Axes]:
+    """Posterior % change (difference) of each group vs the reference per time, with HDIs.
+
+    Filled markers: posterior median and 95% HDI; open markers: the mixed-model estimate
+    and 95% CI (``frequentist=False`` leaves them out). The ROPE is shaded when set.
+    """
+    fig, ax = _new_axes(ax, (ONE_COLUMN, 2.6))
+    eff = _est(result, "effect_vs_reference")
+    colours, markers = _colours(result), _markers(result)
+    groups = [g for g in _groups(result) if g in set(eff["group"].astype(str))]
+    step = _time_step(eff["time"]) if len(eff) else 1.0
+    from bayes_igf1.report.tables import frequentist_scale_note
+
+    # The mixed model is drawn only on the same scale as the posterior (not % of baseline beside pg/mL).
+    has_freq = frequentist and eff["freq_estimate"].notna().any() and not frequentist_scale_note(result)
+    n_series = len(groups) * (2 if has_freq else 1)
+    offs = iter(_dodge(n_series, 0.45 * step))
+    ax.axhline(0.0, color="0.4", lw=0.8, zorder=0)
+    rope = eff[["rope_low", "rope_high"]].dropna()
+    if len(rope):
+        lo, hi = float(rope["rope_low"].iloc[0]), float(rope["rope_high"].iloc[0])
+        ax.axhspan(lo, hi, color="0.85", lw=0, zorder=0)
+    for g in groups:
+        e = eff[eff["group"].astype(str) == g].sort_values("time")
+        c, m = colours[g], markers[g]
+        d = next(offs)
+        ax.errorbar(e["time"] + d, e["median"], yerr=[e["median"] - e["ci_low"], e["ci_high"] - e["median"]],
+                    fmt=m, color=c, ms=4.2, lw=1.1, capsize=0, ls="none", zorder=3)
+        if has_freq:
+            d = next(offs)
+            ok = e["freq_estimate"].notna()
+            f = e[ok]
+            ax.errorbar(f["time"] + d, f["freq_estimate"],
+                        yerr=[f["freq_estimate"] - f["freq_ci_low"], f["freq_ci_high"] - f["freq_estimate"]],
+                        fmt=m, color=c, mfc="white", ms=4.0, lw=0.8, capsize=0, ls="none", zorder=3)
+    scale = str(eff["scale"].iloc[0]) if len(eff) else ""
+    ref = str(eff["reference"].dropna().iloc[0]) if eff["reference"].notna().any() else "reference"
+    ylabel = f"% change vs {ref}" if scale.startswith("%") else f"Difference vs {ref} ({_value_label(result)})"
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel(_time_label(result))
+    if len(eff):
+        ax.set_xticks(sorted(eff["time"].unique()))
+    handles = [Line2D([], [], color=colours[g], marker=markers[g], ls="none", label=g) for g in groups] \
+        if group_legend else []
+    handles.append(Line2D([], [], color="0.3", marker="o", ls="-", lw=1.0, label="posterior median, 95% HDI"))
+    if has_freq:
+        handles.append(Line2D([], [], color="0.3", marker="o", mfc="white", ls="-", lw=0.8,
+                              label="mixed model, 95% CI"))
+    if len(rope):
+        handles.append(Patch(color="0.85", lw=0, label=f"ROPE ±{_short(hi)}{'%' if scale.startswith('%') else ''}"))
+    # Headroom above the highest interval so that the legend never covers a point.
+    highs = [eff["ci_high"].to_numpy(float)] + ([eff["freq_ci_high"].to_numpy(float)] if has_freq else [])
+    lows = [eff["ci_low"].to_numpy(float)] + ([eff["freq_ci_low"].to_numpy(float)] if has_freq else [])
+    top = np.nanmax(np.concatenate(highs + [[0.0]]))
+    bottom = np.nanmin(np.concatenate(lows + [[0.0]]))
+    if np.isfinite(top) and np.isfinite(bottom) and top > bottom:
+        ax.set_ylim(bottom - 0.05 * (top - bottom), top + (0.12 + 0.075 * len(handles)) * (top - bottom))
+    ax.legend(handles=handles, loc="upper right", handlelength=1.4, borderaxespad=0.2)
+    ax.margins(x=0.04)
+    return fig, ax
+
+
+def _log_ticks(axis) -> None:
+    """Plain numbers (0.1, 1, 2, 5, 10, ...) on a log axis instead of powers of ten."""
+    lo, hi = axis.get_view_interval()
+    decades = np.log10(max(hi, 1e-300)) - np.log10(max(lo, 1e-300))
+    subs = (1.0, 2.0, 5.0) if decades < 2.5 else (1.0,)
+    axis.set_major_locator(mpl.ticker.LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(mpl.ticker.NullFormatter())
+
+
+def _short(x: float) -> str:
+    return f"{x:g}"
+
+
+@_styled
+def plot_spaghetti(result, *, ax: Axes | None = None, legend: bool = True) -> tuple[Figure, Axes]:
+    """Every animal's observed values over time, one line per animal coloured by group.
+
+    Log axis when the model is on the log scale; below-limit values are drawn as open
+    markers at the limit.
+    """
+    fig, ax = _new_axes(ax, (ONE_COLUMN, 2.6))
+    f = result.sheet.frame.assign(group=lambda d: d["group"].astype(str))
+    colours = _colours(result)
+    for (g, _a), d in f.sort_values("time").groupby(["group", "animal"], sort=False, observed=True):
+        c = colours[g]
+        ax.plot(d["time"], d["value"], color=c, lw=0.6, alpha=0.55, zorder=2)
+        cens = d[d["censored"]]
+        if len(cens):
+            ax.plot(cens["time"], cens["value"], ls="none", marker="v", mfc="white", color=c, ms=4.5, mew=0.9,
+                    zorder=3)
+    if result.settings.get("baseline", "auto") == "auto":
+        ax.axvline(0.0, color="0.6", lw=0.7, ls="--", zorder=0)
+    if result.settings.get("scale", "log") == "log":
+        ax.set_yscale("log")
+        _log_ticks(ax.yaxis)
+    ax.set_xticks(sorted(f["time"].unique()))
+    ax.set_xlabel(_time_label(result))
+    ax.set_ylabel(_value_label(result) + (" (log axis)" if result.settings.get("scale", "log") == "log" else ""))
+    if legend:
+        handles = [Line2D([], [], color=colours[g], lw=1.0, label=g) for g in _groups(result)]
+        if f["censored"].any():
+            handles.append(Line2D([], [], color="0.3", marker="v", mfc="white", ls="none",
+                                  label="below limit (at limit)"))
+        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, handlelength=1.4,
+                  borderaxespad=0.2)
+    return fig, ax
+
+
+@_styled
+def timecourse_figure(result) -> tuple[Figure, np.ndarray]:
+    """The three time-course panels: a % of baseline, b effect vs reference, c each animal."""
+    fig = Figure(figsize=(TWO_COLUMNS, 2.9), layout="constrained")
+    axes = fig.subplots(1, 3)
+    plot_timecourse_percent(result, ax=axes[0], legend=False)
+    plot_effect_vs_reference(result, ax=axes[1], group_legend=False)
+    plot_spaghetti(result, ax=axes[2], legend=False)
+    handles, labels = timecourse_legend(result)
+    fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), handlelength=1.6)
+    for ax, letter in zip(axes, "abc", strict=True):
+        _panel_letter(ax, letter)
+    return fig, axes
+
+
+# --------------------------------------------------------------------------- factorial
+
+
+def _factor_levels(result) -> list[list[str]]:
+    f = result.sheet.frame
+    return [[str(x) for x in f[name].cat.categories] for name in result.sheet.factors]
+
+
+def _cell_estimates(result) -> pd.DataFrame:
+    """Posterior cell means (cell medians for the lognormal family), with a str ``cell`` column."""
+    e = _est(result, "cell_mean")
+    if not len(e):
+        e = _est(result, "cell_median")
+    return e.assign(cell=e["cell"].astype(str)) if len(e) else e
+
+
+@_styled
+def plot_bar_dots(result, *, ax: Axes | None = None, seed: int = 0) -> tuple[Figure, Axes]:
+    """Bars of the cell means ± SEM with every animal as a dot, and the posterior cell means.
+
+    Cells are grouped by the second factor and coloured by the first. The diamond beside
+    each bar is the posterior median of the cell mean with its 95% HDI.
+    """
+    fig, ax = _new_axes(ax, (ONE_COLUMN, 2.8))
+    a_name, b_name = result.sheet.factors[:2]
+    la, lb = _factor_levels(result)[:2]
+    f = result.sheet.frame
+    cells = _cell_estimates(result)
+    rng = np.random.default_rng(seed)
+    colours = {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(la)}
+    width = 0.8 / len(la)
+    xt, xl = [], []
+    for j, b in enumerate(lb):
+        for i, a in enumerate(la):
+            x = j + (i - (len(la) - 1) / 2) * width
+            d = f[(f[a_name].astype(str) == a) & (f[b_name].astype(str) == b)]
+            y = d["value"].to_numpy(dtype=float)
+            c = colours[a]
+            mean, sem = float(np.mean(y)), _sem(pd.Series(y))
+            ax.bar(x, mean, width=width * 0.78, color=c, alpha=0.25, edgecolor=c, lw=0.9, zorder=1)
+            ax.errorbar(x - width * 0.12, mean, yerr=sem, color=c, lw=0.9, capsize=2, zorder=2)
+            jit = rng.uniform(-width * 0.22, width * 0.05, len(y))
+            cens = d["censored"].to_numpy(dtype=bool) if "censored" in d else np.zeros(len(y), bool)
+            ax.scatter(x + jit[~cens], y[~cens], s=9, color=c, edgecolor="white", lw=0.3, zorder=3)
+            if cens.any():
+                ax.scatter(x + jit[cens], y[cens], s=12, marker="^", facecolor="white", edgecolor=c, lw=0.8, zorder=3)
+            row = cells[cells["cell"] == f"{a}|{b}"]
+            if len(row):
+                r = row.iloc[0]
+                ax.errorbar(x + width * 0.25, r["median"], yerr=[[r["median"] - r["ci_low"]], [r["ci_high"] - r["median"]]],
+                            fmt="D", color="black", mfc=c, ms=4, lw=1.0, capsize=0, zorder=4)
+        xt.append(j)
+        xl.append(b)
+    ax.set_xticks(xt, xl)
+    ax.set_xlabel(b_name)
+    ax.set_ylabel(_value_label(result))
+    ax.set_ylim(bottom=0 if np.nanmin(f["value"]) >= 0 else None)
+    handles = [Patch(facecolor=colours[a], alpha=0.35, edgecolor=colours[a], label=a) for a in la]
+    handles.append(Line2D([], [], color="0.3", marker="o", ls="none", ms=3, label="animal"))
+    if "censored" in f and f["censored"].any():
+        handles.append(Line2D([], [], color="0.3", marker="^", mfc="white", ls="none", ms=4,
+                              label="censored (at cut-off)"))
+    handles.append(Line2D([], [], color="0.3", ls="-", lw=0.9, label="mean ± SEM"))
+    if len(cells):
+        handles.append(Line2D([], [], color="black", marker="D", mfc="0.7", ms=4, lw=1.0,
+                              label="posterior median, 95% HDI"))
+    ax.legend(handles=handles, title=a_name, loc="upper left", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2,
+              title_fontsize=7.5, handlelength=1.3)
+    return fig, ax
+
+
+@_styled
+def plot_interaction(result, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """Interaction plot: posterior cell means (median, 95% HDI) over the first factor, one line per level of the second."""
+    fig, ax = _new_axes(ax, (ONE_COLUMN, 2.6))
+    a_name, b_name = result.sheet.factors[:2]
+    la, lb = _factor_levels(result)[:2]
+    cells = _cell_estimates(result)
+    f = result.sheet.frame
+    xs = np.arange(len(la), dtype=float)
+    offs = _dodge(len(lb), 0.12)
+    for j, b in enumerate(lb):
+        c, m = PALETTE[(j + 1) % len(PALETTE)] if j else PALETTE[0], MARKERS[j % len(MARKERS)]
+        med, lo, hi, obs = [], [], [], []
+        for a in la:
+            row = cells[cells["cell"] == f"{a}|{b}"]
+            r = row.iloc[0] if len(row) else None
+            med.append(np.nan if r is None else r["median"])
+            lo.append(np.nan if r is None else r["ci_low"])
+            hi.append(np.nan if r is None else r["ci_high"])
+            d = f[(f[a_name].astype(str) == a) & (f[b_name].astype(str) == b)]["value"]
+            obs.append(d.mean())
+        med, lo, hi = map(np.asarray, (med, lo, hi))
+        x = xs + offs[j]
+        ax.errorbar(x, med, yerr=[med - lo, hi - med], fmt=m + "-", color=c, ms=4.5, lw=1.2, capsize=0, label=b)
+        ax.plot(x, obs, ls="none", marker="_", color=c, ms=8, mew=1.2)
+    ax.set_xticks(xs, la)
+    ax.set_xlabel(a_name)
+    ax.set_ylabel(_value_label(result))
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="0.3", marker="_", ls="none", ms=8, mew=1.2))
+    labels.append("observed mean")
+    ax.legend(handles, labels, title=f"{b_name} (posterior median, 95% HDI)", loc="lower center",
+              bbox_to_anchor=(0.5, 1.0), ncol=len(labels), title_fontsize=7.5, handlelength=1.5, columnspacing=1.0)
+    ax.margins(x=0.15)
+    return fig, ax
+
+
+def estimand_draws(result, name: str, cell: str | None = None) -> np.ndarray | None:
+    """Posterior draws of a reported factorial contrast ("interaction", "blockade_pct"), flattened.
+
+    Recomputed from the posterior cell means exactly as the design computes them (model
+    scale; the interaction as a ratio of ratios for the lognormal family), for the cell
+    ``"a|b"`` (the first such estimate when None). The draws are checked against the
+    estimates table (same median): None when they do not match or cannot be made.
+    """
+    rows = _est(result, name)
+    if result.design != "factorial" or not len(rows) or "posterior" not in result.tree.children:
+        return None
+    post = result.tree["posterior"]
+    if "cell_mean" not in post.data_vars or len(result.sheet.factors) < 2:
+        return None
+    row = rows.iloc[0] if cell is None else rows[rows["cell"].astype(str) == cell].iloc[0]
+    a_name, b_name = result.sheet.factors[:2]
+    ref = result.settings.get("reference") or {}
+    la, lb = _factor_levels(result)[:2]
+    a0, b0 = ref.get(a_name, la[0]), ref.get(b_name, lb[0])
+    try:
+        a, b = str(row["cell"]).split("|", 1)
+        mu = post["cell_mean"]
+        under_b = mu.sel({a_name: a, b_name: b}) - mu.sel({a_name: a0, b_name: b})
+        under_ref = mu.sel({a_name: a, b_name: b0}) - mu.sel({a_name: a0, b_name: b0})
+    except (KeyError, ValueError):
+        return None
+    if name == "interaction":
+        d = under_b - under_ref
+        if result.settings.get("family") == "lognormal":
+            d = np.exp(d)
+    elif name == "blockade_pct":
+        d = 100.0 * (1.0 - under_b / under_ref)
+    else:
+        return None
+    draws = np.asarray(d.values, dtype=float).ravel()
+    med = float(np.median(draws))
+    if not np.isclose(med, float(row["median"]), rtol=1e-6, atol=1e-9):
+        return None
+    return draws
+
+
+@_styled
+def plot_contrast_density(result, *, name: str = "interaction", cell: str | None = None,
+                          ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """Posterior density of a factorial contrast (the interaction, the % blockade) with its HDI and ROPE.
+
+    Reference lines: no effect (0, or 1 for a ratio); for the % blockade also 50% and
+    100% (full blockade). Without draws (see `estimand_draws`) only the median and HDI are drawn.
+    """
+    fig, ax = _new_axes(ax, (ONE_COLUMN, 2.3))
+    rows = _est(result, name)
+    if cell is not None:
+        rows = rows[rows["cell"].astype(str) == cell]
+    if not len(rows):
+        ax.text(0.5, 0.5, f"no estimate '{name}'", transform=ax.transAxes, ha="center", va="center")
+        return fig, ax
+    r = rows.iloc[0]
+    draws = estimand_draws(result, name, str(r["cell"]))
+    colour = PALETTE[1]
+    ci_label = f"{100 * float(r['ci_prob']):g}% {str(r.get('ci_kind', 'hdi')).upper()}"
+    if pd.notna(r.get("rope_low")) and pd.notna(r.get("rope_high")):
+        ax.axvspan(r["rope_low"], r["rope_high"], color="0.85", lw=0, zorder=0,
+                   label=f"ROPE [{r['rope_low']:.3g}, {r['rope_high']:.3g}]")
+    scale = str(r.get("scale") or "")
+    if name == "blockade_pct":
+        for x, ls in ((0.0, "-"), (50.0, ":"), (100.0, "--")):
+            ax.axvline(x, color="0.4", lw=0.8, ls=ls, zorder=1)
+    else:
+        ax.axvline(1.0 if "ratio" in scale else 0.0, color="0.4", lw=0.8, zorder=1)
+    if draws is not None and np.isfinite(draws).sum() > 10:
+        d = draws[np.isfinite(draws)]
+        lo_q, hi_q = np.quantile(d, [0.005, 0.995])
+        lo_q, hi_q = min(lo_q, float(r["ci_low"])), max(hi_q, float(r["ci_high"]))
+        grid = np.linspace(lo_q - 0.1 * (hi_q - lo_q), hi_q + 0.1 * (hi_q - lo_q), 400)
+        dens = stats.gaussian_kde(d[(d >= grid[0]) & (d <= grid[-1])])(grid)
+        ax.plot(grid, dens, color=colour, lw=1.3, zorder=2, label="posterior")
+        inside = (grid >= r["ci_low"]) & (grid <= r["ci_high"])
+        ax.fill_between(grid[inside], dens[inside], color=colour, alpha=0.25, lw=0, zorder=1, label=ci_label)
+        ax.set_ylim(0, float(dens.max()) * 1.3)
+        ax.set_ylabel("Posterior density")
+    else:
+        ax.errorbar([r["median"]], [0.5], xerr=[[r["median"] - r["ci_low"]], [r["ci_high"] - r["median"]]],
+                    fmt="o", color=colour, lw=1.3, label=f"median, {ci_label}")
+        ax.set_ylim(0, 1)
+    ax.plot([r["median"]], [0.0], marker="^", color="black", ms=5, zorder=3, clip_on=False, ls="none",
+            label="posterior median")
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    titles = {"interaction": "Interaction contrast", "blockade_pct": "% blockade"}
+    ax.set_title(titles.get(name, name.replace("_", " ")), fontsize=8.5)
+    label = str(r.get("label") or name) + (f" ({scale})" if scale and name == "interaction" else "")
+    ax.set_xlabel(textwrap.fill(label, 60))
+    ax.legend(loc="best", handlelength=1.2, fontsize=7)
+    return fig, ax
+
+
+@_styled
+def factorial_figure(result) -> tuple[Figure, np.ndarray]:
+    """Factorial panels: a bar-and-dots, b interaction plot, c-d posterior of the interaction and the % blockade."""
+    names = [n for n in ("interaction", "blockade_pct") if len(_est(result, n))]
+    fig = Figure(figsize=(TWO_COLUMNS, 5.2), layout="constrained")
+    axes = fig.subplots(2, 2)
+    plot_bar_dots(result, ax=axes[0, 0])
+    plot_interaction(result, ax=axes[0, 1])
+    for k, ax in enumerate(axes[1]):
+        if k < len(names):
+            plot_contrast_density(result, name=names[k], ax=ax)
+        else:
+            ax.set_visible(False)
+    for ax, letter in zip(axes.ravel(), "abcd", strict=True):
+        if ax.get_visible():
+            _panel_letter(ax, letter)
+    return fig, axes
+
+
+# ------------------------------------------------------------------------------ checks
+
+
+def _observed_vars(result, group: str) -> list[str]:
+    if group not in result.tree.children or "observed_data" not in result.tree.children:
+        return []
+    obs = result.tree["observed_data"]
+    return [v for v in ("y", "y_below_limit", "y_censored") if v in obs.data_vars and v in result.tree[group].data_vars]
+
+
+def _predictive(result, group: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed values, predictive draws (draw x obs) and the row group label of each observation."""
+    labels = _row_groups(result)
+    ys, preds, groups = [], [], []
+    for v in _observed_vars(result, group):
+        o = result.tree["observed_data"][v]
+        p = result.tree[group][v]
+        dim = o.dims[0] if o.dims else None
+        if dim is None:
+            continue
+        rows = np.asarray(o[dim].values)
+        if np.issubdtype(rows.dtype, np.integer) and len(rows) and rows.min() >= 0 and rows.max() < len(labels):
+            g = labels.iloc[rows].to_numpy()
+        else:
+            g = np.array(["all"] * len(rows))
+        ys.append(np.asarray(o.values, dtype=float))
+        preds.append(np.asarray(p.stack(_s=("chain", "draw")).transpose("_s", dim).values, dtype=float))
+        groups.append(g)
+    if not ys:
+        return np.empty(0), np.empty((0, 0)), np.empty(0)
+    return np.concatenate(ys), np.concatenate(preds, axis=1), np.concatenate(groups)
+
+
+def _scale_transform(result):
+    """(to model scale, from model scale, log axis?) for the values held in the tree's observed data.
+
+    Time course on the log scale: the tree holds log values (from = exp). Factorial with the
+    lognormal family: the tree holds raw values, modelled on the log scale (to = log).
+    """
+    def same(v):
+        return np.asarray(v, dtype=float)
+
+    if result.design == "timecourse" and result.settings.get("scale", "log") == "log":
+        return same, np.exp, True
+    if result.settings.get("family") == "lognormal":
+        return (lambda v: np.log(np.clip(np.asarray(v, dtype=float), 1e-300, None))), np.exp, True
+    return same, same, False
+
+
+@_styled
+def plot_ppc(result, *, group: str | None = None, kind: str = "posterior", n_draws: int = 60,
+             ax: Axes | None = None, seed: int = 0) -> tuple[Figure, Axes]:
+    """Densities of ``n_draws`` predictive data sets over the observed density, for one group.
+
+    Parameters
+    ----------
+    group : str, optional
+        Group (time course) or cell ("A|B"); all observations when None.
+    kind : {"posterior", "prior"}
+        Posterior or prior predictive.
+    """
+    fig, ax = _new_axes(ax, (ONE_COLUMN * 0.7, 2.0))
+    y, pred, g = _predictive(result, f"{kind}_predictive")
+    if y.size == 0:
+        ax.text(0.5, 0.5, f"no {kind} predictive draws", transform=ax.transAxes, ha="center", va="center")
+        return fig, ax
+    if group is not None:
+        keep = g == group
+        y, pred = y[keep], pred[:, keep]
+    forward, inverse, logaxis = _scale_transform(result)
+    y, pred = forward(y), forward(pred)
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(pred.shape[0], size=min(n_draws, pred.shape[0]), replace=False)
+    span = np.quantile(y, [0.0, 1.0])
+    width = span[1] - span[0] if span[1] > span[0] else 1.0
+    grid = np.linspace(span[0] - 0.6 * width, span[1] + 0.6 * width, 256)
+    colour = PALETTE[1] if kind == "posterior" else PALETTE[4]
+    for i in pick:
+        d = pred[i]
+        d = d[np.isfinite(d)]
+        if len(d) > 2 and np.ptp(d) > 0:
+            ax.plot(inverse(grid), stats.gaussian_kde(d)(grid), color=colour, lw=0.4, alpha=0.25)
+    if len(y) > 2 and np.ptp(y) > 0:
+        ax.plot(inverse(grid), stats.gaussian_kde(y)(grid), color="black", lw=1.4)
+    ax.plot(inverse(y), np.zeros_like(y), ls="none", marker="|", color="black", ms=5, mew=0.6, clip_on=False)
+    if logaxis:
+        ax.set_xscale("log")
+        _log_ticks(ax.xaxis)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.set_ylim(bottom=0)
+    ax.set_title(group.replace("|", " / ") if group is not None else "all observations", fontsize=8)
+    ax.set_xlabel(_value_label(result) + (" (log axis)" if logaxis else ""))
+    return fig, ax
+
+
+@_styled
+def plot_prior_predictive(result, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """Range of the prior predictive (50%, 90% and 99% intervals of every draw) beside the observed range.
+
+    One row per group (cell); on the modelled scale (log when the model is), axis in the
+    measured units. Priors that allow physically absurd values show up here.
+    """
+    fig, ax = _new_axes(ax, (ONE_COLUMN, 0.5 + 0.35 * len(_groups(result))))
+    y, pred, g = _predictive(result, "prior_predictive")
+    if y.size == 0:
+        ax.text(0.5, 0.5, "no prior predictive draws", transform=ax.transAxes, ha="center", va="center")
+        return fig, ax
+    forward, inverse, logaxis = _scale_transform(result)
+    y, pred = forward(y), forward(pred)
+    labels = [x for x in _groups(result) if x in set(g)] or ["all"]
+    colour = PALETTE[4]
+    for k, lab in enumerate(labels):
+        keep = g == lab if lab != "all" else np.ones_like(g, dtype=bool)
+        d = pred[:, keep].ravel()
+        d = d[np.isfinite(d)]
+        q = np.quantile(d, [0.005, 0.05, 0.25, 0.5, 0.75, 0.95, 0.995])
+        yk = len(labels) - 1 - k
+        ax.plot(inverse(q[[0, 6]]), [yk, yk], color=colour, lw=1.0, alpha=0.6, solid_capstyle="butt")
+        ax.plot(inverse(q[[1, 5]]), [yk, yk], color=colour, lw=3.0, alpha=0.8, solid_capstyle="butt")
+        ax.plot(inverse(q[[2, 4]]), [yk, yk], color=colour, lw=6.0, solid_capstyle="butt")
+        obs = y[keep]
+        ax.plot(inverse(obs), np.full(len(obs), yk + 0.22), ls="none", marker="|", color="black", ms=5, mew=0.6)
+    ax.set_yticks(range(len(labels)), [lab.replace("|", " / ") for lab in labels[::-1]])
+    ax.set_ylim(-0.6, len(labels) - 0.3)
+    if logaxis:
+        ax.set_xscale("log")
+        _log_ticks(ax.xaxis)
+    ax.set_xlabel(_value_label(result) + (" (log axis)" if logaxis else ""))
+    handles = [Line2D([], [], color=colour, lw=6, label="prior predictive 50%"),
+               Line2D([], [], color=colour, lw=3, alpha=0.8, label="90%"),
+               Line2D([], [], color=colour, lw=1, alpha=0.6, label="99%"),
+               Line2D([], [], color="black", marker="|", ls="none", label="observed")]
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, handlelength=1.5,
+              columnspacing=1.0)
+    return fig, ax
+
+
+@_styled
+def ppc_figure(result, *, n_draws: int = 60) -> tuple[Figure, np.ndarray]:
+    """Posterior predictive check, one panel per group (cell)."""
+    _, _, g = _predictive(result, "posterior_predictive")
+    labels = [x for x in _groups(result) if x in set(g)] or [None]
+    ncol = min(len(labels), 4)
+    nrow = int(np.ceil(len(labels) / ncol))
+    fig = Figure(figsize=(TWO_COLUMNS, 1.9 * nrow + 0.3), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
+    for ax, lab in zip(axes, labels, strict=False):
+        plot_ppc(result, group=lab, n_draws=n_draws, ax=ax)
+    for ax in axes[len(labels):]:
+        ax.set_visible(False)
+    handles = [Line2D([], [], color="black", lw=1.4, label="observed"),
+               Line2D([], [], color=PALETTE[1], lw=0.8, alpha=0.6, label=f"{n_draws} posterior predictive data sets")]
+    fig.legend(handles=handles, loc="outside upper center", ncol=2)
+    return fig, axes
+
+
+# ------------------------------------------------------------------------------- all
+
+
+def make_figures(result) -> dict[str, tuple[Figure, str]]:
+    """Every figure of an analysis: name -> (figure, caption)."""
+    out: dict[str, tuple[Figure, str]] = {}
+    ci = f"{round(100 * float(result.settings.get('ci_prob', 0.95)))}%"
+    kind = str(result.settings.get("ci_kind", "hdi")).upper()
+    if result.design == "timecourse":
+        fig, _ = timecourse_figure(result)
+        has_rope = _est(result, "effect_vs_reference")[["rope_low"]].notna().any().item()
+        out["timecourse"] = (fig, (
+            f"(a) Observed mean ± SEM of each group's % of baseline (the lab's computation; below-limit values as "
+            f"limit/2) over the posterior median of the model's trajectory and its {ci} {kind} band. "
+            f"(b) Posterior % change vs the reference group at each time (filled: median, {ci} {kind}; open: REML "
+            f"mixed model, {ci} CI)" + ("; grey band: ROPE" if has_rope else "") + ". "
+            "(c) Every animal's observed values (open triangles: below the assay limit, drawn at the limit)."))
+    elif result.design == "factorial":
+        fig, _ = factorial_figure(result)
+        out["factorial"] = (fig, (
+            f"(a) Mean ± SEM of each cell with every animal as a dot; diamonds: posterior median of the cell mean "
+            f"with its {ci} {kind}. (b) Interaction plot of the posterior cell means. (c, d) Posterior densities of "
+            f"the interaction contrast and of the % blockade (shaded: {ci} {kind}; grey band: ROPE when set)."))
+    if "posterior_predictive" in result.tree.children:
+        fig, _ = ppc_figure(result)
+        out["ppc"] = (fig, ("Posterior predictive check per group: density of the observed values (black) and of "
+                            "simulated data sets from the posterior predictive (blue). Systematic misfit shows as "
+                            "observed curves outside the simulated ones."))
+    if "prior_predictive" in result.tree.children:
+        fig, _ = plot_prior_predictive(result)
+        out["prior_predictive"] = (fig, ("Prior predictive range per group (50%, 90%, 99% intervals of values "
+                                         "simulated from the priors alone, before seeing the data) beside the "
+                                         "observed values (black ticks)."))
+    return out

@@ -1,0 +1,341 @@
+"""Side-by-side tables: contrasts, F table beside the Bayesian ANOVA, diagnostics.
+
+Each ``*_table`` function returns a DataFrame of display strings (numbers formatted by
+`bayes_igf1.report.format`); `write_tables` writes each as ``tables/<name>.csv`` and
+``tables/<name>.tex`` (booktabs) and the full numeric estimates as ``tables/estimates.csv``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bayes_igf1.report.format import (
+    MISSING,
+    TIMES,
+    decimals_for,
+    fmt_df,
+    fmt_estimate,
+    fmt_number,
+    fmt_p_value,
+    fmt_prob,
+)
+
+__all__ = [
+    "CONTRAST_NAMES",
+    "anova_table",
+    "contrast_table",
+    "diagnostics_by_variable",
+    "diagnostics_table",
+    "effect_name",
+    "latex_escape",
+    "to_latex",
+    "write_tables",
+]
+
+#: Estimands shown in the contrast table, in this order (both designs).
+CONTRAST_NAMES = (
+    "effect_vs_reference", "between_treatments", "auc_difference", "sustained",
+    "simple_effect", "pct_change", "interaction", "blockade_pct", "cohens_d", "cohens_d_total",
+)
+
+
+def _ci_words(result) -> tuple[str, str]:
+    """("95%", "HDI") from the result's settings."""
+    prob = float(result.settings.get("ci_prob", 0.95))
+    kind = str(result.settings.get("ci_kind", "hdi")).upper()
+    return f"{100 * prob:g}%", kind
+
+
+def unit_of(scale) -> str:
+    """"%" for estimands reported in percent, "" otherwise."""
+    s = str(scale) if scale is not None and not (isinstance(scale, float) and np.isnan(scale)) else ""
+    return "%" if s.startswith(("%", "percent")) or "% change" in s or s.endswith("(%)") else ""
+
+
+def _present(x) -> bool:
+    return x is not None and not (isinstance(x, float) and np.isnan(x)) and x is not pd.NA
+
+
+def frequentist_scale_note(result) -> str:
+    """"" when the frequentist contrasts share the Bayesian reporting scale, else the scale they are on.
+
+    On the identity scale with a baseline the Bayesian effect is a difference in the measured
+    units while the mixed model works on % of baseline: the two cannot be set side by side
+    without saying so.
+    """
+    if result.design != "timecourse":
+        return ""
+    dv = str((result.mixed_model or {}).get("dv") or "")
+    eff = result.estimates.loc[result.estimates["name"] == "effect_vs_reference", "scale"]
+    bayes_pct = len(eff) > 0 and str(eff.iloc[0]).startswith("%")
+    if "%" in dv and not bayes_pct:
+        return dv.replace("log ", "")
+    return ""
+
+
+def _adjust_word(method) -> str:
+    m = str(method or "").lower()
+    for word, out in (("sidak", "Sidak"), ("tukey", "Tukey"), ("holm", "Holm"), ("bonferroni", "Bonferroni")):
+        if word in m:
+            return out
+    return ""
+
+
+def contrast_table(result) -> pd.DataFrame:
+    """Headline contrasts: posterior median [HDI], P(direction), P(ROPE), frequentist estimate [CI], adjusted p."""
+    ci, kind = _ci_words(result)
+    e = result.estimates
+    rows = []
+    for name in CONTRAST_NAMES:
+        sub = e[e["name"] == name]
+        if name == "effect_vs_reference" or name == "between_treatments":
+            sub = sub.sort_values(["label"], kind="stable") if "time" not in sub else sub
+        for r in sub.to_dict("records"):
+            unit = unit_of(r.get("scale"))
+            if name == "sustained":
+                post, pdir = MISSING, fmt_prob(r.get("mean"))
+            elif name == "blockade_pct":
+                post = fmt_estimate(r.get("median"), r.get("ci_low"), r.get("ci_high"), unit=unit)
+                pdir = fmt_prob(r.get("prob_above"))
+            else:
+                post = fmt_estimate(r.get("median"), r.get("ci_low"), r.get("ci_high"), unit=unit)
+                pdir = fmt_prob(r.get("prob_direction"))
+            has_freq = _present(r.get("freq_estimate"))
+            freq_d = decimals_for(r.get("freq_ci_low"), r.get("freq_ci_high")) \
+                if _present(r.get("freq_ci_low")) else decimals_for(r.get("ci_low"), r.get("ci_high"))
+            freq = fmt_estimate(r.get("freq_estimate"), r.get("freq_ci_low"), r.get("freq_ci_high"), unit=unit,
+                                decimals=freq_d) if has_freq else MISSING
+            p_adj = r.get("freq_p_adjusted") if _present(r.get("freq_p_adjusted")) else r.get("freq_p")
+            rows.append({
+                "Contrast": _display_label(r, result),
+                f"Posterior median [{ci} {kind}]": post,
+                "P(direction)": pdir,
+                "P(in ROPE)": fmt_prob(r.get("prob_in_rope")) if _present(r.get("prob_in_rope")) else MISSING,
+                f"Frequentist estimate [{ci} CI]": freq,
+                "p (adjusted)": fmt_p_value(p_adj) if has_freq else MISSING,
+                "_method": r.get("freq_method"),
+            })
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    if (out["P(in ROPE)"] == MISSING).all():
+        out = out.drop(columns="P(in ROPE)")
+    note = frequentist_scale_note(result)
+    if note:
+        out = out.rename(columns={f"Frequentist estimate [{ci} CI]": f"Frequentist estimate [{ci} CI] (on {note})"})
+    adjust = {_adjust_word(m) for m in out["_method"].dropna()} - {""}
+    if len(adjust) == 1:
+        out = out.rename(columns={"p (adjusted)": f"p ({adjust.pop()})"})
+    return out.drop(columns="_method")
+
+
+def _display_label(r: dict, result) -> str:
+    label = str(r.get("label") or r.get("name"))
+    name = r.get("name")
+    if name == "sustained":
+        return f"{r.get('group')} > {r.get('reference')} at every time"
+    if name == "blockade_pct":
+        return f"{label} [P: blockade > 50%]"
+    if name in ("simple_effect", "interaction") and "ratio" in str(r.get("scale") or ""):
+        return f"{label} ({r.get('scale')})"
+    if name in ("auc", "auc_difference"):
+        unit = result.sheet.time_unit or str(result.settings.get("time", "time"))
+        traj = result.estimates.loc[result.estimates["name"] == "trajectory", "scale"]
+        what = str(traj.iloc[0]) if len(traj) else "value"
+        return f"{label} ({what} {TIMES} {unit})"
+    return label.replace("|", "/")
+
+
+def effect_name(source: str, result) -> str:
+    """The F table's name of a Bayesian ANOVA source ("group:time" -> "treatment:hour")."""
+    roles = dict(result.sheet.columns)
+    factors = list(result.sheet.factors)
+    letters = {"A": factors[0] if factors else "A", "B": factors[1] if len(factors) > 1 else "B"}
+    parts = []
+    for part in str(source).split(":"):
+        if result.design == "timecourse" and part in ("group", "time"):
+            parts.append(str(result.settings.get(part, roles.get(part, part))))
+        elif part in letters and part not in factors:
+            parts.append(letters[part])
+        else:
+            parts.append(part)
+    return ":".join(parts)
+
+
+def anova_table(result) -> pd.DataFrame:
+    """The frequentist F table beside the Bayesian ANOVA (finite-population SD and partial eta squared), row by row."""
+    ci, kind = _ci_words(result)
+    freq = result.anova.copy() if result.anova is not None else pd.DataFrame()
+    bayes = result.bayes_anova.copy() if result.bayes_anova is not None else pd.DataFrame()
+    if len(bayes):
+        bayes["effect"] = [effect_name(s, result) for s in bayes["source"]]
+    effects = list(freq["effect"]) if len(freq) else []
+    effects += [b for b in (bayes["effect"] if len(bayes) else []) if b not in effects]
+    rows = []
+    for eff in effects:
+        f = freq[freq["effect"] == eff].iloc[0].to_dict() if len(freq) and (freq["effect"] == eff).any() else {}
+        b = bayes[bayes["effect"] == eff].iloc[0].to_dict() if len(bayes) and (bayes["effect"] == eff).any() else {}
+        row = {"Effect": eff.replace(":", f" {TIMES} ")}
+        if f:
+            row["df"] = f"{fmt_df(f.get('df_num'))}, {fmt_df(f.get('df_den'))}"
+            row["F"] = fmt_number(f.get("F"), 2)
+            row["p"] = fmt_p_value(f.get("p"))
+            for tag in ("gg", "hf"):
+                eps, p = f.get(f"epsilon_{tag}"), f.get(f"p_{tag}")
+                row[f"p {tag.upper()} (ε)"] = (f"{fmt_p_value(p)} ({fmt_number(eps, 2)})"
+                                               if _present(eps) and _present(p) else MISSING)
+            row["partial η²"] = fmt_number(f.get("partial_eta_sq"), 2)
+            row["generalized η²"] = fmt_number(f.get("generalized_eta_sq"), 2)
+        if b:
+            row[f"Bayesian SD [{ci} {kind}]"] = fmt_estimate(b.get("sd_median"), b.get("sd_ci_low"), b.get("sd_ci_high"),
+                                                            decimals=max(decimals_for(b.get("sd_ci_low"), b.get("sd_ci_high")), 2))
+            row[f"Bayesian partial η² [{ci} {kind}]"] = (
+                fmt_estimate(b.get("eta_median"), b.get("eta_ci_low"), b.get("eta_ci_high"), decimals=2)
+                if _present(b.get("eta_median")) else MISSING)
+        rows.append(row)
+    out = pd.DataFrame(rows).fillna(MISSING)
+    for col in ("p GG (ε)", "p HF (ε)"):
+        if col in out and (out[col] == MISSING).all():
+            out = out.drop(columns=col)
+    return out
+
+
+def diagnostics_table(result) -> pd.DataFrame:
+    """The diagnostics gate: criterion, value, threshold, pass."""
+    d = result.diagnostics
+    t = d.thresholds
+
+    def ok(flag: bool) -> str:
+        return "yes" if flag else "NO"
+
+    rows = [
+        ("max R-hat (rank-normalised split)", fmt_number(d.max_rhat, 3), f"≤ {t.rhat_max:g}", ok(d.max_rhat <= t.rhat_max)),
+        ("min bulk ESS", fmt_number(d.min_ess_bulk, 0), f"≥ {t.ess_min:g}", ok(d.min_ess_bulk >= t.ess_min)),
+        ("min tail ESS", fmt_number(d.min_ess_tail, 0), f"≥ {t.ess_min:g}", ok(d.min_ess_tail >= t.ess_min)),
+        ("divergent transitions", str(int(d.divergences)), f"≤ {t.max_divergences}", ok(d.divergences <= t.max_divergences)),
+        ("min E-BFMI", fmt_number(d.min_bfmi, 2), f"≥ {t.bfmi_min:g}",
+         ok(not np.isfinite(d.min_bfmi) or d.min_bfmi >= t.bfmi_min)),
+        ("draws at maximum tree depth", str(int(d.treedepth_saturated)), "reported (efficiency, not validity)", MISSING),
+    ]
+    return pd.DataFrame(rows, columns=["Criterion", "Value", "Threshold", "Passed"])
+
+
+def diagnostics_by_variable(result) -> pd.DataFrame:
+    """Worst R-hat and smallest ESS of each gated parameter."""
+    t = result.diagnostics.table
+    if t is None or t.empty:
+        return pd.DataFrame(columns=["Parameter", "Elements", "max R-hat", "min bulk ESS", "min tail ESS"])
+    g = t.groupby("variable", sort=False).agg(
+        elements=("rhat", "size"), rhat=("rhat", "max"), bulk=("ess_bulk", "min"), tail=("ess_tail", "min"))
+    return pd.DataFrame({
+        "Parameter": g.index,
+        "Elements": g["elements"].astype(int).astype(str).to_numpy(),
+        "max R-hat": [fmt_number(x, 3) for x in g["rhat"]],
+        "min bulk ESS": [fmt_number(x, 0) for x in g["bulk"]],
+        "min tail ESS": [fmt_number(x, 0) for x in g["tail"]],
+    })
+
+
+# ------------------------------------------------------------------------------ LaTeX
+
+_TEX = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "$": r"\$",
+    "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "<": r"$<$", ">": r"$>$", "|": r"\textbar{}",
+    "\u2212": r"$-$", "\u2013": "--", "\u2014": "---", "\u00b1": r"$\pm$", "\u00d7": r"$\times$",
+    "\u2264": r"$\leq$", "\u2265": r"$\geq$", "\u03b7": r"$\eta$", "\u03b5": r"$\varepsilon$",
+    "\u00b2": r"$^2$", "\u00b7": r"$\cdot$", "\u03bd": r"$\nu$", "\u03c3": r"$\sigma$", "\u03bc": r"$\mu$",
+}
+
+
+def latex_escape(text: object) -> str:
+    """Escape a cell for LaTeX (%, _, &, ... and the typographic characters the tables use)."""
+    out = "".join(_TEX.get(ch, ch) for ch in str(text))
+    return out.replace("$$", "")
+
+
+def to_latex(frame: pd.DataFrame, *, caption: str | None = None, label: str | None = None) -> str:
+    """A booktabs table (\\toprule, \\midrule, \\bottomrule); needs only the booktabs package."""
+    cols = list(frame.columns)
+    align = "l" + "r" * (len(cols) - 1)
+    lines = [r"\begin{table}[htbp]", r"\centering", r"\small"]
+    if caption:
+        lines.append(rf"\caption{{{latex_escape(caption)}}}")
+    if label:
+        lines.append(rf"\label{{{label}}}")
+    lines += [rf"\begin{{tabular}}{{{align}}}", r"\toprule", " & ".join(latex_escape(c) for c in cols) + r" \\",
+              r"\midrule"]
+    for rec in frame.itertuples(index=False):
+        lines.append(" & ".join(latex_escape(v) for v in rec) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    return "\n".join(lines)
+
+
+def tables(result) -> dict[str, tuple[pd.DataFrame, str]]:
+    """Every table of an analysis: name -> (display frame, caption)."""
+    ci, kind = _ci_words(result)
+    out = {}
+    c = contrast_table(result)
+    if len(c):
+        methods = sorted({str(m) for m in result.estimates["freq_method"].dropna()})
+        out["contrasts"] = (c, (
+            f"Contrasts: posterior median with {ci} {kind}, posterior probability of the direction of the median "
+            "(and of the ROPE when set) beside the frequentist estimate with its "
+            f"{ci} confidence interval and adjusted p." + (f" Frequentist method: {'; '.join(methods)}." if methods else "")))
+    a = anova_table(result)
+    if len(a):
+        out["anova"] = (a, (
+            "Frequentist ANOVA (F with uncorrected df; Greenhouse-Geisser (GG) and Huynh-Feldt (HF) corrected p "
+            "with the sphericity correction ε, for within-animal effects) beside the Bayesian ANOVA: finite-population SD of each "
+            "source's effects on the modelled scale and the posterior partial η², "
+            f"posterior median [{ci} {kind}]."))
+    ppc = (result.checks or {}).get("ppc")
+    if isinstance(ppc, dict) and ppc.get("statistics"):
+        frame = pd.DataFrame(ppc["statistics"])
+        out["ppc"] = (pd.DataFrame({
+            "Group": [str(g).replace("|", "/") for g in frame["group"]],
+            "Statistic": frame["statistic"].astype(str),
+            "Observed": [fmt_number(x, 3) for x in frame["observed"]],
+            "Predicted (median)": [fmt_number(x, 3) for x in frame["predicted_median"]],
+            "p": [fmt_p_value(x) for x in frame["p"]],
+        }), ("Posterior predictive p-values, P(T(y_rep) ≥ T(y)), of each group's statistics on the "
+             f"{ppc.get('scale', 'modelled')} scale; values near 0 or 1 flag what the model does not reproduce."))
+    out["diagnostics"] = (diagnostics_table(result), "MCMC diagnostics gate.")
+    out["diagnostics_by_parameter"] = (diagnostics_by_variable(result),
+                                       "Worst R-hat and smallest effective sample sizes per parameter.")
+    return out
+
+
+def write_tables(result, out_dir: str | Path) -> dict[str, Path]:
+    """Write every table as CSV (UTF-8) and booktabs LaTeX, and the numeric estimates as CSV."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for name, (frame, caption) in tables(result).items():
+        csv = out_dir / f"{name}.csv"
+        frame.to_csv(csv, index=False, encoding="utf-8")
+        tex = out_dir / f"{name}.tex"
+        tex.write_text(to_latex(frame, caption=caption, label=f"tab:{name.replace('_', '-')}"), encoding="utf-8")
+        paths[f"tables/{name}.csv"] = csv
+        paths[f"tables/{name}.tex"] = tex
+    est = out_dir / "estimates.csv"
+    result.estimates.to_csv(est, index=False, encoding="utf-8")
+    paths["tables/estimates.csv"] = est
+    # Every other frequentist / check table, numeric, for pipelines and supplements.
+    others = [(f"frequentist_{k}", v) for k, v in (result.frequentist_extra or {}).items()]
+    for k, v in (result.checks or {}).items():
+        if isinstance(v, dict):  # e.g. {"table": [records], "flagged": [...]} or {"statistics": [records]}
+            for sub in ("table", "statistics"):
+                if isinstance(v.get(sub), list) and v[sub]:
+                    others.append((f"checks_{k}", pd.DataFrame(v[sub])))
+        else:
+            others.append((f"checks_{k}", v))
+    for name, frame in others:
+        if isinstance(frame, pd.DataFrame) and len(frame):
+            path = out_dir / f"{name}.csv"
+            frame.to_csv(path, index=False, encoding="utf-8")
+            paths[f"tables/{name}.csv"] = path
+    return paths

@@ -1,0 +1,844 @@
+"""Generated manuscript text: data, methods, results, model checking, reporting checklist.
+
+Every number is written with `bayes_igf1.report.format` from the very values in the
+`AnalysisResult` (``estimates``, ``anova``, ``diagnostics``), so that the printed text
+can be parsed back and checked against results.json. The functions return plain text
+(no markup); the writers add emphasis.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+import pandas as pd
+
+from bayes_igf1.report.format import (
+    TIMES,
+    decimals_for,
+    fmt_F,
+    fmt_interval,
+    fmt_number,
+    fmt_p,
+    fmt_prob,
+)
+from bayes_igf1.report.tables import (
+    _adjust_word,
+    _present,
+    effect_name,
+    frequentist_scale_note,
+    unit_of,
+)
+
+__all__ = [
+    "REFERENCES",
+    "SECTIONS",
+    "checklist",
+    "checks_text",
+    "data_paragraph",
+    "methods_paragraph",
+    "priors_text",
+    "results_paragraph",
+    "results_sentences",
+    "software_versions",
+]
+
+#: Section titles of the report, in order (the checklist refers to them).
+SECTIONS = {
+    "data": "1 Data",
+    "methods": "2 Methods",
+    "results": "3 Results",
+    "tables": "4 Tables",
+    "figures": "5 Figures",
+    "checks": "6 Model checking",
+    "checklist": "7 Reporting checklist",
+}
+
+REFERENCES = {
+    "pymc": "Abril-Pla O, Andreani V, Carroll C, et al. PyMC: a modern, and comprehensive probabilistic "
+            "programming framework in Python. PeerJ Comput Sci. 2023;9:e1516.",
+    "arviz": "Kumar R, Carroll C, Hartikainen A, Martin O. ArviZ a unified library for exploratory analysis of "
+             "Bayesian models in Python. J Open Source Softw. 2019;4(33):1143.",
+    "nutpie": "Seyboldt A, et al. nutpie: a fast NUTS sampler for PyMC and Stan models. "
+              "https://github.com/pymc-devs/nutpie",
+    "nuts": "Hoffman MD, Gelman A. The No-U-Turn sampler. J Mach Learn Res. 2014;15:1593-1623.",
+    "statsmodels": "Seabold S, Perktold J. statsmodels: econometric and statistical modeling with Python. "
+                   "Proc 9th Python in Science Conf. 2010:92-96.",
+    "scipy": "Virtanen P, Gommers R, Oliphant TE, et al. SciPy 1.0: fundamental algorithms for scientific "
+             "computing in Python. Nat Methods. 2020;17:261-272.",
+    "pingouin": "Vallat R. Pingouin: statistics in Python. J Open Source Softw. 2018;3(31):1026.",
+    "rhat": "Vehtari A, Gelman A, Simpson D, Carpenter B, Bürkner PC. Rank-normalization, folding, and "
+            "localization: an improved R-hat for assessing convergence of MCMC. Bayesian Anal. 2021;16:667-718.",
+    "pd": "Makowski D, Ben-Shachar MS, Chen SHA, Lüdecke D. Indices of effect existence and significance in "
+          "the Bayesian framework. Front Psychol. 2019;10:2767.",
+    "rope": "Kruschke JK. Rejecting or accepting parameter values in Bayesian estimation. Adv Methods Pract "
+            "Psychol Sci. 2018;1:270-280.",
+    "anova": "Gelman A. Analysis of variance: why it is more important than ever. Ann Stat. 2005;33:1-53.",
+    "loo": "Vehtari A, Gelman A, Gabry J. Practical Bayesian model evaluation using leave-one-out "
+           "cross-validation and WAIC. Stat Comput. 2017;27:1413-1432.",
+    "psense": "Kallioinen N, Paananen T, Bürkner PC, Vehtari A. Detecting and diagnosing prior and likelihood "
+              "sensitivity with power-scaling. Stat Comput. 2024;34:57.",
+    "barg": "Kruschke JK. Bayesian analysis reporting guidelines. Nat Hum Behav. 2021;5:1282-1291.",
+    "arrive": "Percie du Sert N, Hurst V, Ahluwalia A, et al. The ARRIVE guidelines 2.0: updated guidelines "
+              "for reporting animal research. PLoS Biol. 2020;18:e3000410.",
+    "study": "Deyama S, Kondo M, Shimada S, Kaneda K. IGF-1 release in the medial prefrontal cortex mediates "
+             "the rapid and sustained antidepressant-like actions of ketamine. Transl Psychiatry. 2022;12:178.",
+}
+
+_SOFTWARE = ("bayes-igf1", "pymc", "pytensor", "nutpie", "arviz", "numpy", "scipy", "pandas", "xarray",
+             "statsmodels", "pingouin", "matplotlib")
+
+
+def software_versions() -> dict[str, str]:
+    """Installed versions of Python and the packages the analysis used."""
+    out = {"python": platform.python_version()}
+    for name in _SOFTWARE:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _n(x) -> str:
+    return str(int(x))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{int(n)} {noun}{'' if int(n) == 1 else 's'}"
+
+
+def _list(items: list[str]) -> str:
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    if len(items) == 2:
+        return f"{items[0]} and {items[1]}"
+    return ", ".join(items[:-1]) + f", and {items[-1]}"
+
+
+def _cell(label: str) -> str:
+    return str(label).replace("|", "/")
+
+
+def _time_unit(result) -> str:
+    return result.sheet.time_unit or ""
+
+
+def _at(result, t) -> str:
+    """'at 2 h' with a known unit, 'at hour 2' otherwise (the user's time column)."""
+    unit = _time_unit(result)
+    if unit:
+        return f"at {fmt_number(t, _time_decimals(t))} {unit}"
+    return f"at {result.settings.get('time', 'time')} {fmt_number(t, _time_decimals(t))}"
+
+
+def _time_decimals(t) -> int:
+    t = float(t)
+    return 0 if abs(t - round(t)) < 1e-9 else 2
+
+
+def _ci(result) -> tuple[str, str]:
+    prob = float(result.settings.get("ci_prob", 0.95))
+    return f"{100 * prob:g}%", str(result.settings.get("ci_kind", "hdi")).upper()
+
+
+def _est(result, name: str) -> pd.DataFrame:
+    e = result.estimates
+    return e[e["name"] == name]
+
+
+def _rope_phrase(r: dict, unit: str) -> str:
+    if not _present(r.get("rope_low")) or not _present(r.get("prob_in_rope")):
+        return ""
+    lo, hi = float(r["rope_low"]), float(r["rope_high"])
+    rope = f"±{fmt_number(hi, 0 if hi == round(hi) else 1)}{unit}" if np.isclose(-lo, hi) else \
+        f"[{fmt_number(lo, 1)}, {fmt_number(hi, 1)}]{unit}"
+    return "; " + fmt_p(r["prob_in_rope"], symbol=f"P(in ROPE {rope})")
+
+
+def _direction(r: dict) -> tuple[str, str]:
+    """('increase'|'decrease', verb) from the sign of the posterior median."""
+    if float(r["median"]) >= 0:
+        return "increase", "raised"
+    return "decrease", "lowered"
+
+
+def _freq_phrase(r: dict, unit: str, *, label: str = "mixed model", sign: bool = True) -> str:
+    if not _present(r.get("freq_estimate")):
+        return ""
+    d = decimals_for(r.get("freq_ci_low"), r.get("freq_ci_high"))
+    est = fmt_number(r["freq_estimate"], d, sign=sign) + unit
+    ci = fmt_interval(r.get("freq_ci_low"), r.get("freq_ci_high"), d, unit=unit)
+    ci_prob = f"{100 * float(r.get('ci_prob') or 0.95):g}%"
+    p_adj = r.get("freq_p_adjusted")
+    if _present(p_adj) and _present(r.get("freq_p")) and float(p_adj) == float(r["freq_p"]):
+        p = fmt_p(p_adj)
+    elif _present(p_adj):
+        word = _adjust_word(r.get("freq_method"))
+        p = fmt_p(p_adj).replace("p ", f"{word}-adjusted p ", 1) if word else fmt_p(p_adj).replace("p ", "adjusted p ", 1)
+    else:
+        p = fmt_p(r.get("freq_p"))
+    return f"; {label}: {est} ({ci_prob} CI {ci}), {p}"
+
+
+# ------------------------------------------------------------------------------- data
+
+
+def data_paragraph(result) -> str:
+    """Rows read / used / excluded with reasons, n per group, experimental unit, what the ANOVA dropped, notes."""
+    sheet = result.sheet
+    led = sheet.ledger
+    summ = sheet.summary()
+    animal_col = sheet.columns.get("animal")
+    unit_word = "animal" + (f" (column '{animal_col}')" if animal_col else " (one row per animal; IDs made up)")
+    n_ex = led.rows_read - led.rows_used
+    cells = bool((led.entries["column"] != "").any())
+    what = "cells" if cells else "rows"
+    parts = [(f"The sheet {led.source} had {led.rows_read} data {what}; {led.rows_used} were analysed and "
+              f"{n_ex} excluded")]
+    reasons = [line.strip() for line in led.to_text().splitlines()[1:]]
+    parts[0] += (" (" + "; ".join(reasons) + ")." if reasons else ".")
+    n_per = summ["n_per_group"]
+    groups = ", ".join(f"{_cell(g)} {n}" for g, n in n_per.items())
+    word = "group" if result.design == "timecourse" else "cell"
+    parts.append(f"The experimental unit is the {unit_word}: {summ['n_animals']} animals in total, per {word}: "
+                 f"{groups}.")
+    if result.design == "timecourse":
+        times = summ.get("times", [])
+        base = [t for t in times if t <= 0]
+        post = [t for t in times if t > 0]
+        tcol = result.settings.get("time", "time")
+        unit = summ.get("time_unit") or ""
+        fmt_t = lambda ts: ", ".join(fmt_number(t, _time_decimals(t)) for t in ts)
+        if result.settings.get("baseline", "auto") == "auto":
+            parts.append(f"Each animal was sampled at {_count(len(base), 'baseline time')} ({tcol} {fmt_t(base)}"
+                         f"{' ' + unit if unit else ''}) and {_count(len(post), 'post-injection time')} ({tcol} "
+                         f"{fmt_t(post)}{' ' + unit if unit else ''}); "
+                         f"{summ['n_observations']} observations in all.")
+        else:
+            parts.append(f"Each animal was sampled at {_count(len(times), 'time')} ({tcol} {fmt_t(times)}); "
+                         f"{summ['n_observations']} observations in all.")
+        if summ["n_censored"]:
+            lloq = result.settings.get("lloq")
+            parts.append(f"{_count(summ['n_censored'], 'value')} {'was' if summ['n_censored'] == 1 else 'were'} below the assay limit"
+                         + (f" ({fmt_number(lloq, 2).rstrip('0').rstrip('.')})" if _present(lloq) else "") + ".")
+    ad = result.anova_data or {}
+    dropped = list(ad.get("animals_dropped") or [])
+    if dropped:
+        reason = str(ad.get("reason", ""))
+        if result.design == "timecourse":
+            reason = reason.replace("'pct' value", f"{ad.get('dv', 'value')}").replace(
+                "'time' level", f"'{result.settings.get('time', 'time')}'").replace("(no time ", f"(no {result.settings.get('time', 'time')} ")
+        parts.append(f"The frequentist ANOVA (on {ad.get('dv', 'the outcome')}) analysed {ad.get('n_animals')} animals: "
+                     f"it left out {_list(dropped)} ({reason}). "
+                     + str(ad.get("note") or "The Bayesian model used every observation."))
+    elif ad:
+        parts.append(f"The frequentist ANOVA (on {_dv_name(result)}) analysed "
+                     f"{ad.get('n_analysed', ad.get('n_animals'))} animals; none was left out.")
+    parts += [str(n) for n in result.notes]
+    return " ".join(p.strip() for p in parts if p)
+
+
+# ---------------------------------------------------------------------------- methods
+
+
+def priors_text(result) -> list[str]:
+    """Every prior, one line each: "beta ~ Normal(mu = 0, sigma = 0.968)"."""
+    lines = []
+    for name, spec in result.priors.items():
+        if isinstance(spec, dict):
+            params = ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}"
+                               for k, v in spec.items() if k != "dist")
+            lines.append(f"{name} ~ {spec.get('dist', '?')}({params})")
+        else:
+            lines.append(f"{name} ~ {spec}")
+    return lines
+
+
+def _model_words(result) -> tuple[str, str]:
+    """(words, formulas) of the model text."""
+    text = str(result.model_text or "").strip()
+    if "\n\n" in text:
+        words, formulas = text.split("\n\n", 1)
+        return words.strip(), formulas.strip()
+    # Otherwise: indented lines are formulas, the others words.
+    lines = text.splitlines()
+    formulas = [ln.strip() for ln in lines if ln.startswith((" ", "\t")) and ln.strip()]
+    words = " ".join(ln.strip() for ln in lines if ln.strip() and not ln.startswith((" ", "\t")))
+    return words, "\n".join(formulas)
+
+
+def _why_bayesian(result) -> str:
+    if result.design == "timecourse":
+        return ("Why Bayesian: a hierarchical model uses every fraction of every animal (the repeated-measures "
+                "ANOVA must drop animals with a missing fraction), treats values below the assay limit as censored "
+                "rather than substituting limit/2, models % of baseline instead of precomputing it from noisy "
+                "baselines, and gives direct posterior probabilities for directional claims.")
+    return ("Why Bayesian: a hierarchical model gives the posterior of the interaction and of the % blockade "
+            "directly, with intervals for ratios the ANOVA cannot give, handles censored values and unequal cell "
+            "sizes, and gives direct posterior probabilities for directional claims.")
+
+
+def _frequentist_methods(result) -> str:
+    methods = sorted({str(m) for m in result.estimates["freq_method"].dropna()})
+    if result.design == "timecourse":
+        g, t = result.settings.get("group", "group"), result.settings.get("time", "time")
+        ad = result.anova_data or {}
+        mm = result.mixed_model or {}
+        text = (f"For comparison, the analysis a laboratory would run: a two-way mixed-design repeated-measures "
+                f"ANOVA ({g} between animals {TIMES} {t} within animals; type III sums of squares, as "
+                f"afex::aov_ez / car::Anova compute them) on {ad.get('dv', 'the outcome')} of the post-injection "
+                "fractions, with Mauchly's test of sphericity and Greenhouse-Geisser (GG) and Huynh-Feldt (HF) "
+                f"corrected p values; and a linear mixed model fitted by {mm.get('method', 'REML')} "
+                f"({mm.get('dv', 'the outcome')} ~ {g} {TIMES} {t} + (1 | animal); {mm.get('n_obs', '?')} "
+                f"observations of {mm.get('n_animals', '?')} animals) with each group compared with "
+                f"{result.settings.get('reference', 'the reference')} at each time ({mm.get('df_method', 'Satterthwaite')} "
+                "degrees of freedom, Sidak adjustment over the family of contrasts, as emmeans computes them).")
+    else:
+        extra = result.frequentist_extra or {}
+        ad = result.anova_data or {}
+        ss = int(result.settings.get("ss_type", 3))
+        a, b = (list(result.sheet.factors) + ["A", "B"])[:2]
+        text = (f"For comparison, the analysis a laboratory would run: a two-way between-animal ANOVA ({a} {TIMES} {b}; "
+                f"type {'III sums of squares with sum-to-zero contrasts' if ss == 3 else 'II sums of squares'}, as "
+                f"afex / car compute them) on {_dv_name(result)}"
+                + (" (per-animal means)" if ad.get("aggregated") else "") + ".")
+        parts = []
+        if "tukey" in extra:
+            parts.append("Tukey HSD over all cells")
+        if "simple_effects" in extra:
+            parts.append("planned simple effects of each factor within each level of the other (t contrasts of the "
+                         "cell-means model, Sidak-adjusted over the family) with Hedges' g")
+        if "interaction_contrasts" in extra:
+            parts.append("the interaction contrast (difference of differences)")
+        if "assumptions" in extra:
+            parts.append("Shapiro-Wilk test of the residuals and the median-centred Levene test")
+        if "logrank" in extra or "cox" in extra:
+            parts.append("for the censored outcome, Kaplan-Meier medians, log-rank tests of the simple effects and a "
+                         "Cox proportional-hazards model with interaction")
+        mm = result.mixed_model or {}
+        if mm.get("method") and mm.get("formula"):
+            parts.append(f"a {mm['method']} linear mixed model ({mm['formula']})")
+        if parts:
+            text += " Also: " + "; ".join(parts) + "."
+    if methods:
+        text += " Contrast method: " + "; ".join(methods) + "."
+    return text
+
+
+def methods_paragraph(result) -> str:
+    """The model in words, every prior, sampler and settings, diagnostics gate, frequentist twin, software, seed."""
+    words, _ = _model_words(result)
+    d = result.diagnostics
+    s = d.settings
+    th = d.thresholds
+    ci, kind = _ci(result)
+    v = software_versions()
+    adaptation = {"low_rank": "low-rank modified mass-matrix adaptation (nutpie)",
+                  "diag": "diagonal mass-matrix adaptation"}.get(s.adaptation, f"'{s.adaptation}' adaptation")
+    parts = [_why_bayesian(result), words + " Priors (on the modelled scale): " + "; ".join(priors_text(result)) + "."]
+    parts.append(
+        f"The posterior was sampled with the No-U-Turn sampler (NUTS; Hoffman & Gelman 2014) of nutpie "
+        f"{v['nutpie']}: {s.chains} chains of {s.draws} draws after {s.tune} tuning iterations each "
+        f"({s.chains * s.draws} draws in all), target acceptance {fmt_number(s.target_accept, 2)}, {adaptation}, "
+        f"maximum tree depth {s.maxdepth}; random seed {result.seed}."
+        + (f" The first fit (with the requested {result.settings.get('tune', '?')} tuning iterations) failed the "
+           f"diagnostics gate and was refitted once with the settings above." if d.retried else ""))
+    parts.append(
+        f"Convergence gate: rank-normalised split R-hat ≤ {th.rhat_max:g} and bulk and tail effective sample "
+        f"size ≥ {th.ess_min:g} for every parameter (Vehtari et al. 2021), "
+        + ("no divergent transitions" if th.max_divergences == 0 else f"at most {th.max_divergences} divergent transitions")
+        + f" and E-BFMI ≥ {th.bfmi_min:g} in every chain; a fit that fails is reported as FAILED.")
+    rope = result.settings.get("rope")
+    parts.append(
+        f"Posterior summaries are medians with {ci} highest-density intervals ({kind}); P(direction) is the posterior "
+        "probability that the effect has the sign of its median (probability of direction; Makowski et al. 2019)."
+        + (f" The region of practical equivalence (ROPE; Kruschke 2018) of the group contrasts is ±{rope:g}"
+           f"{'%' if result.settings.get('scale', 'log') == 'log' else ''}; P(in ROPE) is the posterior mass inside it."
+           if _present(rope) else " No region of practical equivalence (ROPE) was set.")
+        + " The Bayesian ANOVA reports the finite-population SD of each source's effects (Gelman 2005) and a "
+          "posterior partial η².")
+    checks = result.checks or {}
+    used = [w for k, w in (
+        ("ppc", "posterior predictive p-values of each group's mean, SD, minimum and maximum"),
+        ("prior_predictive", "the share of prior predictive values outside a plausible range"),
+        ("loo", "PSIS-LOO cross-validation with Pareto k diagnostics (Vehtari et al. 2017)"),
+        ("sensitivity", ("power-scaling prior and likelihood sensitivity of every reported estimand "
+                         "(Kallioinen et al. 2024)")),
+        ("bayes_factor", "a Savage-Dickey Bayes factor of the interaction")) if k in checks]
+    if used:
+        parts.append("Model checks: " + _list(used) + ".")
+    parts.append(_frequentist_methods(result))
+    parts.append(
+        f"Software: Python {v['python']}, bayes-igf1 {v['bayes-igf1']}, PyMC {v['pymc']} (Abril-Pla et al. 2023), "
+        f"PyTensor {v['pytensor']}, nutpie {v['nutpie']}, ArviZ {v['arviz']} (Kumar et al. 2019), "
+        f"NumPy {v['numpy']}, SciPy {v['scipy']} (Virtanen et al. 2020), pandas {v['pandas']}, "
+        f"xarray {v['xarray']}, statsmodels {v['statsmodels']} (Seabold & Perktold 2010), "
+        f"pingouin {v['pingouin']} (Vallat 2018) and matplotlib {v['matplotlib']}.")
+    return "\n\n".join(p.strip() for p in parts if p)
+
+
+# ---------------------------------------------------------------------------- results
+
+
+def _effect_sentence(result, r: dict, *, where: str = "") -> str:
+    """'ketamine 10 raised igf1 by 69% relative to saline at 2 h (posterior median; 95% HDI 41–99%; P(increase) > .999); ...'."""
+    unit = unit_of(r.get("scale"))
+    ci, kind = _ci(result)
+    event, verb = _direction(r)
+    d = decimals_for(r.get("ci_low"), r.get("ci_high"))
+    mag = fmt_number(abs(float(r["median"])), d)
+    value = result.sheet.columns.get("value", "the outcome")
+    by = f"{mag}{unit}" if unit else f"{mag} ({value} units)"
+    at = _at(result, r["time"]) if _present(r.get("time")) else ""
+    subject = str(r.get("group"))
+    ref = str(r.get("reference"))
+    text = (f"{subject} {verb} {value} by {by} relative to {ref}{(' ' + at) if at else ''}{where} "
+            f"(posterior median; {ci} {kind} {fmt_interval(r['ci_low'], r['ci_high'], d, unit=unit)}; "
+            f"{fmt_prob(r['prob_direction'], event=event)}{_rope_phrase(r, unit)})")
+    note = frequentist_scale_note(result)
+    label = f"mixed model (difference in {note}, another scale)" if note else "mixed model"
+    return text + _freq_phrase(r, unit, label=label) + "."
+
+
+def _timecourse_sentences(result) -> list[tuple[str, str]]:
+    out = []
+    eff = _est(result, "effect_vs_reference")
+    for g, rows in eff.groupby("group", sort=False):
+        rows = rows.sort_values("time")
+        recs = rows.to_dict("records")
+        peak = max(recs, key=lambda r: abs(float(r["median"])))
+        out.append(("effect_vs_reference", _effect_sentence(result, peak, where=", its largest posterior median effect")))
+        unit = unit_of(peak.get("scale"))
+        n = len(recs)
+        lo = min(recs, key=lambda r: float(r["median"]))
+        hi = max(recs, key=lambda r: float(r["median"]))
+        excl = sum(1 for r in recs if float(r["ci_low"]) > 0 or float(r["ci_high"]) < 0)
+        p95 = sum(1 for r in recs if float(r["prob_direction"]) > 0.95)
+        ci, kind = _ci(result)
+        d = decimals_for(min(float(r["ci_low"]) for r in recs), max(float(r["ci_high"]) for r in recs))
+        d = max(d, decimals_for(peak["ci_low"], peak["ci_high"]))
+        when = "post-injection times" if result.settings.get("baseline", "auto") == "auto" else "sampled times"
+        sentence = (f"Across the {n} {when} the posterior median change of {g} vs {peak['reference']} "
+                    f"ranged from {fmt_number(lo['median'], d)}{unit} ({_at(result, lo['time'])}) to "
+                    f"{fmt_number(hi['median'], d)}{unit} ({_at(result, hi['time'])}); the {ci} {kind} excluded 0 "
+                    f"at {excl} of {n} times and P(direction) exceeded .95 at {p95} of {n}")
+        adj = [r for r in recs if _present(r.get("freq_p_adjusted"))]
+        if adj:
+            word = _adjust_word(adj[0].get("freq_method")) or "adjusted"
+            k = sum(1 for r in adj if float(r["freq_p_adjusted"]) < 0.05)
+            sentence += f"; the mixed-model contrast had {word}-adjusted p < .05 at {k} of {len(adj)}"
+        out.append(("effect_range", sentence + "."))
+    for r in _est(result, "auc_difference").to_dict("records"):
+        unit = result.sheet.time_unit or str(result.settings.get("time", "time"))
+        traj = _est(result, "trajectory")
+        what = str(traj["scale"].iloc[0]) if len(traj) else "value"
+        d = decimals_for(r["ci_low"], r["ci_high"])
+        event = "increase" if float(r["median"]) >= 0 else "decrease"
+        verb = "exceeded" if float(r["median"]) >= 0 else "fell short of"
+        out.append(("auc_difference", (
+            f"Over the post-injection period the area under the {what} curve of {r['group']} {verb} "
+            f"{r['reference']}'s by {fmt_number(abs(float(r['median'])), d)} ({what} {TIMES} {unit}; posterior median "
+            f"difference {fmt_number(r['median'], d)}; {_ci(result)[0]} {_ci(result)[1]} "
+            f"{fmt_interval(r['ci_low'], r['ci_high'], d)}; {fmt_prob(r['prob_direction'], event=event)}).")))
+    sus = _est(result, "sustained").to_dict("records")
+    if sus:
+        bits = [f"{r['group']} {fmt_p(r['mean'], symbol='P')}" for r in sus]
+        out.append(("sustained", (f"Posterior probability that the effect vs {sus[0]['reference']} was positive "
+                                  f"at every post-injection time: {'; '.join(bits)}.")))
+    between = _est(result, "between_treatments")
+    for comp, rows in between.groupby("cell", sort=False):
+        recs = rows.to_dict("records")
+        peak = max(recs, key=lambda r: abs(float(r["median"])))
+        a, b = str(comp).split(" vs ", 1) if " vs " in str(comp) else (str(comp), "")
+        rec = dict(peak, group=a, reference=b)
+        out.append(("between_treatments", _effect_sentence(result, rec, where=", its largest posterior median difference")))
+    return out
+
+
+def _null(r: dict) -> float:
+    """The no-effect value of an estimate: 1 for ratios, 50 for the % blockade (its P is relative to 50), else 0."""
+    if r.get("name") == "blockade_pct":
+        return 50.0
+    return 1.0 if "ratio" in str(r.get("scale") or "") else 0.0
+
+
+def _event(r: dict) -> tuple[str, float]:
+    """(event words, posterior probability) of the direction of a factorial estimate."""
+    null = _null(r)
+    if r.get("name") == "blockade_pct":
+        return "blockade > 50%", float(r["prob_above"])
+    above = float(r["median"]) >= null
+    if null == 1.0:
+        return ("ratio > 1" if above else "ratio < 1"), float(r["prob_direction"])
+    if r.get("name") == "interaction":
+        return ("positive" if above else "negative"), float(r["prob_direction"])
+    return ("increase" if above else "decrease"), float(r["prob_direction"])
+
+
+def _dv_name(result) -> str:
+    dv = str((result.anova_data or {}).get("dv", "the outcome"))
+    value = str(result.sheet.columns.get("value", "value"))
+    return dv.replace("value", value) if dv in ("value", "log(value)") else dv
+
+
+def _bf_text(bf) -> str:
+    bf = float(bf)
+    if not np.isfinite(bf):
+        return "> 10^300"
+    if bf >= 1000 or bf < 0.001:
+        exp = int(np.floor(np.log10(bf)))
+        return f"{bf / 10 ** exp:.1f} × 10^{exp}".replace("-", "\u2212")
+    return f"{bf:.3g}"
+
+
+def _factorial_sentence(result, r: dict, what: str, *, freq_label: str) -> str:
+    ci, kind = _ci(result)
+    unit = unit_of(r.get("scale"))
+    d = decimals_for(r["ci_low"], r["ci_high"])
+    event, prob = _event(r)
+    est = fmt_number(r["median"], d, sign=_null(r) == 0.0 and r.get("name") != "blockade_pct")
+    text = (f"{what}: {est}{unit} (posterior median; {ci} {kind} "
+            f"{fmt_interval(r['ci_low'], r['ci_high'], d, unit=unit)}; {fmt_prob(prob, event=event)}"
+            f"{_rope_phrase(r, unit)})")
+    if r.get("name") == "blockade_pct" and _present(r.get("freq_estimate")):
+        return text + f"; plug-in from the frequentist simple effects: {fmt_number(r['freq_estimate'], d)}{unit}."
+    return text + _freq_phrase(r, unit, label=freq_label, sign=_null(r) == 0.0) + "."
+
+
+def _factorial_sentences(result) -> list[tuple[str, str]]:
+    out = []
+    e = result.estimates
+    value = result.sheet.columns.get("value", "the outcome")
+    a_name = result.sheet.factors[0] if result.sheet.factors else ""
+    simple = e[(e["name"] == "simple_effect") & (e["group"] == a_name)]
+    pct = e[e["name"] == "pct_change"]
+    for r in simple.to_dict("records"):
+        p = pct[(pct["cell"] == r["cell"]) & (pct["group"] == r["group"])]
+        rec = p.iloc[0].to_dict() if len(p) else r
+        what = (f"{_cell(r['label'])}: {'% change in' if len(p) else 'difference in'} {value}")
+        out.append(("simple_effect", _factorial_sentence(result, rec, what, freq_label="planned t contrast")))
+    bf = (result.checks or {}).get("bayes_factor")
+    for r in _est(result, "interaction").to_dict("records"):
+        kind_word = "ratio of ratios" if _null(r) == 1.0 else "difference of differences"
+        sentence = _factorial_sentence(result, r, f"Interaction, {_cell(r['label'])} ({kind_word})",
+                                       freq_label="t contrast")
+        if isinstance(bf, pd.DataFrame) and len(bf):
+            main = bf[(bf["cell"] == r["cell"]) & (bf["prior_multiplier"] == 1.0)]
+            if len(main):
+                sentence = sentence[:-1] + f"; Savage-Dickey BF10 = {_bf_text(main['BF10'].iloc[0])}."
+        out.append(("interaction", sentence))
+    for r in _est(result, "blockade_pct").to_dict("records"):
+        out.append(("blockade_pct", _factorial_sentence(result, r, f"Blockade: {_cell(r['label'])}",
+                                                        freq_label="frequentist")))
+    d = e[(e["name"] == "cohens_d") & (e["group"] == a_name)]
+    if len(d):
+        bits = []
+        for r in d.to_dict("records"):
+            dd = decimals_for(r["ci_low"], r["ci_high"], max_decimals=2)
+            where_ = str(r.get("label") or "").split(": ", 1)[-1]
+            text = (f"{fmt_number(r['median'], dd)} ({_ci(result)[0]} {_ci(result)[1]} "
+                    f"{fmt_interval(r['ci_low'], r['ci_high'], dd)}) for {where_}")
+            if _present(r.get("freq_estimate")):
+                text += (f" [Hedges' g {fmt_number(r['freq_estimate'], dd)}, {_ci(result)[0]} CI "
+                         f"{fmt_interval(r.get('freq_ci_low'), r.get('freq_ci_high'), dd)}]")
+            bits.append(text)
+        scale = str(d["scale"].iloc[0])
+        out.append(("cohens_d", f"Standardised effects (Cohen's d on the {scale}): " + "; ".join(bits) + "."))
+    return out
+
+
+def _anova_sentence(result) -> str:
+    a = result.anova
+    if a is None or a.empty:
+        return ""
+    bits = []
+    for r in a.to_dict("records"):
+        eff = str(r["effect"]).replace(":", f" {TIMES} ")
+        text = f"{eff} {fmt_F(r['df_num'], r['df_den'], r['F'])}, "
+        if _present(r.get("epsilon_gg")) and _present(r.get("p_gg")):
+            text += f"GG-corrected {fmt_p(r['p_gg'])} (ε = {fmt_number(r['epsilon_gg'], 2)})"
+        else:
+            text += fmt_p(r["p"])
+        if _present(r.get("partial_eta_sq")):
+            text += f", partial η² = {fmt_number(r['partial_eta_sq'], 2)}"
+        bits.append(text)
+    ad = result.anova_data or {}
+    if result.design == "timecourse":
+        head = (f"Two-way repeated-measures ANOVA on {ad.get('dv', 'the outcome')} "
+                f"({ad.get('n_animals', '?')} of {result.sheet.summary()['n_animals']} animals; type III)")
+    else:
+        ss = int(result.settings.get("ss_type", 3))
+        head = (f"Two-way ANOVA on {_dv_name(result)} ({ad.get('n_analysed', ad.get('n_animals', '?'))} animals; "
+                f"type {'III' if ss == 3 else 'II'})")
+    return head + ": " + "; ".join(bits) + "."
+
+
+def _bayes_anova_sentence(result) -> str:
+    b = result.bayes_anova
+    if b is None or b.empty:
+        return ""
+    ci, kind = _ci(result)
+    bits = []
+    for r in b.to_dict("records"):
+        if not _present(r.get("eta_median")):
+            continue
+        d = max(decimals_for(r["sd_ci_low"], r["sd_ci_high"]), 2)
+        bits.append(f"{effect_name(r['source'], result).replace(':', f' {TIMES} ')} SD {fmt_number(r['sd_median'], d)} "
+                    f"({ci} {kind} {fmt_interval(r['sd_ci_low'], r['sd_ci_high'], d)}), partial η² "
+                    f"{fmt_number(r['eta_median'], 2)} ({fmt_interval(r['eta_ci_low'], r['eta_ci_high'], 2)})")
+    if not bits:
+        return ""
+    log = (result.settings.get("scale") == "log") if result.design == "timecourse" else \
+        (result.settings.get("family") == "lognormal")
+    scale = "log scale" if log else "measured scale"
+    return f"Bayesian ANOVA (finite-population SD of the effects, {scale}): " + "; ".join(bits) + "."
+
+
+def results_sentences(result) -> list[tuple[str, str]]:
+    """(kind, sentence) pairs of the results paragraph, in order."""
+    out = []
+    if not result.diagnostics.passed:
+        out.append(("warning", "CAUTION: the sampler failed its diagnostics gate ("
+                    + "; ".join(result.diagnostics.problems) + "); the posterior numbers below are not reliable."))
+    if result.design == "timecourse":
+        out += _timecourse_sentences(result)
+    else:
+        out += _factorial_sentences(result)
+    s = _anova_sentence(result)
+    if s:
+        out.append(("anova", s))
+    s = _bayes_anova_sentence(result)
+    if s:
+        out.append(("bayes_anova", s))
+    return out
+
+
+def results_paragraph(result) -> str:
+    """One sentence per headline estimand, then the F tests and the Bayesian ANOVA.
+
+    Paragraphs (separated by a blank line): the warning of a failed gate, the Bayesian
+    estimates, the frequentist F tests and the Bayesian ANOVA.
+    """
+    family = {"effect_range": "effect_vs_reference", "sustained": "auc_difference", "bayes_anova": "anova",
+              "blockade_pct": "interaction", "cohens_d": "interaction"}
+    paras: list[list[str]] = []
+    last = None
+    for kind, sentence in results_sentences(result):
+        fam = family.get(kind, kind)
+        if fam != last or kind == "effect_vs_reference":
+            paras.append([])
+        paras[-1].append(_capital(sentence))
+        last = fam
+    return "\n\n".join(" ".join(p) for p in paras if p)
+
+
+def _capital(sentence: str) -> str:
+    """Capitalise the first letter unless the first word has capitals of its own ("nAb")."""
+    first = sentence.split(" ", 1)[0]
+    if first[:1].islower() and first[1:] == first[1:].lower():
+        return sentence[:1].upper() + sentence[1:]
+    return sentence
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def checks_text(result) -> list[str]:
+    """Model checking, as sentences: diagnostics numbers, predictive checks, LOO, sensitivity, assumption tests."""
+    d = result.diagnostics
+    th = d.thresholds
+    out = [
+        (f"Diagnostics gate {'passed' if d.passed else 'FAILED'}: max R-hat {fmt_number(d.max_rhat, 3)} "
+         f"(≤ {th.rhat_max:g}), min bulk ESS {fmt_number(d.min_ess_bulk, 0)} and min tail ESS "
+         f"{fmt_number(d.min_ess_tail, 0)} (≥ {th.ess_min:g}), {int(d.divergences)} divergent transitions, "
+         f"min E-BFMI {fmt_number(d.min_bfmi, 2)}, {int(d.treedepth_saturated)} draws at the maximum tree depth"
+         + (f"; sampling took {fmt_number(d.sampling_seconds, 0)} s over {d.attempts} fit(s)."
+            if np.isfinite(d.sampling_seconds) else ".")
+         + ("" if d.passed else " Problems: " + "; ".join(d.problems) + "."))
+    ]
+    checks = result.checks or {}
+    ppc = checks.get("ppc")
+    if ppc:
+        out.append(_ppc_text(ppc))
+    elif "posterior_predictive" in result.tree.children:
+        out.append("Posterior predictive check: graphical only (Figure ppc, one panel per group); no numeric "
+                   "posterior predictive p-values were computed.")
+    else:
+        out.append("Posterior predictive check: not run.")
+    pp = checks.get("prior_predictive")
+    if isinstance(pp, dict) and pp:
+        out.append(_prior_predictive_text(pp))
+    loo = checks.get("loo")
+    out.append("Leave-one-out cross-validation (PSIS-LOO): " + (_loo_text(loo) if loo else "not run."))
+    sens = checks.get("sensitivity")
+    out.append("Prior sensitivity: " + (_sensitivity_text(sens) if sens else "not run."))
+    for key, value in checks.items():
+        if key in ("ppc", "loo", "sensitivity", "prior_predictive"):
+            continue
+        if key == "bayes_factor" and isinstance(value, pd.DataFrame) and len(value):
+            for cell, grp in value.groupby("cell", sort=False):
+                main = grp[grp["prior_multiplier"] == 1.0]
+                main = main.iloc[0] if len(main) else grp.iloc[0]
+                others = grp[grp["prior_multiplier"] != 1.0]
+                sens = "; ".join(f"prior scale ×{m:g}: {_bf_text(v)}"
+                                 for m, v in zip(others["prior_multiplier"], others["BF10"], strict=True))
+                out.append(f"Bayes factor of the interaction {main['contrast']}: BF10 = {_bf_text(main['BF10'])} "
+                           f"(interaction prior Normal(0, {main['interaction_prior_sd']:.4g}); {main['method']})" + (f"; sensitivity to the prior scale: {sens}." if sens else
+                                                   "; prior sensitivity not run."))
+            continue
+        out.append(f"{key.replace('_', ' ').capitalize()}: {_describe(value)}")
+    extra = result.frequentist_extra or {}
+    mauchly = extra.get("mauchly")
+    if isinstance(mauchly, pd.DataFrame) and len(mauchly):
+        bits = [f"{str(r['effect']).replace(':', f' {TIMES} ')} W = {fmt_number(r['W'], 2)}, {fmt_p(r['p'])}"
+                for r in mauchly.to_dict("records")]
+        out.append("Frequentist assumptions: Mauchly's test of sphericity: " + "; ".join(bits) + ".")
+    for key in ("assumptions", "assumption_checks"):
+        a = extra.get(key)
+        if isinstance(a, dict) and a:
+            if "shapiro_W" in a:
+                text = (f"Frequentist assumptions: Shapiro-Wilk of the residuals W = {fmt_number(a['shapiro_W'], 3)}, "
+                        f"{fmt_p(a.get('shapiro_p'))}")
+                if "levene_F" in a:
+                    text += (f"; Levene (median-centred) {fmt_F(a.get('levene_df_num'), a.get('levene_df_den'), a['levene_F'])}, "
+                             f"{fmt_p(a.get('levene_p'))}")
+                out.append(text + "." + (f" {a['note']}" if a.get("note") else ""))
+            else:
+                out.append("Frequentist assumptions: " + _describe(a))
+    return out
+
+
+def _ppc_text(ppc: dict) -> str:
+    stats = ppc.get("statistics") or []
+    n = len(stats)
+    extreme = [r for r in stats if _present(r.get("p")) and (float(r["p"]) < 0.025 or float(r["p"]) > 0.975)]
+    text = (f"Posterior predictive check: posterior predictive p-values P(T(y_rep) ≥ T(y)) of the mean, SD, minimum "
+            f"and maximum of each group ({n} statistics, {ppc.get('scale', 'modelled')} scale; Table "
+            "'Posterior predictive p-values'): ")
+    if extreme:
+        bits = [f"{_cell(r['group'])} {r['statistic']} ({fmt_p(r['p'], symbol='p')})" for r in extreme]
+        text += f"{len(extreme)} outside [.025, .975]: " + "; ".join(bits) + "."
+    else:
+        text += "none outside [.025, .975]."
+    return text + " Figure 'ppc' shows the densities."
+
+
+def _prior_predictive_text(pp: dict) -> str:
+    q = pp.get("quantiles") or {}
+    text = (f"Prior predictive range: {fmt_number(100 * float(pp.get('share_outside', float('nan'))), 0)}% of the "
+            f"values simulated from the priors fall outside the plausible range "
+            f"{fmt_interval(pp.get('low'), pp.get('high'), 2)}")
+    if pp.get("note"):
+        text += f" ({pp['note']})"
+    if q:
+        text += (f"; 1%, 50% and 99% quantiles {fmt_number(q.get('q01'), 2)}, {fmt_number(q.get('q50'), 2)} and "
+                 f"{fmt_number(q.get('q99'), 2)}")
+    return text + "."
+
+
+def _loo_text(loo: dict) -> str:
+    if not isinstance(loo, dict) or "elpd_loo" not in loo:
+        return _describe(loo)
+    flagged = loo.get("animals_flagged") or []
+    return (f"elpd_loo = {fmt_number(loo['elpd_loo'], 1)} (SE {fmt_number(loo.get('se'), 1)}), "
+            f"p_loo = {fmt_number(loo.get('p_loo'), 1)}; {loo.get('n_pareto_k_gt_0.7', '?')} of {loo.get('n_obs', '?')} "
+            f"observations with Pareto k > 0.7 (max {fmt_number(loo.get('max_pareto_k'), 2)})"
+            + (f"; animals flagged: {_list(flagged)}." if flagged else "; no animal flagged."))
+
+
+def _sensitivity_text(sens: dict) -> str:
+    if not isinstance(sens, dict) or "table" not in sens:
+        return _describe(sens)
+    table = sens.get("table") or []
+    flagged = sens.get("flagged") or []
+    text = f"{sens.get('method', 'power-scaling')}: {len(flagged)} of {len(table)} estimand elements flagged"
+    if flagged:
+        text += ": " + "; ".join(
+            f"{r['estimand']} {r['element']} (prior {fmt_number(r['prior'], 3)}, likelihood "
+            f"{fmt_number(r['likelihood'], 3)}: {r['diagnosis']})" for r in flagged[:8])
+        if len(flagged) > 8:
+            text += f"; and {len(flagged) - 8} more (tables/checks_sensitivity.csv)"
+    return text + "."
+
+
+def _describe(obj) -> str:
+    """A short, generic text of a check's dict / frame / value."""
+    if isinstance(obj, pd.DataFrame):
+        return f"table of {len(obj)} rows (see results.json)."
+    if isinstance(obj, dict):
+        bits = []
+        for k, v in obj.items():
+            if isinstance(v, (dict, list, pd.DataFrame)):
+                continue
+            if isinstance(v, float):
+                bits.append(f"{k} = {fmt_p(v, symbol='')}" if "p" == k or k.endswith("_p") else f"{k} = {fmt_number(v, 3)}")
+            else:
+                bits.append(f"{k} = {v}")
+        return "; ".join(bits) + "." if bits else "see results.json."
+    return f"{obj}."
+
+
+# -------------------------------------------------------------------------- checklist
+
+
+def _bf_sensitivity(checks: dict) -> bool:
+    bf = checks.get("bayes_factor")
+    return isinstance(bf, pd.DataFrame) and "prior_multiplier" in bf and bf["prior_multiplier"].nunique() > 1
+
+
+def checklist(result, *, figures: bool = True, store: str = "posterior.nc") -> list[tuple[str, str, str]]:
+    """(guideline, item, where it is answered / "not done ...") for the BARG and ARRIVE 2.0 statistics items."""
+    S = SECTIONS
+    checks = result.checks or {}
+    rope = _present(result.settings.get("rope"))
+    has_ppc = "posterior_predictive" in result.tree.children
+    has_prior = "prior_predictive" in result.tree.children
+    rope_unit = "%" if rope and result.design == "timecourse" and result.settings.get("scale", "log") == "log" else ""
+    rows = [
+        ("BARG", "Preamble: why a Bayesian analysis, its goals", f"{S['methods']} (first sentence)"),
+        ("BARG", "Model: likelihood and structure, with formulas", f"{S['methods']} (model text and formulas)"),
+        ("BARG", "Priors: every prior stated and justified",
+         f"{S['methods']} (priors, scaled to the data)"
+         + (f"; prior predictive range: {S['figures']}" if has_prior and figures else "")
+         + (f", {S['checks']}" if "prior_predictive" in checks else "")),
+        ("BARG", "MCMC computation: sampler, chains, draws, tuning, seed", f"{S['methods']}"),
+        ("BARG", "MCMC diagnostics: R-hat, ESS, divergences",
+         f"{S['checks']} and the diagnostics tables in {S['tables']}"
+         + ("" if result.diagnostics.passed else " (gate FAILED: see the banner)")),
+        ("BARG", "Posterior summaries with credible intervals", f"{S['results']}; {S['tables']}"),
+        ("BARG", "Decision criteria (ROPE, Bayes factor)",
+         f"{S['results']}, {S['tables']} (ROPE ±{result.settings.get('rope'):g}{rope_unit})" if rope else
+         (f"Bayes factor of the interaction: {S['results']}, {S['checks']}; no ROPE set" if "bayes_factor" in checks else
+          "not done: no ROPE or Bayes factor in this result (P(direction) is descriptive, not a decision rule)")),
+        ("BARG", "Posterior predictive check",
+         (f"{S['checks']} (posterior predictive p-values)" + (f"; {S['figures']}" if has_ppc and figures else "")
+          if "ppc" in checks else
+          (f"{S['figures']} (graphical)" if has_ppc and figures else "not done"))),
+        ("BARG", "Sensitivity analysis of the priors",
+         f"{S['checks']} (power-scaling sensitivity of every reported estimand)" if "sensitivity" in checks else
+         (f"{S['checks']} (Bayes factor only: cell-mean prior scale halved and doubled); not done for the estimates"
+          if _bf_sensitivity(checks) else "not done: no prior sensitivity analysis in this result")),
+        ("BARG", "Reproducibility: data, code, settings, software versions",
+         f"{S['methods']} (seed, versions); results.json (settings); {store} (every draw)"),
+        ("ARRIVE\u00a02.0", "1b Experimental unit", f"{S['data']} (the animal)"),
+        ("ARRIVE\u00a02.0", "2a Sample size per group and in total", f"{S['data']}"),
+        ("ARRIVE\u00a02.0", "2b How the sample size was decided", "not in this result: the authors must state it"),
+        ("ARRIVE\u00a02.0", "3 Inclusion / exclusion criteria, exclusions with reasons, n analysed",
+         f"{S['data']} (row ledger; animals the ANOVA left out)"),
+        ("ARRIVE\u00a02.0", "7a Statistical methods for each analysis", f"{S['methods']}"),
+        ("ARRIVE\u00a02.0", "7b Assumptions checked",
+         f"{S['checks']} (" + ", ".join(
+             [w for w, on in (("posterior predictive checks", has_ppc or "ppc" in checks),
+                              ("PSIS-LOO", "loo" in checks),
+                              ("sphericity (Mauchly)", result.design == "timecourse"),
+                              ("normality and equal variances", "assumptions" in (result.frequentist_extra or {})))
+              if on]) + ")"),
+        ("ARRIVE\u00a02.0", "10 Results: effect sizes with intervals, for every analysis", f"{S['results']}; {S['tables']}"),
+    ]
+    return rows

@@ -1,0 +1,315 @@
+"""Report package: number formatting, tables, text, figures and the report folder.
+
+One small time-course fit and one small factorial fit (few draws) are shared by the module;
+their diagnostics may well fail at these settings, which the report must say and these tests
+do not mind. The formatting tests are worked by hand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pytest
+import xarray as xr
+
+from bayes_igf1.report import figures as F
+from bayes_igf1.report import text as T
+from bayes_igf1.report.format import (
+    decimals_for,
+    fmt_estimate,
+    fmt_F,
+    fmt_interval,
+    fmt_num,
+    fmt_number,
+    fmt_p,
+    fmt_prob,
+    parse_number,
+)
+from bayes_igf1.report.tables import anova_table, contrast_table, latex_escape, to_latex
+from bayes_igf1.report.writer import netcdf_ready, write_report
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+NUM = r"[\u2212+\-]?\d+(?:\.\d+)?"
+
+
+@pytest.fixture(scope="module")
+def result():
+    from bayes_igf1.designs.timecourse import analyse_timecourse
+
+    return analyse_timecourse(DATA / "microdialysis_igf1.csv", animal="mouse", group="treatment", time="hour",
+                              value="igf1_pg_ml", lloq=8.0, rope=10.0, draws=200, tune=200, chains=2)
+
+
+@pytest.fixture(scope="module")
+def report(result, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    files = write_report(result, out)
+    return out, files
+
+
+@pytest.fixture(scope="module")
+def factorial(tmp_path_factory):
+    from bayes_igf1.designs.factorial import analyse_factorial
+
+    res = analyse_factorial(DATA / "fst_igf1_nab.csv", outcome="immobility_s", factors=["treatment", "antibody"],
+                            animal="mouse", cohort="cohort", draws=100, tune=100, chains=2, bf_sensitivity=False,
+                            retry=False)
+    out = tmp_path_factory.mktemp("factorial")
+    return res, out, write_report(res, out, figures=False)  # figures drawn (not saved) below: saving costs seconds
+
+
+# --------------------------------------------------------------------- formatting (by hand)
+
+
+@pytest.mark.parametrize("p, text", [
+    (0.0004, "p < .001"), (0.00099, "p < .001"), (0.001, "p = .001"), (0.0312, "p = .031"),
+    (0.05, "p = .050"), (0.0495, "p = .050"), (0.5, "p = .500"), (0.9994, "p = .999"), (0.9996, "p > .999"),
+    (1.0, "p > .999"), (float("nan"), "p = \u2014"),
+])
+def test_apa_p(p, text):
+    assert fmt_p(p) == text
+
+
+def test_apa_statistics_and_intervals():
+    assert fmt_F(2, 16, 39.5345) == "F(2, 16) = 39.53"
+    assert fmt_F(3.7345, 59.752, 2.5) == "F(3.73, 59.75) = 2.50"
+    assert fmt_prob(1.0, event="increase") == "P(increase) > .999"
+    assert fmt_prob(0.9825, event="increase") == "P(increase) = .983"
+    assert fmt_prob(0.9825) == ".983"
+    # interval 131.2-198.4: spread (198.4 - 131.2) / 4 = 16.8 -> 0 decimals
+    assert fmt_interval(131.2, 198.4, unit="%") == "131\u2013198%"
+    assert fmt_interval(-12.3, 30.4, unit="%") == "\u221212 to 30%"
+    assert fmt_interval(-0.5, -0.1) == "\u22120.50 to \u22120.10"  # spread 0.1 -> 2 decimals
+    assert fmt_estimate(69.24, 41.4, 99.2, unit="%") == "69% [41\u201399%]"
+    assert decimals_for(41, 99) == 0 and decimals_for(0.25, 0.52) == 3 and decimals_for(1, 5) == 1
+    assert fmt_number(-0.0004, 2) == "0.00"
+    assert fmt_number(3.14159, 2, sign=True) == "+3.14"
+    assert fmt_num(69.24) == "69.2" and fmt_num(150.1) == "150" and fmt_num(0.12345) == "0.123"
+    assert parse_number("\u221212%") == -12.0 and parse_number("+74%") == 74.0
+
+
+def test_latex_escape_and_booktabs():
+    assert latex_escape("a_b & 50% <") == r"a\_b \& 50\% $<$"
+    assert latex_escape("41\u201399% \u00d7 \u03b7\u00b2") == r"41--99\% $\times$ $\eta^2$"
+    import pandas as pd
+
+    tex = to_latex(pd.DataFrame({"x": ["1%"], "y_z": ["\u22122"]}), caption="c_1")
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule"):
+        assert rule in tex
+    assert r"y\_z" in tex and r"$-$2" in tex and r"\caption{c\_1}" in tex
+
+
+# ---------------------------------------------------------------------------- the folder
+
+
+def test_files_exist(report):
+    out, files = report
+    for name in ("report.md", "report.html", "results.json", "tables/contrasts.csv", "tables/contrasts.tex",
+                 "tables/anova.csv", "tables/anova.tex", "tables/diagnostics.csv", "tables/diagnostics.tex",
+                 "tables/estimates.csv", "figures/timecourse.png", "figures/timecourse.svg", "figures/ppc.png",
+                 "figures/prior_predictive.svg"):
+        assert name in files, name
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    assert "posterior.nc" in files
+
+
+def test_png_is_300_dpi(report):
+    from PIL import Image
+
+    out, _ = report
+    with Image.open(out / "figures" / "timecourse.png") as im:
+        assert round(im.info["dpi"][0]) == 300
+
+
+def test_results_json_has_design_keys(report, result):
+    out, _ = report
+    doc = json.loads((out / "results.json").read_text())
+    for key in ("design", "package_version", "seed", "settings", "data", "diagnostics", "estimates", "anova",
+                "anova_data", "mixed_model", "checks"):
+        assert key in doc, key
+    assert doc["design"] == "timecourse" and doc["seed"] == result.seed
+    assert {"rows_read", "rows_used", "excluded", "n_animals", "n_per_group"} <= set(doc["data"])
+    assert {"max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "passed"} <= set(doc["diagnostics"])
+    est = doc["estimates"][0]
+    assert {"name", "group", "reference", "time", "scale", "mean", "median", "sd", "ci_low", "ci_high", "ci_prob",
+            "prob_direction", "rope", "prob_in_rope", "frequentist"} <= set(est)
+    assert {"estimate", "se", "ci_low", "ci_high", "p", "p_adjusted", "method"} <= set(est["frequentist"])
+    assert {"effect", "df_num", "df_den", "F", "p", "epsilon_gg", "p_gg", "epsilon_hf", "p_hf", "partial_eta_sq",
+            "generalized_eta_sq"} <= set(doc["anova"][0])
+    assert {"n_animals", "animals_dropped", "reason"} <= set(doc["anova_data"])
+
+
+def _close(printed: str, value: float) -> bool:
+    """``printed`` is ``value`` rounded to the decimals it shows."""
+    decimals = len(printed.split(".")[1]) if "." in printed else 0
+    return abs(parse_number(printed) - value) <= 0.5 * 10 ** -decimals + 1e-9
+
+
+def _p_text(p: float) -> str:
+    return fmt_p(p).split(" ", 1)[1]
+
+
+def test_results_paragraph_numbers_match_results_json(report, result):
+    out, _ = report
+    doc = json.loads((out / "results.json").read_text())
+    text = T.results_paragraph(result)
+    assert text in (out / "report.md").read_text()
+    pattern = re.compile(
+        rf"(?P<group>[\w ]+?) (?P<verb>raised|lowered) igf1_pg_ml by (?P<mag>{NUM})% relative to (?P<ref>[\w ]+?) "
+        rf"at hour (?P<t>{NUM}), its largest posterior median effect \(posterior median; 95% HDI "
+        rf"(?P<lo>{NUM})(?:\u2013| to )(?P<hi>{NUM})%; P\((?:increase|decrease)\) (?P<pd>[<>=] \.\d+); "
+        rf"P\(in ROPE ±10%\) (?P<rope>[<>=] \.\d+)\); mixed model: (?P<fe>{NUM})% \(95% CI "
+        rf"(?P<flo>{NUM})(?:\u2013| to )(?P<fhi>{NUM})%\), Sidak-adjusted p (?P<p>[<>=] \.\d+)\.")
+    matches = list(pattern.finditer(text))
+    assert len(matches) == 2  # one per non-reference group
+    for m in matches:
+        group = m["group"].lower() if m["group"].lower() in ("ketamine 10", "ketamine 30") else m["group"]
+        rec = next(e for e in doc["estimates"] if e["name"] == "effect_vs_reference" and e["group"] == group
+                   and e["time"] == float(m["t"]))
+        assert m["ref"] == rec["reference"] == "saline"
+        sign = 1 if m["verb"] == "raised" else -1
+        assert _close(m["mag"], sign * rec["median"])
+        assert _close(m["lo"], rec["ci_low"]) and _close(m["hi"], rec["ci_high"])
+        assert m["pd"] == fmt_prob(rec["prob_direction"]) if rec["prob_direction"] >= 0.9995 or \
+            rec["prob_direction"] < 0.001 else m["pd"] == "= " + fmt_prob(rec["prob_direction"])
+        assert m["rope"].lstrip("<>= ") in fmt_prob(rec["prob_in_rope"])
+        fq = rec["frequentist"]
+        assert _close(m["fe"], fq["estimate"]) and _close(m["flo"], fq["ci_low"]) and _close(m["fhi"], fq["ci_high"])
+        assert m["p"] == _p_text(fq["p_adjusted"])
+        # the time is the one with the largest posterior median effect of that group
+        same = [e for e in doc["estimates"] if e["name"] == "effect_vs_reference" and e["group"] == group]
+        assert rec["median"] == max(same, key=lambda e: abs(e["median"]))["median"]
+    f_pattern = re.compile(rf"(?P<effect>[\w ×]+?) F\((?P<d1>{NUM}), (?P<d2>{NUM})\) = (?P<F>{NUM}), "
+                           rf"(?:GG-corrected p (?P<pgg>[<>=] \.\d+) \(ε = (?P<eps>{NUM})\)|p (?P<p>[<>=] \.\d+))")
+    found = {m["effect"].strip().replace(" × ", ":"): m for m in f_pattern.finditer(text)}
+    assert set(found) == {r["effect"] for r in doc["anova"]}
+    for r in doc["anova"]:
+        m = found[r["effect"]]
+        assert float(m["d1"]) == r["df_num"] and float(m["d2"]) == r["df_den"] and _close(m["F"], r["F"])
+        if r["epsilon_gg"] is not None:
+            assert m["pgg"] == _p_text(r["p_gg"]) and _close(m["eps"], r["epsilon_gg"])
+        else:
+            assert m["p"] == _p_text(r["p"])
+
+
+def test_report_sections_in_order(report):
+    out, _ = report
+    md = (out / "report.md").read_text()
+    heads = [T.SECTIONS[k] for k in ("data", "methods", "results", "tables", "figures", "checks", "checklist")]
+    positions = [md.index("## " + h) for h in heads]
+    assert positions == sorted(positions)
+    for phrase in ("nutpie", "Abril-Pla", "Kumar", "Seabold", "Virtanen", "Satterthwaite", "Sidak",
+                   "Greenhouse-Geisser", "seed 20220412", "M07", "ARRIVE", "BARG", "rows 26, 56, 124"):
+        assert phrase in md, phrase
+    loo = json.loads((out / "results.json").read_text())["checks"].get("loo")
+    if loo:
+        m = re.search(rf"elpd_loo = (?P<elpd>{NUM}) \(SE (?P<se>{NUM})\)", md)
+        assert m and _close(m["elpd"], loo["elpd_loo"]) and _close(m["se"], loo["se"])
+    else:
+        assert "Leave-one-out cross-validation (PSIS-LOO): not run." in md
+
+
+def test_html_is_self_contained(report):
+    out, _ = report
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 3
+    assert "src='figures/" not in page and "<style>" in page
+
+
+def test_failed_banner(result, tmp_path):
+    bad = dataclasses.replace(result, diagnostics=dataclasses.replace(
+        result.diagnostics, passed=False, problems=("R-hat 1.234 > 1.01 (beta[ketamine 30, 2.0])",)))
+    write_report(bad, tmp_path / "bad", figures=False)
+    md = (tmp_path / "bad" / "report.md").read_text()
+    assert md.startswith("> **FAILED**") and "R-hat 1.234 > 1.01 (beta[ketamine 30, 2.0])" in md.split("\n")[0]
+    page = (tmp_path / "bad" / "report.html").read_text()
+    assert page.index("class='banner'") < page.index("<h1>")
+    assert json.loads((tmp_path / "bad" / "results.json").read_text())["diagnostics"]["passed"] is False
+    good = dataclasses.replace(result, diagnostics=dataclasses.replace(result.diagnostics, passed=True, problems=()))
+    write_report(good, tmp_path / "good", figures=False)
+    assert "FAILED" not in (tmp_path / "good" / "report.md").read_text().split("## 1 Data")[0]
+
+
+def test_posterior_reloads(report, result):
+    out, files = report
+    ready = netcdf_ready(result.tree)
+    assert not any(v.dtype == object for node in ready.subtree for v in node.to_dataset().variables.values())
+    back = xr.open_datatree(out / "posterior.nc", engine="h5netcdf")
+    assert set(result.tree.children) <= set(back.children)
+    np.testing.assert_allclose(back["posterior"]["beta"].values, result.tree["posterior"]["beta"].values)
+    assert list(back["posterior"]["group"].values) == list(result.tree["posterior"]["group"].values)
+
+
+def test_tex_tables(report):
+    out, _ = report
+    for name in ("contrasts", "anova", "diagnostics", "diagnostics_by_parameter"):
+        tex = (out / "tables" / f"{name}.tex").read_text()
+        for rule in (r"\toprule", r"\midrule", r"\bottomrule"):
+            assert rule in tex, (name, rule)
+        body = tex.replace(" & ", " ").replace(r"\\", "")  # drop the column and row separators
+        assert not re.search(r"(?<!\\)[%_&]", body), name  # every %, _ and & in a cell escaped
+    assert r"\%" in (out / "tables" / "contrasts.tex").read_text()
+    assert r"sigma\_animal" in (out / "tables" / "diagnostics_by_parameter.tex").read_text()
+
+
+def test_tables_side_by_side(result):
+    c = contrast_table(result)
+    row = c[c["Contrast"] == "ketamine 10 vs saline at 2 h"].iloc[0]
+    rec = result.estimates[(result.estimates["name"] == "effect_vs_reference")
+                           & (result.estimates["group"] == "ketamine 10") & (result.estimates["time"] == 2.0)].iloc[0]
+    assert row["Posterior median [95% HDI]"] == fmt_estimate(rec["median"], rec["ci_low"], rec["ci_high"], unit="%")
+    assert row["p (Sidak)"] == fmt_p(rec["freq_p_adjusted"]).split(" ", 1)[1].removeprefix("= ")
+    a = anova_table(result)
+    assert list(a["Effect"][:3]) == ["treatment", "hour", "treatment \u00d7 hour"]
+    assert a.loc[0, "Bayesian SD [95% HDI]"] != "\u2014"  # Bayesian "group" matched to the F table's "treatment"
+
+
+def test_panels_take_ax_and_leave_rcparams(result):
+    from matplotlib.figure import Figure
+
+    before = dict(mpl.rcParams)
+    fig = Figure()
+    ax = fig.add_subplot()
+    for plot in (F.plot_timecourse_percent, F.plot_effect_vs_reference, F.plot_spaghetti, F.plot_ppc,
+                 F.plot_prior_predictive):
+        ax.clear()
+        got_fig, got_ax = plot(result, ax=ax)
+        assert got_fig is fig and got_ax is ax
+    assert dict(mpl.rcParams) == before
+    obs = F.observed_percent(result)
+    from bayes_igf1.designs.timecourse import percent_of_baseline
+
+    post, _ = percent_of_baseline(result.sheet.frame)
+    np.testing.assert_allclose(np.sort(obs.loc[obs["time"] > 0, "pct"]), np.sort(post["pct"]))
+
+
+# ----------------------------------------------------------------------------- factorial
+
+
+def test_factorial_report(factorial):
+    res, out, files = factorial
+    for name in ("report.html", "tables/contrasts.tex", "tables/anova.tex", "tables/frequentist_tukey.csv"):
+        assert name in files, name
+    assert "Figures were not drawn (figures=False)." in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()
+    assert "Savage-Dickey BF10" in md and "Shapiro-Wilk" in md and "Tukey" in md
+    inter = res.estimates[res.estimates["name"] == "interaction"].iloc[0]
+    d = decimals_for(inter["ci_low"], inter["ci_high"])
+    assert f"{fmt_number(inter['median'], d, sign=True)} (posterior median; 95% HDI " \
+           f"{fmt_interval(inter['ci_low'], inter['ci_high'], d)}" in md
+    a = anova_table(res)
+    assert list(a["Effect"][:3]) == ["treatment", "antibody", "treatment \u00d7 antibody"]
+    assert (a["Bayesian SD [95% HDI]"][:3] != "\u2014").all()
+    draws = F.estimand_draws(res, "interaction")
+    assert draws is not None and math.isclose(float(np.median(draws)), float(inter["median"]), rel_tol=1e-9)
+    figs = F.make_figures(res)
+    assert set(figs) == {"factorial", "ppc", "prior_predictive"}
+    _, axes = F.factorial_figure(res)
+    assert axes.shape == (2, 2) and all(ax.get_visible() for ax in axes.ravel())
+    assert axes[1, 0].get_ylabel() == "Posterior density"  # the density of the draws, not the summary fallback
