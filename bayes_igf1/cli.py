@@ -186,6 +186,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chains", type=int, default=os.cpu_count() or 2,
                    help="chains per fit, one per core (default: the number of cores)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p = sub.add_parser("plan", help="Bayesian assurance of the next experiment: animals per group by simulation",
+                       description="Bayesian assurance of the next experiment. Draw the parameters from the "
+                                   "posterior of a fitted results folder (--from) or state the effects you "
+                                   "expect; simulate --sims data sets for each candidate --n per group, fit "
+                                   "each (one compilation per n and worker) and report how often each decision "
+                                   "rule is met, with the power of the matching ANOVA on the same data. "
+                                   "Writes plan.csv, plan.json and assurance.png/.svg. Exit 1 when more than "
+                                   "5% of the planning fits failed the diagnostics gate.")
+    p.add_argument("design", choices=["timecourse", "factorial"], help="which design to plan")
+    g = p.add_argument_group("design prior: a results folder, or the effects you expect")
+    g.add_argument("--from", dest="source", default=None, metavar="RESULTS_DIR",
+                   help="the --out folder of a 'bayes-igf1 factorial' / 'timecourse' run (posterior.nc, results.json)")
+    g.add_argument("--cell-means", default=None, metavar="A|B=MEAN,...",
+                   help='factorial: every cell mean, references first, e.g. "saline|IgG=150,ketamine|IgG=90,'
+                        'saline|IGF-1 nAb=150,ketamine|IGF-1 nAb=145"')
+    g.add_argument("--sd", type=float, default=None, help="factorial: residual SD (log scale for --family lognormal)")
+    g.add_argument("--family", choices=["normal", "lognormal"], default="normal",
+                   help="factorial: outcome distribution (default normal; cell means are medians for lognormal)")
+    g.add_argument("--factor", action="append", default=[], dest="factors", metavar="NAME",
+                   help="factorial: factor names, twice (default: --factor treatment --factor antibody)")
+    g.add_argument("--pct-change", action="append", default=None, metavar="GROUP=PCT[,PCT...]",
+                   help="time course: %% change vs the reference of a group, one number (sustained) or one per "
+                        "post-injection time; repeatable, e.g. --pct-change 'ketamine 10=30'")
+    g.add_argument("--groups", nargs="+", default=None, metavar="GROUP",
+                   help="time course: the groups, reference first (default: saline and the --pct-change groups)")
+    g.add_argument("--times", nargs="+", type=float, default=None, metavar="T",
+                   help="time course: sampling times, baseline <= 0 (default -2 -1 1 2 3 4 5 6)")
+    g.add_argument("--animal-sd", type=float, default=None, help="time course: SD of the animal levels (log scale, e.g. 0.3)")
+    g.add_argument("--residual-sd", type=float, default=None, help="time course: residual SD (log scale, e.g. 0.15)")
+    g.add_argument("--baseline-level", type=float, default=20.0, help="time course: median baseline (default 20)")
+    g.add_argument("--nu", type=float, default=None,
+                   help="time course: Student-t df of the simulated residuals (default: normal residuals)")
+    g = p.add_argument_group("simulation")
+    g.add_argument("--n", nargs="+", type=int, required=True, metavar="N",
+                   help="candidate animals per group (per cell), e.g. --n 6 8 10 12")
+    g.add_argument("--sims", type=int, default=200, help="simulated data sets per n (default 200)")
+    g.add_argument("--draws", type=int, default=1000, help="posterior draws per chain and fit (default 1000)")
+    g.add_argument("--tune", type=int, default=500, help="tuning steps per chain and fit (default 500)")
+    g.add_argument("--chains", type=int, default=2, help="chains per fit (default 2)")
+    g.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    g.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="worker processes (default: the number of cores); 1 runs in this process")
+    g.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run the simulations on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+    g.add_argument("--frequentist-only", action="store_true", help="only the ANOVA power (no Bayesian fits; quick)")
+    g.add_argument("--out", default="plan", help="output folder (default: plan)")
+    g.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
 
 
@@ -328,11 +375,58 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from bayes_igf1 import plan
+
+    factorial = args.design == "factorial"
+    wrong = [o for o, v in (("--cell-means", args.cell_means), ("--sd", args.sd), ("--factor", args.factors))
+             if v] if not factorial else [o for o, v in (
+                 ("--pct-change", args.pct_change), ("--groups", args.groups), ("--times", args.times),
+                 ("--animal-sd", args.animal_sd), ("--residual-sd", args.residual_sd), ("--nu", args.nu)) if v]
+    if wrong:
+        raise BayesIGF1Error(f"{', '.join(wrong)} belong to the other design, not to 'plan {args.design}'. Fix: "
+                             f"see 'bayes-igf1 plan --help'.")
+    say = Progress(args.quiet)
+    every, last = max(1, args.sims * len(args.n) // 20), [0]
+
+    def tick(done: int, total: int, seconds: float) -> None:
+        if done - last[0] >= every or done == total:
+            last[0] = done
+            say(f"  {done}/{total} simulated data sets, ETA {seconds / done * (total - done):.0f} s")
+
+    where = f"Dask at {args.dask}" if args.dask else f"{args.workers} worker process(es)"
+    say(f"Planning the {args.design} design: {args.sims} simulated data sets x n = {', '.join(map(str, args.n))}; "
+        f"each fit {args.chains} chains x {args.draws} draws ({args.tune} tuning); {where}")
+    common = {"n": args.n, "sims": args.sims, "draws": args.draws, "tune": args.tune, "chains": args.chains,
+              "seed": args.seed, "workers": args.workers, "dask": args.dask,
+              "bayesian": not args.frequentist_only, "progress": tick}
+    if factorial:
+        if args.factors and len(args.factors) != 2:
+            raise BayesIGF1Error(f"Give --factor twice (got {len(args.factors)}), e.g. --factor treatment --factor antibody.")
+        result = plan.plan_factorial(source=args.source, cell_means=args.cell_means, sd=args.sd, family=args.family,
+                                     factors=args.factors or plan.DEFAULT_FACTORS, **common)
+    else:
+        result = plan.plan_timecourse(source=args.source, groups=args.groups, times=args.times,
+                                      pct_change=args.pct_change, animal_sd=args.animal_sd,
+                                      residual_sd=args.residual_sd, baseline_level=args.baseline_level,
+                                      residual_nu=args.nu, **common)
+    files = plan.write_plan(result, Path(args.out))
+    print(plan.format_table(result))
+    for note in result.notes:
+        say(note)
+    say(f"Done in {result.seconds:.0f} s. Wrote {', '.join(sorted(files))} to {args.out}/")
+    return EXIT_FAILED_DIAGNOSTICS if result.failed_fraction > plan.FAILED_GATE_EXIT_FRACTION else EXIT_OK
+
+
 COMMANDS = {"inspect": cmd_inspect, "timecourse": cmd_timecourse, "factorial": cmd_factorial,
-            "reproduce": cmd_reproduce, "calibrate": cmd_calibrate}
+            "reproduce": cmd_reproduce, "calibrate": cmd_calibrate,
+            "plan": cmd_plan}
 
 
-def _quiet_libraries() -> None:
+def _quiet_libraries(command: str) -> None:
+    """Progress is ours to print: silence the libraries' own chatter (not their errors)."""
+    if command != "inspect":
+        import pymc  # noqa: F401  (PyMC sets its logger's level on import: set ours after it)
     logging.getLogger("pymc").setLevel(logging.ERROR)
     logging.getLogger("pytensor").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -342,7 +436,7 @@ def _quiet_libraries() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _quiet_libraries()
+    _quiet_libraries(args.command)
     try:
         return COMMANDS[args.command](args)
     except BayesIGF1Error as err:

@@ -86,21 +86,35 @@ def finding(analysis: Analysis, result) -> str:
                          else f"{g}: no time with P(increase) > 0.95")
             parts[-1] += f"; largest +{fmt_num(peak['median'])}% at {peak['time']:g} h"
         return "; ".join(parts) + "."
-    inter = e[e["name"] == "interaction"]
-    block = e[e["name"] == "blockade_pct"]
+    unit = _unit(result)
     out = []
-    if len(inter):
-        r = inter.iloc[0]
-        out.append(f"interaction {fmt_num(r['median'])} [{fmt_interval(r['ci_low'], r['ci_high'])}]")
-    if len(block):
-        r = block.iloc[0]
-        p50 = r.get("prob_blockade_gt_50", np.nan)
-        out.append(f"blockade {fmt_num(r['median'])}% [{fmt_interval(r['ci_low'], r['ci_high'])}%]"
-                   + (f", P(blockade > 50%) = {p50:.2f}" if np.isfinite(p50) else ""))
-    bf = result.checks.get("bayes_factor") if isinstance(result.checks, dict) else None
-    if bf and bf.get("BF10") is not None:
-        out.append(f"BF10 (interaction) = {fmt_num(bf['BF10'])}")
+    for r in e[(e["name"] == "simple_effect") & e["headline"].astype(bool)].to_dict("records"):
+        out.append(f"{r['label']}: {_est(r, unit)}")
+    for r in e[e["name"] == "interaction"].to_dict("records"):
+        out.append(f"interaction {_est(r, unit)}")
+    for r in e[e["name"] == "blockade_pct"].to_dict("records"):
+        out.append(f"blockade {fmt_num(r['median'])}% [{fmt_interval(r['ci_low'], r['ci_high'])}%], "
+                   f"P(blockade > 50%) = {r['prob_above']:.2f}")  # for blockade_pct: P(blockade > 50%)
+    bf = result.checks.get("bayes_factor")
+    if bf is not None and len(bf):
+        main = bf[bf["prior_multiplier"] == 1.0].iloc[0]
+        spread = bf["BF10"]
+        out.append(f"BF10 (interaction) = {fmt_num(main['BF10'])}"
+                   + (f" ({fmt_num(spread.min())} to {fmt_num(spread.max())} with the prior scale halved or doubled)"
+                      if len(bf) > 1 else ""))
     return "; ".join(out) + "." if out else "see the report."
+
+
+def _unit(result) -> str:
+    """" s" for outcomes in seconds (column ending in _s or '(s)'), else ""."""
+    col = str(result.sheet.columns.get("value", ""))
+    return " s" if col.endswith("_s") or col.endswith("(s)") else ""
+
+
+def _est(r: dict, unit: str) -> str:
+    if str(r["scale"]).startswith("ratio"):  # lognormal outcomes: ratios, not seconds
+        unit = f" ({r['scale']})"
+    return f"{fmt_num(r['median'])}{unit} [{fmt_interval(r['ci_low'], r['ci_high'])}]"
 
 
 def _run_from_first(times: np.ndarray, hits: set) -> list[float]:
