@@ -166,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "each into its own sub-folder, and write index.html.")
     p.add_argument("--out", default="results", help="folder for the results (default: results)")
     p.add_argument("--data-dir", default=str(DATA_DIR), help="folder with the shipped data")
+    p.add_argument("--only", action="append", default=[], metavar="KEY",
+                   help="run only this analysis (repeatable): timecourse, fst_nab, battery_fst, battery_fust, "
+                        "battery_nsft, bdnf_x_igf1nab, igf1_x_bdnfnab")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     p.add_argument("--draws", type=int, default=1000, help="posterior draws per chain (default 1000)")
     p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (default 1000)")
@@ -343,7 +346,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     say = Progress(args.quiet)
     summary = reproduce(Path(args.out), data_dir=Path(args.data_dir), seed=args.seed, draws=args.draws,
-                        tune=args.tune, chains=args.chains, progress=say)
+                        tune=args.tune, chains=args.chains, only=args.only, progress=say)
     say(f"Done in {time.perf_counter() - say.start:.0f} s. Open {Path(args.out) / 'index.html'}")
     return EXIT_OK if all(a["passed"] for a in summary["analyses"]) else EXIT_FAILED_DIAGNOSTICS
 

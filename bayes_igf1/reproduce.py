@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,14 +128,20 @@ def _run_from_first(times: np.ndarray, hits: set) -> list[float]:
 
 
 def reproduce(out: Path, *, data_dir: Path, seed: int, draws: int, tune: int, chains: int,
-              progress: Callable[[str], None] = lambda _: None) -> dict:
-    """Run every analysis of the study into ``out/<key>/`` and write ``out/index.html``."""
+              only: Sequence[str] = (), progress: Callable[[str], None] = lambda _: None) -> dict:
+    """Run every analysis of the study (or those named in ``only``) into ``out/<key>/``; write ``out/index.html``."""
+    from bayes_igf1.errors import BayesIGF1Error
     from bayes_igf1.report.writer import write_report
 
+    keys = [a.key for a in STUDY]
+    unknown = [k for k in only if k not in keys]
+    if unknown:
+        raise BayesIGF1Error(f"--only {', '.join(unknown)}: no such analysis. Fix: choose from {', '.join(keys)}.")
+    study = [a for a in STUDY if not only or a.key in only]
     out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for i, analysis in enumerate(STUDY, 1):
-        progress(f"({i}/{len(STUDY)}) {analysis.title}: fitting")
+    for i, analysis in enumerate(study, 1):
+        progress(f"({i}/{len(study)}) {analysis.title}: fitting")
         start = time.perf_counter()
         result = run_analysis(analysis, data_dir, seed=seed, draws=draws, tune=tune, chains=chains)
         write_report(result, out / analysis.key)
@@ -145,7 +151,7 @@ def reproduce(out: Path, *, data_dir: Path, seed: int, draws: int, tune: int, ch
             "finding": finding(analysis, result), "passed": result.passed,
             "problems": list(result.diagnostics.problems), "seconds": round(seconds, 1),
         })
-        progress(f"({i}/{len(STUDY)}) {analysis.title}: done in {seconds:.0f} s, diagnostics "
+        progress(f"({i}/{len(study)}) {analysis.title}: done in {seconds:.0f} s, diagnostics "
                  + ("passed" if result.passed else "FAILED"))
     summary = {"analyses": rows, "seed": seed, "draws": draws, "tune": tune, "chains": chains}
     (out / "index.json").write_text(json.dumps(summary, indent=2) + "\n")
