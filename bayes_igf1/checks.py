@@ -7,8 +7,6 @@ observation back to its animal and group.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import warnings
 from collections.abc import Sequence
 
@@ -69,12 +67,9 @@ def prior_predictive_range(
             "quantiles": dict(zip(("q01", "q50", "q99"), map(float, np.quantile(draws, [0.01, 0.5, 0.99]))))}
 
 
-def loo_check(tree: xr.DataTree, frame: pd.DataFrame, *, var_names: Sequence[str] = ("y",)) -> dict:
-    """PSIS-LOO over every observation (observed and censored terms together), with Pareto k.
-
-    Returns elpd_loo, its SE, p_loo, the number of observations with k > 0.7 and the animals
-    they belong to.
-    """
+def _pointwise(tree: xr.DataTree, var_names: Sequence[str]) -> tuple[xr.DataTree, list[int]]:
+    """One log-likelihood variable ``y_all`` over every observation (observed and censored
+    terms together), and the position of each observation in the tidy frame."""
     names = [n for n in var_names if n in tree["log_likelihood"].data_vars]
     pieces, positions = [], []
     for n in names:
@@ -83,10 +78,19 @@ def loo_check(tree: xr.DataTree, frame: pd.DataFrame, *, var_names: Sequence[str
         positions.extend(int(p) for p in da[dim].values)
         pieces.append(da.rename({dim: "obs_all"}).drop_vars("obs_all"))
     ll = xr.concat(pieces, dim="obs_all")
-    ll_tree = xr.DataTree.from_dict({
+    return xr.DataTree.from_dict({
         "posterior": tree["posterior"].to_dataset(),
         "log_likelihood": xr.Dataset({"y_all": ll}),
-    })
+    }), positions
+
+
+def loo_check(tree: xr.DataTree, frame: pd.DataFrame, *, var_names: Sequence[str] = ("y",)) -> dict:
+    """PSIS-LOO over every observation (observed and censored terms together), with Pareto k.
+
+    Returns elpd_loo, its SE, p_loo, the number of observations with k > 0.7 and the animals
+    they belong to.
+    """
+    ll_tree, positions = _pointwise(tree, var_names)
     with warnings.catch_warnings():  # high Pareto k is reported below, by observation and animal
         warnings.simplefilter("ignore", UserWarning)
         res = az.loo(ll_tree, pointwise=True, var_name="y_all")
@@ -116,8 +120,7 @@ def prior_sensitivity(tree: xr.DataTree, estimands: dict[str, xr.DataArray]) -> 
     rows = []
     for name, draws in estimands.items():
         sub = xr.DataTree.from_dict({**groups, "posterior": xr.Dataset({name: draws})})
-        with contextlib.redirect_stdout(io.StringIO()):  # psense_summary prints its own advice
-            table = az.psense_summary(sub, var_names=[name])
+        table = az.psense_summary(sub, var_names=[name])  # it logs advice; the flags are in our table
         for label, rec in table.iterrows():
             if not np.isfinite(rec["prior"]):
                 continue  # a constant element (e.g. the reference against itself)
@@ -129,3 +132,32 @@ def prior_sensitivity(tree: xr.DataTree, estimands: dict[str, xr.DataArray]) -> 
 
 def _diagnosis(text: str) -> str:
     return "ok" if text.strip() in ("✓", "") else text.strip()
+
+
+def compare_models(trees: dict[str, xr.DataTree], *, var_names: Sequence[str]) -> pd.DataFrame:
+    """PSIS-LOO comparison of fitted alternatives with stacking weights (arviz ``compare``).
+
+    Columns: model, rank, elpd_loo, p_loo, elpd_diff, dse (SE of the difference), weight.
+    """
+    pointwise = {name: _pointwise(tree, var_names)[0] for name, tree in trees.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        table = az.compare(pointwise, method="stacking", var_name="y_all", round_to="none")
+    table = table.reset_index().rename(columns={"index": "model", "elpd": "elpd_loo", "p": "p_loo"})
+    keep = [c for c in ("model", "rank", "elpd_loo", "p_loo", "elpd_diff", "dse", "weight") if c in table]
+    return table[keep]
+
+
+def prior_scale_table(results: dict[float, object]) -> pd.DataFrame:
+    """The headline estimands of fits with every prior scale multiplied (0.5, 1, 2, ...).
+
+    ``results`` maps the multiplier to an AnalysisResult. Columns: label, name, multiplier,
+    median, ci_low, ci_high.
+    """
+    rows = []
+    for mult, res in sorted(results.items()):
+        e = res.estimates
+        for r in e[e["headline"].astype(bool)].to_dict("records"):
+            rows.append({"label": r["label"], "name": r["name"], "multiplier": float(mult),
+                         "median": r["median"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]})
+    return pd.DataFrame(rows, columns=["label", "name", "multiplier", "median", "ci_low", "ci_high"])

@@ -97,6 +97,12 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
                         "reporting scale (percent change on the log scale; units otherwise)")
     g.add_argument("--prior-scale", type=float, default=1.0,
                    help="multiply every prior scale by this factor (sensitivity analysis; default 1)")
+    g.add_argument("--prior-sensitivity", action="store_true",
+                   help="also refit with every prior scale halved and doubled; the report shows the "
+                        "headline estimands under each (two more fits)")
+    g.add_argument("--compare", action="store_true",
+                   help="also fit the alternative likelihood (normal vs Student-t) and compare the two "
+                        "by PSIS-LOO with stacking weights (one more fit)")
     g.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -306,10 +312,16 @@ def cmd_timecourse(args: argparse.Namespace) -> int:
 
     say = Progress(args.quiet)
     say(f"Reading {args.data} and fitting the time-course model (nutpie; compiling takes a few seconds)")
-    result = analyse_timecourse(args.data, animal=args.animal, group=args.group, time=args.time,
-                                value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
-                                layout=args.layout, scale=args.scale, baseline=args.baseline,
-                                likelihood=args.likelihood, reference=args.reference, **_fit_kwargs(args))
+    def run(**change):
+        kw = {**_fit_kwargs(args), "likelihood": args.likelihood, **change}
+        return analyse_timecourse(args.data, animal=args.animal, group=args.group, time=args.time,
+                                  value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
+                                  layout=args.layout, scale=args.scale, baseline=args.baseline,
+                                  reference=args.reference, **kw)
+
+    result = run()
+    alternative = {"likelihood": "normal" if args.likelihood == "student" else "student"}
+    result = _extra_checks(result, run, args, alternative, say)
     return _finish(result, Path(args.out), say)
 
 
@@ -320,11 +332,46 @@ def cmd_factorial(args: argparse.Namespace) -> int:
         raise BayesIGF1Error(f"Give exactly two --factor columns (got {len(args.factors)}), e.g. --factor treatment --factor antibody.")
     say = Progress(args.quiet)
     say(f"Reading {args.data} and fitting the factorial model (nutpie; compiling takes a few seconds)")
-    result = analyse_factorial(args.data, outcome=args.outcome, factors=args.factors, animal=args.animal,
-                               cohort=args.cohort, family=args.family, censored=args.censored,
-                               censor_at=args.censor_at, where=args.where, sheet=args.sheet,
-                               reference=_references(args.reference), ss_type=args.ss_type, **_fit_kwargs(args))
+    def run(**change):
+        kw = {**_fit_kwargs(args), "family": args.family, **change}
+        if change:
+            kw["bf_sensitivity"] = False  # the refits serve a comparison; their BF is not reported
+        return analyse_factorial(args.data, outcome=args.outcome, factors=args.factors, animal=args.animal,
+                                 cohort=args.cohort, censored=args.censored, censor_at=args.censor_at,
+                                 where=args.where, sheet=args.sheet, reference=_references(args.reference),
+                                 ss_type=args.ss_type, **kw)
+
+    result = run()
+    alternative = {"family": {"normal": "student", "student": "normal"}.get(args.family)}
+    result = _extra_checks(result, run, args, alternative, say)
     return _finish(result, Path(args.out), say)
+
+
+def _extra_checks(result, run, args: argparse.Namespace, alternative: dict, say: Progress):
+    """Optional refits: prior scales x0.5 and x2 (--prior-sensitivity), the other likelihood (--compare)."""
+    from dataclasses import replace
+
+    from bayes_igf1 import checks
+
+    extra = dict(result.checks)
+    if args.prior_sensitivity:
+        fits = {1.0: result}
+        for mult in (0.5, 2.0):
+            say(f"Refitting with every prior scale x{mult:g} (--prior-sensitivity)")
+            fits[mult] = run(prior_scale=args.prior_scale * mult)
+        extra["prior_scale"] = checks.prior_scale_table(fits)
+    if args.compare:
+        (key, value), = alternative.items()
+        if value is None:
+            raise BayesIGF1Error(f"--compare has no alternative to --{key} {getattr(args, key)}; "
+                                 "use it with normal or student.")
+        say(f"Fitting the alternative {key}={value} (--compare)")
+        alt = run(**{key: value})
+        current = getattr(args, key)
+        extra["model_comparison"] = checks.compare_models(
+            {f"{key}={current}": result.tree, f"{key}={value}": alt.tree},
+            var_names=("y", "y_below_limit", "y_censored"))
+    return replace(result, checks=extra)
 
 
 def _finish(result, out: Path, say: Progress) -> int:
@@ -431,6 +478,7 @@ def _quiet_libraries(command: str) -> None:
     if command != "inspect":
         import pymc  # noqa: F401  (PyMC sets its logger's level on import: set ours after it)
     logging.getLogger("pymc").setLevel(logging.ERROR)
+    logging.getLogger("arviz_stats").setLevel(logging.ERROR)  # psense advice: its findings are in the report
     logging.getLogger("pytensor").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module="pymc")

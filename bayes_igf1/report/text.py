@@ -649,6 +649,36 @@ def _capital(sentence: str) -> str:
 # ----------------------------------------------------------------------------- checks
 
 
+def _prior_scale_text(table: pd.DataFrame) -> str:
+    """The largest shift of a headline posterior median when every prior scale is halved or doubled."""
+    base = table[table["multiplier"] == 1.0].set_index("label")
+    worst, worst_label, worst_mult = -1.0, "", 1.0
+    for r in table[table["multiplier"] != 1.0].to_dict("records"):
+        b = base.loc[r["label"]]
+        width = float(b["ci_high"] - b["ci_low"])
+        if not np.isfinite(width) or width <= 0 or not np.isfinite(r["median"]):
+            continue
+        shift = abs(float(r["median"] - b["median"])) / width
+        if shift > worst:
+            worst, worst_label, worst_mult = shift, r["label"], r["multiplier"]
+    mults = ", ".join(f"×{m:g}" for m in sorted(set(table["multiplier"])) if m != 1.0)
+    if worst < 0:
+        return f"Prior scales {mults}: refitted; see tables/checks_prior_scale.csv."
+    return (f"Prior scales {mults} (every prior scale multiplied, model refitted): the largest shift of a "
+            f"headline posterior median was {fmt_number(100 * worst, 0)}% of its 95% interval width "
+            f"({worst_label}, prior ×{worst_mult:g}); every estimand under each scale is in "
+            "tables/checks_prior_scale.csv.")
+
+
+def _comparison_text(table: pd.DataFrame) -> str:
+    """PSIS-LOO comparison of the model with its alternative, with stacking weights."""
+    parts = [f"{r['model']}: elpd_loo {fmt_number(r['elpd_loo'], 1)}, stacking weight {fmt_number(r['weight'], 2)}"
+             for r in table.to_dict("records")]
+    worse = table.iloc[-1]
+    return ("Model comparison (PSIS-LOO, stacking weights): " + "; ".join(parts)
+            + f"; elpd difference {fmt_number(worse['elpd_diff'], 1)} (SE {fmt_number(worse['dse'], 1)}).")
+
+
 def checks_text(result) -> list[str]:
     """Model checking, as sentences: diagnostics numbers, predictive checks, LOO, sensitivity, assumption tests."""
     d = result.diagnostics
@@ -691,6 +721,12 @@ def checks_text(result) -> list[str]:
                 out.append(f"Bayes factor of the interaction {main['contrast']}: BF10 = {_bf_text(main['BF10'])} "
                            f"(interaction prior Normal(0, {main['interaction_prior_sd']:.4g}); {main['method']})" + (f"; sensitivity to the prior scale: {sens}." if sens else
                                                    "; prior sensitivity not run."))
+            continue
+        if key == "prior_scale" and isinstance(value, pd.DataFrame) and len(value):
+            out.append(_prior_scale_text(value))
+            continue
+        if key == "model_comparison" and isinstance(value, pd.DataFrame) and len(value):
+            out.append(_comparison_text(value))
             continue
         out.append(f"{key.replace('_', ' ').capitalize()}: {_describe(value)}")
     extra = result.frequentist_extra or {}
