@@ -151,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--likelihood", choices=["student", "normal"], default="student",
                    help="residual distribution (default Student-t, robust to assay outliers)")
     g.add_argument("--reference", default=None, help="reference group (default: the first in the sheet)")
+    g.add_argument("--ar1", action="store_true",
+                   help="first-order autocorrelation of an animal's successive residuals (AR(1), continuous time)")
     _add_fit_options(p)
 
     p = sub.add_parser("factorial", help="A x B between-animal design (e.g. treatment x antibody): Bayesian model + ANOVA",
@@ -317,7 +319,7 @@ def cmd_timecourse(args: argparse.Namespace) -> int:
         return analyse_timecourse(args.data, animal=args.animal, group=args.group, time=args.time,
                                   value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
                                   layout=args.layout, scale=args.scale, baseline=args.baseline,
-                                  reference=args.reference, **kw)
+                                  reference=args.reference, ar1=args.ar1, **kw)
 
     result = run()
     alternative = {"likelihood": "normal" if args.likelihood == "student" else "student"}

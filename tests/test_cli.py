@@ -82,3 +82,35 @@ def test_failed_diagnostics_write_a_failed_report_and_exit_1(tmp_path, capsys):
     assert doc["diagnostics"]["attempts"] == 2
     assert (out / "report.md").read_text().lstrip().startswith("# FAILED") or "FAILED" in (out / "report.md").read_text()[:400]
     assert capsys.readouterr().err == ""  # --quiet silences progress
+
+
+def test_timecourse_options_from_the_cli(tmp_path):
+    """--where (OR on one column), --reference, --scale, --baseline, --seed, --ci, --draws/--tune/--chains, --out."""
+    out = tmp_path / "tc"
+    code = main(["timecourse", MICRO, *TC_COLUMNS, "--where", "treatment=saline", "--where", "treatment=ketamine 30",
+                 "--reference", "ketamine 30", "--scale", "identity", "--baseline", "none", "--seed", "7",
+                 "--ci", "0.9", "--draws", "200", "--tune", "200", "--chains", "2", "--out", str(out), "--quiet"])
+    assert code in (0, 1)
+    doc = json.loads((out / "results.json").read_text())
+    s = doc["settings"]
+    assert (s["reference"], s["scale"], s["baseline"], s["seed"], s["draws"], s["chains"]) == \
+        ("ketamine 30", "identity", "none", 7, 200, 2)
+    assert doc["data"]["n_per_group"] == {"ketamine 30": 6, "saline": 7}
+    excluded = [e["reason"] for e in doc["data"]["excluded"]]
+    assert excluded.count("filtered out by --where treatment=saline or treatment=ketamine 30") == 8 * 8
+    eff = [e for e in doc["estimates"] if e["name"] == "effect_vs_reference"]
+    assert {e["group"] for e in eff} == {"saline"} and {e["reference"] for e in eff} == {"ketamine 30"}
+    assert len({e["time"] for e in eff}) == 8  # no baseline: every sampled time is modelled
+    assert all(e["ci_prob"] == 0.9 and e["scale"] == "difference vs reference" for e in eff)
+    # saline is lower than ketamine 30 after the injection on the measured scale too
+    assert sum(e["median"] < 0 for e in eff if e["time"] > 0) >= 5
+
+
+def test_same_seed_same_numbers():
+    from bayes_igf1.designs.factorial import analyse_factorial
+
+    kw = dict(outcome="immobility_s", factors=["treatment", "antibody"], draws=200, tune=200, chains=2, seed=3,
+              retry=False, bf_sensitivity=False)
+    a = analyse_factorial(DATA / "fst_igf1_nab.csv", **kw).estimates
+    b = analyse_factorial(DATA / "fst_igf1_nab.csv", **kw).estimates
+    assert a[["median", "ci_low", "ci_high"]].equals(b[["median", "ci_low", "ci_high"]])

@@ -33,10 +33,10 @@ def _frame(groups=("saline", "ket"), animals=3, times=(-1, 0, 1, 2, 3), censor_f
     return f
 
 
-@pytest.mark.parametrize("likelihood", ["student", "normal"])
+@pytest.mark.parametrize("likelihood,ar1", [("student", False), ("normal", False), ("student", True)])
 @pytest.mark.parametrize("baseline", ["auto", "none"])
-def test_graph_builds_with_finite_logp_and_gradient(likelihood, baseline):
-    opt = tc.TimecourseOptions(likelihood=likelihood, baseline=baseline)
+def test_graph_builds_with_finite_logp_and_gradient(likelihood, ar1, baseline):
+    opt = tc.TimecourseOptions(likelihood=likelihood, baseline=baseline, ar1=ar1)
     data = tc.prepare(_frame(censor_first=True), opt)
     model = tc.build_model(data, tc.default_priors(data, opt), opt)
     point = model.initial_point()
@@ -44,8 +44,46 @@ def test_graph_builds_with_finite_logp_and_gradient(likelihood, baseline):
     assert np.all(np.isfinite(model.compile_dlogp()(point)))
     assert set(model.named_vars_to_dims["beta"]) == {"group", "time"}
     assert "y_below_limit" in model.named_vars  # the censored fraction is its own term
+    assert ("rho" in model.named_vars) == ar1
     expected_times = [1.0, 2.0, 3.0] if baseline == "auto" else [-1.0, 0.0, 1.0, 2.0, 3.0]
     assert list(model.coords["time"]) == expected_times
+
+
+def test_previous_fraction_by_hand():
+    # Animal a sampled at 0, 1, 3 (file order shuffled); animal b at 1 only.
+    prev, dt = tc._previous_fraction(np.array(["a", "b", "a", "a"]), np.array([3.0, 1.0, 0.0, 1.0]))
+    assert prev.tolist() == [3, -1, -1, 2]
+    assert dt.tolist() == [2.0, 0.0, 0.0, 1.0]
+
+
+def test_ar1_log_density_equals_the_conditional_normal_by_hand():
+    """One animal, three fractions, normal AR(1): the y term is the product of conditional normals."""
+    from scipy import stats
+
+    f = pd.DataFrame({"row": [2, 3, 4, 5, 6, 7], "animal": ["a"] * 3 + ["b"] * 3,
+                      "group": pd.Categorical(["s"] * 3 + ["k"] * 3, categories=["s", "k"]),
+                      "time": [-1.0, 1.0, 3.0] * 2, "value": np.exp([1.0, 1.5, 1.2, 2.0, 2.2, 2.9]),
+                      "censored": False, "limit": np.nan})
+    opt = tc.TimecourseOptions(likelihood="normal", ar1=True)
+    data = tc.prepare(f, opt)
+    model = tc.build_model(data, tc.default_priors(data, opt), opt)
+    point = model.initial_point()
+    # Three fractions per animal: non-centred, alpha = mu + sigma_animal * alpha_z = alpha_z here.
+    point.update({"beta": np.array([[0.3, 0.1], [0.6, 0.8]]), "mu": 0.0, "sigma_animal_log__": 0.0,
+                  "alpha_z": np.array([1.1, 2.05]), "sigma_log__": np.log(0.4),
+                  "rho_interval__": 0.0})  # rho = 0.5 on the logit scale
+    got = model.compile_logp(vars=[model["y"]], jacobian=False)(point)
+    # By hand: means alpha + beta (0 at baseline); residual chain with rho^dt, dt = 2 h after baseline.
+    y = np.log(f["value"].to_numpy())
+    mean = np.array([1.1, 1.1 + 0.3, 1.1 + 0.1, 2.05, 2.05 + 0.6, 2.05 + 0.8])
+    expected = 0.0
+    for animal in (slice(0, 3), slice(3, 6)):
+        e, m = y[animal] - mean[animal], mean[animal]
+        expected += stats.norm.logpdf(y[animal][0], m[0], 0.4)
+        for j in (1, 2):
+            d = 0.5 ** 2.0
+            expected += stats.norm.logpdf(y[animal][j], m[j] + d * e[j - 1], 0.4 * np.sqrt(1 - d**2))
+    assert got == pytest.approx(expected, rel=1e-10)
 
 
 def test_reference_must_be_a_level():

@@ -44,6 +44,7 @@ class TimecourseOptions:
     ci_prob: float = CI_PROB
     ci_kind: str = CI_KIND
     prior_scale: float = 1.0
+    ar1: bool = False
 
     def __post_init__(self) -> None:
         for name, allowed in (("scale", ("log", "identity")), ("baseline", ("auto", "none")),
@@ -71,6 +72,8 @@ class TimecourseData:
     obs_cell_time: np.ndarray = field(repr=False)   # -1 for baseline fractions
     y: np.ndarray = field(repr=False)
     lower: np.ndarray = field(repr=False)           # censoring point, -inf when observed
+    prev: np.ndarray = field(repr=False)            # index of the animal's previous fraction, -1 if none
+    dt: np.ndarray = field(repr=False)              # time since that fraction (0 when none)
     has_baseline: bool = True
     scale: str = "log"
 
@@ -121,6 +124,7 @@ def prepare(frame: pd.DataFrame, options: TimecourseOptions) -> TimecourseData:
     y = transform(frame["value"].to_numpy(dtype=float))
     censored = frame["censored"].to_numpy(dtype=bool)
     lower = np.where(censored, y, -np.inf)
+    prev, dt = _previous_fraction(frame["animal"].astype(str).to_numpy(), frame["time"].to_numpy(dtype=float))
     return TimecourseData(
         frame=frame,
         groups=groups,
@@ -133,9 +137,23 @@ def prepare(frame: pd.DataFrame, options: TimecourseOptions) -> TimecourseData:
         obs_cell_time=obs_cell_time,
         y=y,
         lower=lower,
+        prev=prev,
+        dt=dt,
         has_baseline=options.baseline == "auto",
         scale=options.scale,
     )
+
+
+def _previous_fraction(animals: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each fraction, the index of the same animal's previous fraction in time and the gap."""
+    prev = np.full(len(times), -1)
+    dt = np.zeros(len(times))
+    order = np.lexsort((times, animals))
+    for a, b in zip(order[:-1], order[1:], strict=True):
+        if animals[a] == animals[b]:
+            prev[b] = a
+            dt[b] = times[b] - times[a]
+    return prev, dt
 
 
 def default_priors(data: TimecourseData, options: TimecourseOptions) -> dict[str, dict]:
@@ -160,6 +178,8 @@ def default_priors(data: TimecourseData, options: TimecourseOptions) -> dict[str
         priors["beta"] = {"dist": "Normal", "mu": round(m, 4), "sigma": round(2.5 * s * k, 4)}
     if options.likelihood == "student":
         priors["nu"] = {"dist": "Gamma", "alpha": 2.0, "beta": round(0.1 / k, 4)}
+    if options.ar1:
+        priors["rho"] = {"dist": "Uniform", "lower": 0.0, "upper": 1.0}
     return priors
 
 
@@ -198,20 +218,32 @@ def build_model(data: TimecourseData, priors: dict[str, dict], options: Timecour
             cell = pm.math.where(obs_time < 0, 0.0, cell)
         mean = alpha[obs_animal] + cell
         sigma = _prior("sigma", priors["sigma"])
+        if options.ar1:
+            # Continuous-time AR(1) residuals: a fraction's residual is rho^dt times the
+            # previous fraction's plus an innovation of scale sigma sqrt(1 - rho^(2 dt)).
+            rho = _prior("rho", priors["rho"])
+            has_prev = data.prev >= 0
+            before = np.maximum(data.prev, 0)
+            decay = rho ** data.dt
+            lagged = (data.y[before] - mean[before]) * decay  # below-limit values enter at their limit
+            mean = mean + pm.math.where(has_prev, lagged, 0.0)
+            sigma = sigma * pm.math.where(has_prev, pm.math.sqrt(1.0 - decay**2), 1.0)
         nu = _prior("nu", priors["nu"]) if options.likelihood == "student" else None
         # Observed and below-limit fractions are separate terms: a censored Student-t costs
         # a regularised incomplete beta function (and its gradient) per observation.
         m = mean[observed]
+        s_obs = sigma[observed] if options.ar1 else sigma
         # The observations are pm.Data so that a compiled model can take new data
         # (calibration, planning) without recompiling.
         y_data = pm.Data("y_data", data.y[observed], dims="obs")
         if nu is not None:
-            pm.StudentT("y", nu=nu, mu=m, sigma=sigma, observed=y_data, dims="obs")
+            pm.StudentT("y", nu=nu, mu=m, sigma=s_obs, observed=y_data, dims="obs")
         else:
-            pm.Normal("y", mu=m, sigma=sigma, observed=y_data, dims="obs")
+            pm.Normal("y", mu=m, sigma=s_obs, observed=y_data, dims="obs")
         if len(censored):
             m = mean[censored]
-            dist = pm.StudentT.dist(nu=nu, mu=m, sigma=sigma) if nu is not None else pm.Normal.dist(mu=m, sigma=sigma)
+            s_cen = sigma[censored] if options.ar1 else sigma
+            dist = pm.StudentT.dist(nu=nu, mu=m, sigma=s_cen) if nu is not None else pm.Normal.dist(mu=m, sigma=s_cen)
             pm.Censored("y_below_limit", dist, lower=lower[censored], upper=None,
                         observed=data.y[censored], dims="obs_below_limit")
     return model
@@ -224,6 +256,8 @@ def free_parameters(data: TimecourseData, options: TimecourseOptions) -> list[st
         names.append("mu")
     if options.likelihood == "student":
         names.append("nu")
+    if options.ar1:
+        names.append("rho")
     return names
 
 
@@ -257,6 +291,9 @@ def estimand_draws(posterior: xr.Dataset, data: TimecourseData) -> dict[str, xr.
     out["peak_time"] = xr.DataArray(times[peak_index.values], dims=peak_index.dims, coords=peak_index.coords)
     out["peak_value"] = traj.max("time")
     out["sustained"] = (diff > 0).all("time").astype(float)
+    for name, var in (("sd_animal", "sigma_animal"), ("sd_residual", "sigma"), ("rho", "rho")):
+        if var in posterior:
+            out[name] = posterior[var]
     if len(others) >= 2:
         pairs = [(a, b) for i, a in enumerate(others) for b in others[i + 1:]]
         comp = xr.concat(
@@ -435,6 +472,9 @@ def _scale_labels(data: TimecourseData) -> dict[str, tuple[str, float]]:
         "peak_value": (f"peak {traj[0]}", traj[1]),
         "sustained": ("probability (effect > 0 at every time)", np.nan),
         "between_treatments": (effect[0].replace("reference", "the other treatment"), 0.0),
+        "sd_animal": (f"SD between animals ({'log scale' if log else 'units'})", np.nan),
+        "sd_residual": (f"residual scale ({'log scale' if log else 'units'})", np.nan),
+        "rho": ("autocorrelation of successive residuals per time unit (AR(1))", np.nan),
     }
 
 
@@ -485,6 +525,8 @@ def _label(rec: dict, data: TimecourseData) -> str:
         return f"{rec['comparison']}{at}"
     if name == "auc_difference":
         return f"AUC {g} vs {data.reference}"
+    if not isinstance(g, str):  # a model-level quantity (SDs, rho)
+        return name.replace("_", " ")
     return f"{name.replace('_', ' ')} {g}"
 
 
@@ -547,6 +589,9 @@ def model_text(data: TimecourseData, priors: dict[str, dict], options: Timecours
         f"alpha[animal] ~ Normal({'mu' if data.has_baseline else '0'}, sigma_animal) "
         f"({'centred' if centred else 'non-centred'} parameterisation)",
     ]
+    if options.ar1:
+        lines.append("AR(1): e[i] = rho^dt e[previous fraction of the animal] + innovation of scale "
+                     "sigma sqrt(1 - rho^(2 dt)), dt = time between the fractions; the first fraction has scale sigma")
     for name, spec in priors.items():
         params = ", ".join(f"{k}={v:g}" for k, v in spec.items() if k != "dist")
         lines.append(f"{name} ~ {spec['dist']}({params})")
@@ -559,6 +604,9 @@ def model_text(data: TimecourseData, priors: dict[str, dict], options: Timecours
         + ("Effects are estimated on the log scale and reported as ratios (% change). "
            if data.scale == "log" else "Effects are differences on the measured scale. ")
         + "Time is a categorical factor (one effect per sampled time). "
+        + ("Successive residuals of an animal follow a continuous-time first-order autoregressive "
+           "process (AR(1)); the lagged residual of a below-limit fraction is taken at its limit, "
+           "an approximation. " if options.ar1 else "")
         + "Priors are weakly informative and scaled to the data (s = SD of the outcome on the modelled scale)."
     )
     return words + "\n\n" + "\n".join(lines)
@@ -583,6 +631,7 @@ def analyse_timecourse(
     ci_prob: float = CI_PROB,
     ci_kind: str = CI_KIND,
     prior_scale: float = 1.0,
+    ar1: bool = False,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -608,6 +657,8 @@ def analyse_timecourse(
     rope : float, optional
         Half-width of the region of practical equivalence of the effect vs reference, on
         its reporting scale (% change on the log scale).
+    ar1 : bool
+        First-order autocorrelation of an animal's successive residuals (continuous time).
     draws, tune, chains, seed : sampler settings.
     retry : bool
         Refit once with more tuning when the diagnostics gate fails (default True).
@@ -623,7 +674,7 @@ def analyse_timecourse(
 
     seed = DEFAULT_SEED if seed is None else int(seed)
     options = TimecourseOptions(scale=scale, baseline=baseline, likelihood=likelihood, reference=reference,
-                                rope=rope, ci_prob=ci_prob, ci_kind=ci_kind, prior_scale=prior_scale)
+                                rope=rope, ci_prob=ci_prob, ci_kind=ci_kind, prior_scale=prior_scale, ar1=ar1)
     data_sheet = read_timecourse(source, animal=animal, group=group, time=time, value=value, sheet=sheet,
                                  where=where, lloq=lloq, layout=layout, log_scale=scale == "log",
                                  reference=reference)
@@ -650,7 +701,7 @@ def analyse_timecourse(
         "animal": animal, "group": group, "time": time, "value": value, "sheet": sheet,
         "where": list(where), "lloq": lloq, "layout": layout, "scale": scale, "baseline": baseline,
         "likelihood": likelihood, "reference": data.reference, "rope": rope, "ci_prob": ci_prob,
-        "ci_kind": ci_kind, "prior_scale": prior_scale, "draws": draws, "tune": tune, "chains": chains,
+        "ci_kind": ci_kind, "prior_scale": prior_scale, "ar1": ar1, "draws": draws, "tune": tune, "chains": chains,
         "seed": seed, "source": data_sheet.source,
     }
     return AnalysisResult(
