@@ -97,6 +97,9 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
                         "reporting scale (percent change on the log scale; units otherwise)")
     g.add_argument("--prior-scale", type=float, default=1.0,
                    help="multiply every prior scale by this factor (sensitivity analysis; default 1)")
+    g.add_argument("--no-retry", action="store_true",
+                   help="do not refit automatically when the diagnostics gate fails (a failed fit is "
+                        "still reported as FAILED)")
     g.add_argument("--prior-sensitivity", action="store_true",
                    help="also refit with every prior scale halved and doubled; the report shows the "
                         "headline estimands under each (two more fits)")
@@ -306,7 +309,8 @@ def _design_text(sheet) -> str:
 
 def _fit_kwargs(args: argparse.Namespace) -> dict:
     return dict(rope=args.rope, ci_prob=args.ci, ci_kind=args.ci_kind, prior_scale=args.prior_scale,
-                draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed, progress=not args.quiet)
+                draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed, progress=not args.quiet,
+                retry=not args.no_retry)
 
 
 def cmd_timecourse(args: argparse.Namespace) -> int:
@@ -315,15 +319,15 @@ def cmd_timecourse(args: argparse.Namespace) -> int:
     say = Progress(args.quiet)
     say(f"Reading {args.data} and fitting the time-course model (nutpie; compiling takes a few seconds)")
     def run(**change):
-        kw = {**_fit_kwargs(args), "likelihood": args.likelihood, **change}
+        kw = {**_fit_kwargs(args), "likelihood": args.likelihood, "ar1": args.ar1, **change}
         return analyse_timecourse(args.data, animal=args.animal, group=args.group, time=args.time,
                                   value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
                                   layout=args.layout, scale=args.scale, baseline=args.baseline,
-                                  reference=args.reference, ar1=args.ar1, **kw)
+                                  reference=args.reference, **kw)
 
     result = run()
-    alternative = {"likelihood": "normal" if args.likelihood == "student" else "student"}
-    result = _extra_checks(result, run, args, alternative, say)
+    alternatives = {"likelihood": "normal" if args.likelihood == "student" else "student", "ar1": not args.ar1}
+    result = _extra_checks(result, run, args, alternatives, say)
     return _finish(result, Path(args.out), say)
 
 
@@ -344,13 +348,14 @@ def cmd_factorial(args: argparse.Namespace) -> int:
                                  ss_type=args.ss_type, **kw)
 
     result = run()
-    alternative = {"family": {"normal": "student", "student": "normal"}.get(args.family)}
-    result = _extra_checks(result, run, args, alternative, say)
+    alternatives = {"family": {"normal": "student", "student": "normal"}.get(args.family)}
+    result = _extra_checks(result, run, args, alternatives, say)
     return _finish(result, Path(args.out), say)
 
 
-def _extra_checks(result, run, args: argparse.Namespace, alternative: dict, say: Progress):
-    """Optional refits: prior scales x0.5 and x2 (--prior-sensitivity), the other likelihood (--compare)."""
+def _extra_checks(result, run, args: argparse.Namespace, alternatives: dict, say: Progress):
+    """Optional refits: prior scales x0.5 and x2 (--prior-sensitivity); each alternative
+    model, one option changed at a time, compared by PSIS-LOO (--compare)."""
     from dataclasses import replace
 
     from bayes_igf1 import checks
@@ -363,16 +368,20 @@ def _extra_checks(result, run, args: argparse.Namespace, alternative: dict, say:
             fits[mult] = run(prior_scale=args.prior_scale * mult)
         extra["prior_scale"] = checks.prior_scale_table(fits)
     if args.compare:
-        (key, value), = alternative.items()
-        if value is None:
-            raise BayesIGF1Error(f"--compare has no alternative to --{key} {getattr(args, key)}; "
-                                 "use it with normal or student.")
-        say(f"Fitting the alternative {key}={value} (--compare)")
-        alt = run(**{key: value})
-        current = getattr(args, key)
-        extra["model_comparison"] = checks.compare_models(
-            {f"{key}={current}": result.tree, f"{key}={value}": alt.tree},
-            var_names=("y", "y_below_limit", "y_censored"))
+        def label(key, value):
+            return f"{key}={value}" if not isinstance(value, bool) else (key if value else f"no {key}")
+
+        default = ", ".join(label(k, getattr(args, k)) for k in alternatives)
+        trees = {f"as fitted ({default})": result.tree}
+        for key, value in alternatives.items():
+            if value is None:
+                continue  # e.g. a lognormal outcome: no alternative family here
+            say(f"Fitting the alternative {label(key, value)} (--compare)")
+            trees[label(key, value)] = run(**{key: value}).tree
+        if len(trees) < 2:
+            raise BayesIGF1Error("--compare has no alternative model for these options; use it with "
+                                 "--family normal or student.")
+        extra["model_comparison"] = checks.compare_models(trees, var_names=("y", "y_below_limit", "y_censored"))
     return replace(result, checks=extra)
 
 

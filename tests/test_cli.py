@@ -89,7 +89,8 @@ def test_timecourse_options_from_the_cli(tmp_path):
     out = tmp_path / "tc"
     code = main(["timecourse", MICRO, *TC_COLUMNS, "--where", "treatment=saline", "--where", "treatment=ketamine 30",
                  "--reference", "ketamine 30", "--scale", "identity", "--baseline", "none", "--seed", "7",
-                 "--ci", "0.9", "--draws", "200", "--tune", "200", "--chains", "2", "--out", str(out), "--quiet"])
+                 "--ci", "0.9", "--draws", "200", "--tune", "200", "--chains", "2", "--no-retry", "--out", str(out),
+                 "--quiet"])
     assert code in (0, 1)
     doc = json.loads((out / "results.json").read_text())
     s = doc["settings"]
@@ -114,3 +115,19 @@ def test_same_seed_same_numbers():
     a = analyse_factorial(DATA / "fst_igf1_nab.csv", **kw).estimates
     b = analyse_factorial(DATA / "fst_igf1_nab.csv", **kw).estimates
     assert a[["median", "ci_low", "ci_high"]].equals(b[["median", "ci_low", "ci_high"]])
+
+
+def test_prior_sensitivity_and_compare_refits(tmp_path):
+    out = tmp_path / "fx"
+    code = main(["factorial", str(DATA / "fst_igf1_nab.csv"), "--outcome", "immobility_s", "--factor", "treatment",
+                 "--factor", "antibody", "--prior-sensitivity", "--compare", "--draws", "200", "--tune", "200",
+                 "--chains", "2", "--no-retry", "--out", str(out), "--quiet"])
+    assert code in (0, 1)
+    doc = json.loads((out / "results.json").read_text())
+    scales = {r["multiplier"] for r in doc["checks"]["prior_scale"]}
+    assert scales == {0.5, 1.0, 2.0}
+    models = [r["model"] for r in doc["checks"]["model_comparison"]]
+    assert sorted(models) == ["as fitted (family=normal)", "family=student"]
+    assert sum(r["weight"] for r in doc["checks"]["model_comparison"]) == pytest.approx(1.0)
+    text = (out / "report.md").read_text()
+    assert "Model comparison (PSIS-LOO" in text and "Prior scales ×0.5, ×2" in text

@@ -24,8 +24,8 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 NAMES = ["01_timecourse.ipynb", "02_interaction.ipynb", "03_your_data.ipynb"]
-STORED_PARAMETERS = {"draws": 1000, "tune": 1000, "chains": 4}
-FAST_PARAMETERS = "draws = 100\ntune = 100\nchains = 2"
+STORED_PARAMETERS = {"draws": 1000, "tune": 1000, "chains": 4, "retry": True}
+FAST_PARAMETERS = "draws = 100\ntune = 100\nchains = 2\nretry = False"
 CELL_TIMEOUT_S = 600
 
 

@@ -671,12 +671,13 @@ def _prior_scale_text(table: pd.DataFrame) -> str:
 
 
 def _comparison_text(table: pd.DataFrame) -> str:
-    """PSIS-LOO comparison of the model with its alternative, with stacking weights."""
-    parts = [f"{r['model']}: elpd_loo {fmt_number(r['elpd_loo'], 1)}, stacking weight {fmt_number(r['weight'], 2)}"
-             for r in table.to_dict("records")]
-    worse = table.iloc[-1]
-    return ("Model comparison (PSIS-LOO, stacking weights): " + "; ".join(parts)
-            + f"; elpd difference {fmt_number(worse['elpd_diff'], 1)} (SE {fmt_number(worse['dse'], 1)}).")
+    """PSIS-LOO comparison of the model with its alternatives, with stacking weights."""
+    parts = []
+    for i, r in enumerate(table.to_dict("records")):
+        diff = "" if i == 0 else f", elpd difference {fmt_number(r['elpd_diff'], 1)} (SE {fmt_number(r['dse'], 1)})"
+        parts.append(f"{r['model']}: elpd_loo {fmt_number(r['elpd_loo'], 1)}{diff}, stacking weight "
+                     f"{fmt_number(r['weight'], 2)}")
+    return "Model comparison (PSIS-LOO, best first, stacking weights): " + "; ".join(parts) + "."
 
 
 def checks_text(result) -> list[str]:
