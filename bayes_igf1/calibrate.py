@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ import pymc as pm
 import xarray as xr
 from scipy import stats
 
-from bayes_igf1.sampling import SamplerSettings, Thresholds, diagnose
+from bayes_igf1.sampling import SamplerSettings, Thresholds, diagnose, sample_compiled
 
 COVERAGE_LEVELS = (0.5, 0.8, 0.95)
 
@@ -109,11 +109,9 @@ def run_sbc(
     rank_rows, cover_rows = [], []
     failed = 0
     for i in range(n_sims):
-        fit = nutpie.sample(
+        fit = sample_compiled(
             compiled.with_data(**{data_name: np.asarray(ys[i], dtype=float)}),
-            draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.chains,
-            seed=int(seeds[i + 1].generate_state(1)[0]), adaptation=settings.adaptation,
-            target_accept=settings.target_accept, progress_bar=False, save_warmup=False,
+            settings=replace(settings, seed=int(seeds[i + 1].generate_state(1)[0])),
         )
         if not diagnose(fit, var_names=list(parameters), thresholds=thresholds, settings=settings).passed:
             failed += 1

@@ -56,7 +56,7 @@ from bayes_igf1.errors import ConvergenceError, DesignError
 from bayes_igf1.frequentist import between
 from bayes_igf1.io import read_factorial
 from bayes_igf1.results import ESTIMATE_COLUMNS, AnalysisResult
-from bayes_igf1.sampling import SamplerSettings, diagnose, fit
+from bayes_igf1.sampling import SamplerSettings, diagnose, fit, sample_compiled
 from bayes_igf1.summaries import centre, describe, finite_population_sd, savage_dickey_bf10
 
 DESIGN = "factorial"
@@ -745,11 +745,9 @@ def bayes_factor_sensitivity(model: pm.Model, tree: xr.DataTree, data: Factorial
         else:
             if compiled is None:
                 compiled = nutpie.compile_pymc_model(model)
-            refit = nutpie.sample(
+            refit = sample_compiled(
                 compiled.with_data(cell_mean_prior_sigma=np.asarray(base * mult, dtype=float)),
-                draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.chains,
-                seed=settings.seed, adaptation=settings.adaptation, target_accept=settings.target_accept,
-                maxdepth=settings.maxdepth, progress_bar=progress, save_warmup=False,
+                settings=settings, progress=progress,
             )
             diag = diagnose(refit, var_names=["cell_mean"], settings=settings)
             tab = interaction_bayes_factors(refit["posterior"]["cell_mean"], data, base * mult, multiplier=mult)

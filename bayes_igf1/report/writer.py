@@ -21,7 +21,6 @@ import base64
 import html
 import json
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
