@@ -15,7 +15,13 @@ import pytest
 
 from bayes_igf1.errors import DataError, DesignError
 from bayes_igf1.frequentist import repeated
-from bayes_igf1.frequentist.repeated import MixedModel, RMAnova, mixed_model_contrasts, rm_anova
+from bayes_igf1.frequentist.blocks import RandomInterceptBlocks
+from bayes_igf1.frequentist.repeated import (
+    MixedModel,
+    RMAnova,
+    mixed_model_contrasts,
+    rm_anova,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REL = 1e-6
@@ -382,16 +388,34 @@ def test_mixed_model_times_subset_adjusts_over_reported_family(mixed_fits):
     assert c["method"].str.contains("over 4 contrasts").all()
 
 
+def test_block_algebra_equals_the_dense_matrices():
+    """The per-subject closed forms equal V⁻¹, log|V| and the traces computed densely."""
+    rng = np.random.default_rng(0)
+    subj = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 3])
+    theta = np.array([2.5, 0.7])
+    z = np.eye(4)[subj]
+    v = theta[0] * z @ z.T + theta[1] * np.eye(10)
+    w = np.linalg.inv(v)
+    blocks = RandomInterceptBlocks(subj)
+    u = rng.normal(size=(10, 3))
+    np.testing.assert_allclose(blocks.vinv(theta, u), w @ u, rtol=1e-12)
+    assert blocks.logdet(theta) == pytest.approx(np.linalg.slogdet(v)[1], rel=1e-12)
+    derivs = [z @ z.T, np.eye(10)]
+    for i in range(2):
+        assert repeated._trace_w_vi(theta, blocks, i) == pytest.approx(np.trace(w @ derivs[i]), rel=1e-12)
+        for j in range(2):
+            dense = np.trace(w @ derivs[i] @ w @ derivs[j])
+            assert blocks.trace_wawb(theta, i, j) == pytest.approx(dense, rel=1e-12)
+
+
 def test_reml_hessian_matches_finite_differences():
     d = _read("repeated_incomplete.csv").dropna()
     groups = ["saline", "ketamine10", "ketamine30"]
     x, _ = repeated._design(d, "treatment", "hour", groups, [0, 1, 2, 3, 4])
     y = d["igf1"].to_numpy(float)
-    codes = pd.Categorical(d["animal"]).codes
-    z = np.eye(codes.max() + 1)[codes]
-    zzt = z @ z.T
+    blocks = RandomInterceptBlocks(pd.Categorical(d["animal"]).codes)
     theta = np.array([1.3 * 16.9721579796358**2, 0.8 * 8.91251515551883**2])  # off the optimum
-    score, hess = repeated._reml_score_hessian(theta, y, x, zzt)
+    score, hess = repeated._reml_score_hessian(theta, y, x, blocks)
 
     def central(f, i, h):
         e = np.zeros(2)
@@ -402,15 +426,15 @@ def test_reml_hessian_matches_finite_differences():
         h = 1e-2 * theta[i]
         return (4 * central(f, i, h / 2) - central(f, i, h)) / 3
 
-    loglik = lambda t: repeated._reml_loglik(t, y, x, zzt)  # noqa: E731
-    grad = lambda t: repeated._reml_score_hessian(t, y, x, zzt)[0]  # noqa: E731
+    loglik = lambda t: repeated._reml_loglik(t, y, x, blocks)  # noqa: E731
+    grad = lambda t: repeated._reml_score_hessian(t, y, x, blocks)[0]  # noqa: E731
     fd_score = np.array([richardson(loglik, i) for i in range(2)])
     fd_hess = np.column_stack([richardson(grad, i) for i in range(2)])
     assert score == pytest.approx(fd_score, rel=REL)
     assert hess.ravel() == pytest.approx(fd_hess.ravel(), rel=REL)
     # At the fitted optimum the score vanishes and the Hessian is negative definite.
     opt = np.array([16.9721579796358**2, 8.91251515551883**2])
-    s_opt, h_opt = repeated._reml_score_hessian(opt, y, x, zzt)
+    s_opt, h_opt = repeated._reml_score_hessian(opt, y, x, blocks)
     assert np.all(np.abs(s_opt * opt) < 1e-6 * np.abs(np.diag(h_opt) * opt**2))
     assert np.all(np.linalg.eigvalsh(h_opt) < 0)
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pingouin as pg
-import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
@@ -35,6 +34,7 @@ from statsmodels.stats.anova import anova_lm
 
 from bayes_igf1.constants import CI_PROB
 from bayes_igf1.errors import ConvergenceError, DesignError
+from bayes_igf1.frequentist.blocks import RandomInterceptBlocks
 
 __all__ = [
     "FactorialAnova",
@@ -724,13 +724,12 @@ def factorial_mixed_model(
         )
     var_animal = float(fit.cov_re.iloc[0, 0])
     var_resid = float(fit.scale)
-    groups = f[_S].to_numpy()
-    same = groups[:, None] == groups[None, :]
-    cov = var_animal * same + var_resid * np.eye(len(f))
-    exog = model.exog
-    gls = sm.GLS(model.endog, exog, sigma=cov).fit(cov_type="fixed scale")
+    # lme4's SEs: (X'V⁻¹X)⁻¹ at the REML variances, V used through its per-animal blocks.
+    blocks = RandomInterceptBlocks(pd.Categorical(f[_S]).codes)
+    exog = np.asarray(model.exog, dtype=float)
+    cov_beta = np.linalg.inv(exog.T @ blocks.vinv(np.array([var_animal, var_resid]), exog))
     est = np.asarray(fit.fe_params, dtype=float)
-    se = np.sqrt(np.diag(np.asarray(gls.cov_params(), dtype=float)))
+    se = np.sqrt(np.diag(cov_beta))
     terms = [_r_term(n, design) for n in model.exog_names]
     fixed = pd.DataFrame({"term": terms, "estimate": est, "se": se, "t": est / se})
     return MixedModelFit(

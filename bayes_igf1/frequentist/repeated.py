@@ -23,6 +23,7 @@ from statsmodels.stats.multitest import multipletests
 
 from bayes_igf1.constants import CI_PROB
 from bayes_igf1.errors import ConvergenceError, DataError, DesignError
+from bayes_igf1.frequentist.blocks import RandomInterceptBlocks
 
 __all__ = ["MixedModel", "RMAnova", "mixed_model_contrasts", "rm_anova"]
 
@@ -379,54 +380,67 @@ def rm_anova(
 # --------------------------------------------------------------------------- mixed model
 
 
-def _reml_parts(theta: np.ndarray, y: np.ndarray, x: np.ndarray, zzt: np.ndarray):
-    """V^-1, P, (X'V^-1X)^-1 for V = theta[0] ZZ' + theta[1] I."""
-    v = theta[0] * zzt + theta[1] * np.eye(len(y))
-    # numpy's inv: scipy 1.18's linalg.inv is ~50x slower on these small matrices.
-    vinv = np.linalg.inv(v)
-    vinv = (vinv + vinv.T) / 2
-    vx = vinv @ x
+def _reml_parts(theta: np.ndarray, y: np.ndarray, x: np.ndarray, blocks: RandomInterceptBlocks):
+    """V⁻¹X, (X'V⁻¹X)⁻¹ and P y = V⁻¹(y - X β̂) for V = theta[0] ZZ' + theta[1] I."""
+    vx = blocks.vinv(theta, x)
     cov_beta = np.linalg.inv(x.T @ vx)
-    pmat = vinv - vx @ cov_beta @ vx.T
-    return vinv, pmat, cov_beta
+    cov_beta = (cov_beta + cov_beta.T) / 2
+    beta = cov_beta @ (vx.T @ y)
+    py = blocks.vinv(theta, y - x @ beta)
+    return vx, cov_beta, py
 
 
-def _reml_loglik(theta: np.ndarray, y: np.ndarray, x: np.ndarray, zzt: np.ndarray) -> float:
+def _reml_loglik(theta: np.ndarray, y: np.ndarray, x: np.ndarray, blocks: RandomInterceptBlocks) -> float:
     """REML log-likelihood (without the constant) at variances theta = (animal, residual)."""
-    v = theta[0] * zzt + theta[1] * np.eye(len(y))
-    _, pmat, cov_beta = _reml_parts(theta, y, x, zzt)
-    logdet_v = np.linalg.slogdet(v)[1]
+    _, cov_beta, py = _reml_parts(theta, y, x, blocks)
     logdet_c = np.linalg.slogdet(cov_beta)[1]
-    return float(-0.5 * (logdet_v - logdet_c + y @ pmat @ y))
+    return float(-0.5 * (blocks.logdet(theta) - logdet_c + y @ py))
 
 
 def _reml_score_hessian(
-    theta: np.ndarray, y: np.ndarray, x: np.ndarray, zzt: np.ndarray
+    theta: np.ndarray, y: np.ndarray, x: np.ndarray, blocks: RandomInterceptBlocks
 ) -> tuple[np.ndarray, np.ndarray]:
     """Closed-form REML score and Hessian w.r.t. theta (V is linear in theta).
 
-    dl/dθi = -tr(P Vi)/2 + y'P Vi P y/2;  d²l/dθidθj = tr(P Vi P Vj)/2 - y'P Vi P Vj P y.
+    dl/dθi = -tr(P Vi)/2 + y'P Vi P y/2;  d²l/dθidθj = tr(P Vi P Vj)/2 - y'P Vi P Vj P y,
+    with P = W - U C U' (W = V⁻¹, U = WX, C = (X'WX)⁻¹), so that
+    tr(P Vi P Vj) = tr(W Vi W Vj) - 2 tr(C U'Vi W Vj U) + tr(C U'Vi U C U'Vj U).
     """
-    _, pmat, _ = _reml_parts(theta, y, x, zzt)
-    derivs = [zzt, np.eye(len(y))]
-    pv = [pmat @ d for d in derivs]
-    py = pmat @ y
-    score = np.array([-0.5 * np.trace(a) + 0.5 * py @ d @ py for a, d in zip(pv, derivs)])
+    u, cov, py = _reml_parts(theta, y, x, blocks)
+    vu = [blocks.apply_deriv(i, u) for i in range(2)]            # V_i U
+    uvu = [u.T @ vu[i] for i in range(2)]                       # U' V_i U
+    vpy = [blocks.apply_deriv(i, py) for i in range(2)]         # V_i P y
+    # tr(P V_i) = tr(W V_i) - tr(C U' V_i U); tr(W ZZ') = sum n_s w1_s, tr(W) likewise.
+    w_trace = [_trace_w_vi(theta, blocks, i) for i in range(2)]
+    score = np.array([-0.5 * (w_trace[i] - np.sum(cov * uvu[i])) + 0.5 * py @ vpy[i] for i in range(2)])
     hess = np.empty((2, 2))
     for i in range(2):
         for j in range(2):
-            hess[i, j] = 0.5 * np.sum(pv[i] * pv[j].T) - py @ derivs[i] @ pv[j] @ py
+            w_vj_u = blocks.vinv(theta, vu[j])                  # W V_j U
+            cross = np.sum(cov * (vu[i].T @ w_vj_u))            # tr(C U'V_i W V_j U)
+            trace = blocks.trace_wawb(theta, i, j) - 2 * cross + np.sum((cov @ uvu[i]) * (cov @ uvu[j]).T)
+            p_vj_py = blocks.vinv(theta, vpy[j]) - u @ (cov @ (u.T @ vpy[j]))   # P V_j P y
+            hess[i, j] = 0.5 * trace - vpy[i] @ p_vj_py
     return score, (hess + hess.T) / 2
 
 
+def _trace_w_vi(theta: np.ndarray, blocks: RandomInterceptBlocks, i: int) -> float:
+    """tr(V⁻¹ V_i): sum n_s / (θ_resid + n_s θ_animal) for the animal variance, tr(V⁻¹) for the residual."""
+    n = blocks.n_s
+    if i == 0:
+        return float(np.sum(n / (theta[1] + n * theta[0])))
+    c = theta[0] / (theta[1] + n * theta[0])
+    return float(np.sum(n * (1 - c)) / theta[1])
+
+
 def _newton_reml(
-    theta: np.ndarray, y: np.ndarray, x: np.ndarray, zzt: np.ndarray
+    theta: np.ndarray, y: np.ndarray, x: np.ndarray, blocks: RandomInterceptBlocks
 ) -> np.ndarray | None:
     """Newton ascent of the REML from ``theta``; the interior optimum, or None."""
     theta = np.maximum(theta, 1e-6 * theta[1])
-    loglik = _reml_loglik(theta, y, x, zzt)
+    loglik = _reml_loglik(theta, y, x, blocks)
     for _ in range(50):
-        score, hess = _reml_score_hessian(theta, y, x, zzt)
+        score, hess = _reml_score_hessian(theta, y, x, blocks)
         if np.any(np.linalg.eigvalsh(hess) >= 0):
             step = score * theta**2  # not concave here: scaled gradient step
         else:
@@ -435,7 +449,7 @@ def _newton_reml(
         while t > 1e-10:
             trial = theta + t * step
             if np.all(trial > 0):
-                new = _reml_loglik(trial, y, x, zzt)
+                new = _reml_loglik(trial, y, x, blocks)
                 if new >= loglik - 1e-13 * abs(loglik):
                     break
             t /= 2
@@ -444,14 +458,14 @@ def _newton_reml(
         theta, loglik = trial, new
         if np.max(np.abs(t * step) / theta) < 1e-12:
             break
-    score, hess = _reml_score_hessian(theta, y, x, zzt)
+    score, hess = _reml_score_hessian(theta, y, x, blocks)
     if np.max(np.abs(score * theta)) > 1e-6 or np.any(np.linalg.eigvalsh(hess) >= 0):
         return None
     return theta
 
 
 def _fit_reml(
-    y: np.ndarray, x: np.ndarray, subjects: np.ndarray, zzt: np.ndarray
+    y: np.ndarray, x: np.ndarray, subjects: np.ndarray, blocks: RandomInterceptBlocks
 ) -> tuple[np.ndarray, bool]:
     """REML variances (animal, residual) and whether the animal variance is on the boundary.
 
@@ -472,11 +486,11 @@ def _fit_reml(
     rss = float(y @ y - y @ x @ np.linalg.lstsq(x, y, rcond=None)[0])
     edge = np.array([0.0, rss / (len(y) - x.shape[1])])
     candidates = []
-    if _reml_score_hessian(edge, y, x, zzt)[0][0] <= 0:
-        candidates.append((_reml_loglik(edge, y, x, zzt), edge, True))
-    inner = _newton_reml(start, y, x, zzt) if np.all(np.isfinite(start)) else None
+    if _reml_score_hessian(edge, y, x, blocks)[0][0] <= 0:
+        candidates.append((_reml_loglik(edge, y, x, blocks), edge, True))
+    inner = _newton_reml(start, y, x, blocks) if np.all(np.isfinite(start)) else None
     if inner is not None:
-        candidates.append((_reml_loglik(inner, y, x, zzt), inner, False))
+        candidates.append((_reml_loglik(inner, y, x, blocks), inner, False))
     if not candidates:
         raise ConvergenceError(
             "the REML fit of the mixed model did not reach an optimum. Fix: check the data "
@@ -595,21 +609,18 @@ def mixed_model_contrasts(
 
     y = frame["__y"].to_numpy(float)
     x, names = _design(frame, group, time, groups, all_times)
-    subj = pd.Categorical(frame[subject]).codes
-    z = np.eye(subj.max() + 1)[subj]
-    zzt = z @ z.T
-    theta, boundary = _fit_reml(y, x, frame[subject].to_numpy(), zzt)
-    vinv, _, cov_beta = _reml_parts(theta, y, x, zzt)
-    beta = cov_beta @ (x.T @ vinv @ y)
+    blocks = RandomInterceptBlocks(pd.Categorical(frame[subject]).codes)
+    theta, boundary = _fit_reml(y, x, frame[subject].to_numpy(), blocks)
+    vx, cov_beta, _ = _reml_parts(theta, y, x, blocks)
+    beta = cov_beta @ (vx.T @ y)
     fixed = pd.DataFrame(
         {"term": names, "estimate": beta, "se": np.sqrt(np.diag(cov_beta))},
     )
 
     # Satterthwaite: dC/dθi = -C X'V⁻¹ Vi V⁻¹X C, so g_i = -c'C X'V⁻¹ Vi V⁻¹X C c
     # (the sign cancels in g' A g).
-    vx = vinv @ x
-    dcov = [cov_beta @ vx.T @ d @ vx @ cov_beta for d in (zzt, np.eye(len(y)))]
-    _, hess = _reml_score_hessian(theta, y, x, zzt)
+    dcov = [cov_beta @ (vx.T @ blocks.apply_deriv(i, vx)) @ cov_beta for i in range(2)]
+    _, hess = _reml_score_hessian(theta, y, x, blocks)
     keep = [1] if boundary else [0, 1]
     info_inv = np.linalg.inv(-hess[np.ix_(keep, keep)])
 
