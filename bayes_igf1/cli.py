@@ -236,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--n", nargs="+", type=int, required=True, metavar="N",
                    help="candidate animals per group (per cell), e.g. --n 6 8 10 12")
     g.add_argument("--sims", type=int, default=200, help="simulated data sets per n (default 200)")
-    g.add_argument("--draws", type=int, default=1000, help="posterior draws per chain and fit (default 1000)")
+    g.add_argument("--draws", type=int, default=None,
+                   help="posterior draws per chain and fit (default 1000 factorial, 2000 time course)")
     g.add_argument("--tune", type=int, default=500, help="tuning steps per chain and fit (default 500)")
     g.add_argument("--chains", type=int, default=2, help="chains per fit (default 2)")
     g.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
@@ -455,10 +456,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
             last[0] = done
             say(f"  {done}/{total} simulated data sets, ETA {seconds / done * (total - done):.0f} s")
 
+    draws = args.draws if args.draws is not None else plan.PLAN_DRAWS[args.design]
     where = f"Dask at {args.dask}" if args.dask else f"{args.workers} worker process(es)"
     say(f"Planning the {args.design} design: {args.sims} simulated data sets x n = {', '.join(map(str, args.n))}; "
-        f"each fit {args.chains} chains x {args.draws} draws ({args.tune} tuning); {where}")
-    common = {"n": args.n, "sims": args.sims, "draws": args.draws, "tune": args.tune, "chains": args.chains,
+        f"each fit {args.chains} chains x {draws} draws ({args.tune} tuning); {where}")
+    common = {"n": args.n, "sims": args.sims, "draws": draws, "tune": args.tune, "chains": args.chains,
               "seed": args.seed, "workers": args.workers, "dask": args.dask,
               "bayesian": not args.frequentist_only, "progress": tick}
     if factorial:
