@@ -44,6 +44,7 @@ import pandas as pd
 
 from bayes_igf1.constants import CI_KIND, CI_PROB, DEFAULT_SEED
 from bayes_igf1.errors import DesignError
+from bayes_igf1.results import jsonable
 from bayes_igf1.sampling import SamplerSettings, Thresholds
 
 __all__ = [
@@ -129,7 +130,7 @@ class PlanResult:
     def to_json_dict(self) -> dict:
         from importlib.metadata import version
 
-        return _jsonable({
+        return jsonable({
             "design": self.design,
             "package_version": version("bayes-igf1"),
             "seed": self.settings.get("seed"),
@@ -142,22 +143,6 @@ class PlanResult:
             "seconds": round(self.seconds, 1),
             "notes": list(self.notes),
         })
-
-
-def _jsonable(obj):
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(float(obj)) else None
-    if obj is None or isinstance(obj, str):
-        return obj
-    return str(obj)
 
 
 # ----------------------------------------------------------------------------- the spec

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version
 
@@ -78,21 +79,21 @@ class AnalysisResult:
         """The results.json document (DESIGN.md keys)."""
         estimates = []
         for rec in self.estimates.to_dict("records"):
-            item = {k: _plain(rec.get(k)) for k in ESTIMATE_COLUMNS if not k.startswith("freq_")}
+            item = {k: jsonable(rec.get(k)) for k in ESTIMATE_COLUMNS if not k.startswith("freq_")}
             item["rope"] = (
-                None if _plain(rec.get("rope_low")) is None else [_plain(rec["rope_low"]), _plain(rec["rope_high"])]
+                None if jsonable(rec.get("rope_low")) is None else [jsonable(rec["rope_low"]), jsonable(rec["rope_high"])]
             )
             item["frequentist"] = {
-                "estimate": _plain(rec.get("freq_estimate")),
-                "se": _plain(rec.get("freq_se")),
-                "ci_low": _plain(rec.get("freq_ci_low")),
-                "ci_high": _plain(rec.get("freq_ci_high")),
-                "p": _plain(rec.get("freq_p")),
-                "p_adjusted": _plain(rec.get("freq_p_adjusted")),
-                "method": _plain(rec.get("freq_method")),
+                "estimate": jsonable(rec.get("freq_estimate")),
+                "se": jsonable(rec.get("freq_se")),
+                "ci_low": jsonable(rec.get("freq_ci_low")),
+                "ci_high": jsonable(rec.get("freq_ci_high")),
+                "p": jsonable(rec.get("freq_p")),
+                "p_adjusted": jsonable(rec.get("freq_p_adjusted")),
+                "method": jsonable(rec.get("freq_method")),
             }
             estimates.append(item)
-        return _plain({
+        return jsonable({
             "design": self.design,
             "title": self.title,
             "package_version": version("bayes-igf1"),
@@ -114,22 +115,25 @@ class AnalysisResult:
         return json.dumps(self.to_json_dict(), indent=2, allow_nan=False) + "\n"
 
 
-def _plain(obj):
-    """JSON-safe copy: numpy scalars to Python, NaN/inf to None, frames to records."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
+def jsonable(obj):
+    """JSON-safe copy: numpy scalars to Python, NaN/inf to None, frames to records, other objects
+    (paths, dates) to their text."""
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, pd.DataFrame):
-        return _plain(obj.to_dict("records"))
+        return jsonable(obj.to_dict("records"))
     if isinstance(obj, np.ndarray):
-        return _plain(obj.tolist())
+        return jsonable(obj.tolist())
     if isinstance(obj, (np.bool_, bool)):
         return bool(obj)
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, (float, np.floating)):
         return None if not math.isfinite(float(obj)) else float(obj)
-    if obj is pd.NA or obj is pd.NaT:
+    if obj is None or obj is pd.NA or obj is pd.NaT:
         return None
-    return obj
+    if isinstance(obj, (str, int)):
+        return obj
+    return str(obj)
