@@ -96,7 +96,7 @@ def run_sbc(
     n_ranks : each rank is taken among this many thinned posterior draws (ranks 0..n_ranks).
     progress : called as ``progress(done, total, seconds)`` after each fit.
     """
-    import nutpie
+    from bayes_igf1.compile import compile_model
 
     start = time.perf_counter()
     seeds = np.random.SeedSequence(settings.seed).spawn(n_sims + 1)
@@ -104,7 +104,7 @@ def run_sbc(
                                        random_seed=int(seeds[0].generate_state(1)[0]))
     truth = _flatten(prior["prior"].to_dataset(), parameters, ("chain", "draw"))
     ys = prior["prior_predictive"][observed_name].stack(_s=("chain", "draw")).transpose("_s", ...).values
-    compiled = nutpie.compile_pymc_model(model)
+    compiled = compile_model(model)
     compile_seconds = time.perf_counter() - start
     rank_rows, cover_rows = [], []
     failed = 0

@@ -281,7 +281,7 @@ def _compiled(spec: _Spec, n: int):
     key = (spec.token, int(n))
     if key in _CACHE:
         return _CACHE[key]
-    import nutpie
+    from bayes_igf1.compile import compile_model
 
     frame, _ = _simulate(spec, n, 0)
     data, options = _prepared(spec, frame)
@@ -296,7 +296,7 @@ def _compiled(spec: _Spec, n: int):
         model = tc.build_model(data, spec.priors, options)
         params = tc.free_parameters(data, options)
     # Only the gated parameters are stored: a smaller expand function compiles faster.
-    entry = (nutpie.compile_pymc_model(model, var_names=params), data, params)
+    entry = (compile_model(model, var_names=params), data, params)
     while len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[key] = entry

@@ -113,9 +113,9 @@ def resolve_adaptation(adaptation: str, n_dim: int) -> str:
 
 def sample_posterior(model: pm.Model, *, settings: SamplerSettings, progress: bool) -> xr.DataTree:
     """Compile ``model`` with nutpie and draw from its posterior (posterior + sample_stats)."""
-    import nutpie
+    from bayes_igf1.compile import compile_model
 
-    compiled = nutpie.compile_pymc_model(model)
+    compiled = compile_model(model)
     return sample_compiled(compiled, settings=settings, progress=progress)
 
 

@@ -10,19 +10,26 @@ For every design and size a data set is simulated with the shipped study's param
 factorial, residual SD 30 s) and written to a CSV. Then:
 
 * a fresh Python process (``subprocess``) reads the sheet, builds the model, compiles it
-  with nutpie, samples it with the analysis defaults (4 chains x 1000 draws, 1000 tuning,
+  (`bayes_igf1.compile.compile_model`), samples it with the analysis defaults (4 chains x 1000 draws, 1000 tuning,
   ``adaptation="auto"``: low-rank mass matrix up to 100 free dimensions, diagonal above)
   and applies the diagnostics gate (parameters and reported estimands); when the gate
   fails it tries, in turn, the package's retry (tuning 2000, target_accept 0.95), more
   draws, and the other mass matrix, and reports every attempt (an attempt running past
   ``--attempt-timeout`` is aborted and reported). "wall" is the parent's clock from starting the child to its exit, so it includes
   Python start-up and imports; "peak MB" is the child's ``ru_maxrss`` (``os.wait4``).
+  This runs three times, each with the same compilation caches (PyTensor's and
+  bayes-igf1's, in a scratch folder): *cold* (empty caches: the first run on a new
+  machine), *warm* (the same sheet again: every later run; the figures of the table), and
+  *new size* (a sheet with one more mouse per group: a model the machine has not compiled,
+  after it has compiled others). ``--baseline`` adds a run with ``nutpie.compile_pymc_model``.
 * a second fresh process runs the frequentist twin on the same sheet (time course: RM ANOVA
   + REML mixed model; factorial: type III ANOVA, post hoc, simple effects, checks) under a
   memory limit (``--freq-mem-gb``, default 8) and a timeout (``--freq-timeout``, 600 s); a
   failure is printed as such, never hidden.
-* brms is timed when ``Rscript -e 'library(brms)'`` succeeds; otherwise it is reported as
-  not installed.
+* brms is timed when ``Rscript -e 'library(brms)'`` succeeds (up to ``--brms-max-n`` mice
+  per group): a fresh R process compiles the same model (``chains = 0``), then samples it
+  (4 chains x 1000 after 1000 warm-up) and summarises R-hat and bulk/tail ESS with the
+  posterior package; otherwise it is reported as not installed.
 """
 
 from __future__ import annotations
@@ -119,6 +126,7 @@ def child_bayes(design: str, sheet: str, attempt_timeout: float = 900.0) -> dict
     import numpy as np
     import nutpie
 
+    from bayes_igf1.compile import compile_model
     from bayes_igf1.designs import factorial as fa
     from bayes_igf1.designs import timecourse as tc
     from bayes_igf1.sampling import SamplerSettings, diagnose, resolve_adaptation
@@ -131,8 +139,9 @@ def child_bayes(design: str, sheet: str, attempt_timeout: float = 900.0) -> dict
     params = mod.free_parameters(data, options) if design == "timecourse" else mod.free_parameters(data)
     out["read_build_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model)
+    compiled = compile_model(model) if os.environ.get("BENCH_COMPILER") != "nutpie" else nutpie.compile_pymc_model(model)
     out["compile_s"] = time.perf_counter() - t
+    out["cache_hits"] = int(getattr(compiled.compiled_logp_func, "_cache_hits", 0))
     attempts = []
     timed_out: set[str] = set()
     auto = resolve_adaptation("auto", compiled.n_dim)
@@ -217,7 +226,7 @@ def child_freq(design: str, sheet: str) -> dict:
 
 
 def run_child(kind: str, design: str, sheet: Path, *, timeout: float | None = None,
-              mem_gb: float | None = None, attempt_timeout: float = 900.0) -> dict:
+              mem_gb: float | None = None, attempt_timeout: float = 900.0, env: dict | None = None) -> dict:
     """Run this script as a fresh process; wall clock, exit status and the child's own ru_maxrss."""
     cmd = [sys.executable, str(HERE), "--child", kind, design, str(sheet), "--attempt-timeout", str(attempt_timeout)]
 
@@ -228,7 +237,8 @@ def run_child(kind: str, design: str, sheet: Path, *, timeout: float | None = No
 
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as so, tempfile.TemporaryFile("w+") as se:
-        proc = subprocess.Popen(cmd, stdout=so, stderr=se, preexec_fn=limit, cwd=ROOT)  # noqa: PLW1509 (no threads here)
+        proc = subprocess.Popen(cmd, stdout=so, stderr=se, preexec_fn=limit, cwd=ROOT,
+                                env={**os.environ, **(env or {})})  # noqa: PLW1509 (no threads here)
         timed_out = False
         deadline = None if timeout is None else start + timeout
         while True:
@@ -268,8 +278,8 @@ def brms_available() -> bool:
     return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
 
-def run_brms(design: str, sheet: Path) -> dict:  # pragma: no cover - brms is not installed here
-    """Fit the same model with brms (4 chains x 1000, cmdstan/rstan defaults) in a fresh R process."""
+def run_brms(design: str, sheet: Path) -> dict:
+    """Fit the same model with brms (rstan; compile, then 4 chains x 1000 after 1000 warm-up) in a fresh R process."""
     if design == "timecourse":
         formula = ("bf(log(igf1_pg_ml) ~ 0 + cell + (1 | mouse))", "student()")
         prep = ("d$cell <- ifelse(d$hour <= 0, 'baseline', paste(d$treatment, d$hour)); "
@@ -277,11 +287,17 @@ def run_brms(design: str, sheet: Path) -> dict:  # pragma: no cover - brms is no
     else:
         formula = ("bf(immobility_s ~ 0 + treatment:antibody)", "gaussian()")
         prep = ""
-    code = (f"suppressMessages(library(brms)); d <- read.csv('{sheet}'); {prep}"
-            f"t <- system.time(f <- brm({formula[0]}, data = d, family = {formula[1]}, chains = 4, cores = 4, "
-            "iter = 2000, refresh = 0, seed = 1)); r <- rhat(f); e <- neff_ratio(f) * 4000; "
-            "cat(sprintf('{\"elapsed_s\": %f, \"max_rhat\": %f, \"min_ess\": %f}\\n', t[['elapsed']], "
-            "max(r, na.rm = TRUE), min(e, na.rm = TRUE)))")
+    fit = f"{formula[0]}, data = d, family = {formula[1]}, refresh = 0, seed = 1"
+    # Debian's r-cran-bh puts Boost in /usr/include, not where rstan looks for BH.
+    boost = "if (!file.exists(rstan::rstan_options('boost_lib'))) rstan::rstan_options(boost_lib = '/usr/include'); "
+    code = (f"suppressMessages(library(brms)); {boost}d <- read.csv('{sheet}'); {prep}"
+            f"tc <- system.time(f0 <- brm({fit}, chains = 0)); "
+            "ts <- system.time(f <- update(f0, recompile = FALSE, chains = 4, cores = 4, iter = 2000, refresh = 0, "
+            "seed = 1)); dr <- posterior::subset_draws(posterior::as_draws_df(f), variable = 'lp__', exclude = TRUE); "
+            "s <- posterior::summarise_draws(dr, 'rhat', 'ess_bulk', 'ess_tail'); "
+            "cat(sprintf('{\"compile_s\": %f, \"sampling_s\": %f, \"max_rhat\": %f, \"min_ess_bulk\": %f, "
+            "\"min_ess_tail\": %f}\\n', tc[['elapsed']], ts[['elapsed']], max(s$rhat, na.rm = TRUE), "
+            "min(s$ess_bulk, na.rm = TRUE), min(s$ess_tail, na.rm = TRUE)))")
     start = time.perf_counter()
     proc = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=False)
     out = {"wall_s": time.perf_counter() - start, "returncode": proc.returncode}
@@ -309,6 +325,12 @@ def versions() -> dict:
     return out
 
 
+def _header(*columns: str) -> None:
+    """Print the header and separator of a markdown table."""
+    print("\n| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+
+
 def fmt(x, spec=".1f") -> str:
     return "-" if x is None else format(x, spec)
 
@@ -323,6 +345,10 @@ def main(argv=None) -> int:
     ap.add_argument("--freq-timeout", type=float, default=600.0, help="seconds for the frequentist child")
     ap.add_argument("--freq-mem-gb", type=float, default=8.0, help="address-space limit of the frequentist child")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--brms-max-n", type=int, default=70,
+                    help="time brms only up to this many mice per group (default 70; 700 took 441 s in the issue)")
+    ap.add_argument("--baseline", action="store_true",
+                    help="also time nutpie.compile_pymc_model (no disk cache of its wrappers) for comparison")
     args = ap.parse_args(argv)
     if args.child:
         kind, design, sheet = args.child
@@ -347,10 +373,28 @@ def main(argv=None) -> int:
             for n in args.sizes:
                 sheet = make_sheet(design, n, Path(tmp))
                 print(f"\n== {design}, {n} mice per {'group' if design == 'timecourse' else 'cell'} ==", flush=True)
-                bayes = run_child("bayes", design, sheet, attempt_timeout=args.attempt_timeout)
+                # Cold: empty compilation caches (PyTensor's and bayes-igf1's), as on a new machine;
+                # warm: the same caches, filled by the cold run, as on every later run.
+                caches = Path(tmp) / f"cache_{design}_{n}"
+                env = {"BAYES_IGF1_CACHE_DIR": str(caches / "bayes_igf1"),
+                       "PYTENSOR_FLAGS": f"base_compiledir={caches / 'pytensor'}"}
+                cold = run_child("bayes", design, sheet, attempt_timeout=args.attempt_timeout, env=env)
+                bayes = run_child("bayes", design, sheet, attempt_timeout=args.attempt_timeout, env=env)
+                bayes["cold_wall_s"] = cold.get("wall_s")
+                bayes["cold_compile_s"] = cold.get("compile_s")
+                # A model not seen before on a machine that has run others (a study of another size).
+                new = run_child("bayes", design, make_sheet(design, n + 1, Path(tmp)),
+                                attempt_timeout=args.attempt_timeout, env=env)
+                bayes["new_size_wall_s"] = new.get("wall_s")
+                bayes["new_size_compile_s"] = new.get("compile_s")
+                if args.baseline:
+                    base = run_child("bayes", design, sheet, attempt_timeout=args.attempt_timeout,
+                                     env={**env, "BENCH_COMPILER": "nutpie"})
+                    bayes["nutpie_wall_s"] = base.get("wall_s")
+                    bayes["nutpie_compile_s"] = base.get("compile_s")
                 freq = run_child("freq", design, sheet, timeout=args.freq_timeout, mem_gb=args.freq_mem_gb)
                 row = {"design": design, "n_per_group": n, "bayes": bayes, "freq": freq}
-                if has_brms:
+                if has_brms and n <= args.brms_max_n:
                     row["brms"] = run_brms(design, sheet)
                 rows.append(row)
                 if "failure" in bayes:
@@ -364,8 +408,14 @@ def main(argv=None) -> int:
                           f"{a['min_ess_bulk']:.0f}/{a['min_ess_tail']:.0f}, max R-hat {a['max_rhat']:.4f}, "
                           f"{a['divergences']} divergences, {a['mean_steps']:.0f} leapfrog steps/draw -> "
                           + ("passed" if a["passed"] else "FAILED: " + "; ".join(a["problems"])))
-                print(f"  wall (fresh process -> gated posterior) {bayes['wall_s']:.1f} s; import "
-                      f"{bayes['import_s']:.1f} s, compile {bayes['compile_s']:.1f} s; peak {bayes['peak_mb']:.0f} MB; "
+                print(f"  wall (fresh process -> gated posterior) {bayes['wall_s']:.1f} s with warm caches "
+                      f"({bayes['cache_hits']} cache hit), {fmt(bayes['cold_wall_s'])} s cold, "
+                      f"{fmt(bayes['new_size_wall_s'])} s for {n + 1} per group after it; import "
+                      f"{bayes['import_s']:.1f} s, compile {bayes['compile_s']:.1f} s warm / "
+                      f"{fmt(bayes['cold_compile_s'])} s cold / {fmt(bayes['new_size_compile_s'])} s new size"
+                      + (f" / {fmt(bayes['nutpie_compile_s'])} s nutpie.compile_pymc_model (wall "
+                         f"{fmt(bayes['nutpie_wall_s'])} s)" if args.baseline else "")
+                      + f"; peak {bayes['peak_mb']:.0f} MB; "
                       f"{bayes['n_obs']} observations, {bayes['n_parameters']} gated parameters, {bayes['n_dim']} free dimensions")
                 if "failure" in freq:
                     print(f"  frequentist twin FAILED: {freq['failure']} (after {freq['wall_s']:.0f} s, peak "
@@ -374,13 +424,12 @@ def main(argv=None) -> int:
                 else:
                     print(f"  frequentist twin {freq['twin_s']:.2f} s (wall {freq['wall_s']:.1f} s, peak "
                           f"{freq['peak_mb']:.0f} MB)")
-                if has_brms:
+                if "brms" in row:
                     print("  brms:", row["brms"])
 
-    print("\n| design | n/group | wall s (fresh process to gated posterior) | compile s | sampling s (passing "
-          "attempt / all attempts) | settings that passed | min bulk ESS | min tail ESS | max R-hat | ESS/s | "
-          "freq twin s | peak MB (Bayes / freq) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    _header("design", "n/group", "wall s, fresh process to gated posterior (warm / cold caches / new size)",
+            "compile s (warm / cold / new size)", "sampling s (passing attempt / all attempts)", "settings that passed",
+            "min bulk ESS", "min tail ESS", "max R-hat", "ESS/s", "freq twin s", "peak MB (Bayes / freq)")
     for r in rows:
         b, f = r["bayes"], r["freq"]
         if "failure" in b:
@@ -390,10 +439,27 @@ def main(argv=None) -> int:
         total = sum(a["sampling_s"] for a in b["attempts"])
         passed = last["settings"] if last["passed"] else "none passed"
         twin = fmt(f.get("twin_s"), ".2f") if "failure" not in f else f"FAILED ({f['failure'][:60]})"
-        print(f"| {r['design']} | {r['n_per_group']} | {b['wall_s']:.1f} | {b['compile_s']:.1f} | "
+        print(f"| {r['design']} | {r['n_per_group']} | {b['wall_s']:.1f} / {fmt(b['cold_wall_s'])} / "
+              f"{fmt(b['new_size_wall_s'])} | {b['compile_s']:.1f} / {fmt(b['cold_compile_s'])} / "
+              f"{fmt(b['new_size_compile_s'])} | "
               f"{last['sampling_s']:.1f} / {total:.1f} | {passed} | {fmt(last.get('min_ess_bulk'), '.0f')} | "
               f"{fmt(last.get('min_ess_tail'), '.0f')} | {fmt(last.get('max_rhat'), '.4f')} | "
               f"{fmt(last.get('ess_per_s'), '.0f')} | {twin} | {b['peak_mb']:.0f} / {f['peak_mb']:.0f} |")
+    with_brms = [r for r in rows if "brms" in r and "failure" not in r["bayes"]]
+    if with_brms:
+        _header("design", "n/group", "brms wall s (fresh R process)", "brms compile s", "brms sampling s",
+                "brms min bulk / tail ESS", "brms max R-hat", "bayes-igf1 wall s (warm / cold caches)",
+                "brms wall / bayes-igf1 wall (warm / cold)")
+        for r in with_brms:
+            m, b = r["brms"], r["bayes"]
+            if "failure" in m:
+                print(f"| {r['design']} | {r['n_per_group']} | FAILED: {m['failure']} |||||||")
+                continue
+            cold = b.get("cold_wall_s")
+            print(f"| {r['design']} | {r['n_per_group']} | {m['wall_s']:.1f} | {m['compile_s']:.1f} | "
+                  f"{m['sampling_s']:.1f} | {m['min_ess_bulk']:.0f} / {m['min_ess_tail']:.0f} | {m['max_rhat']:.4f} | "
+                  f"{b['wall_s']:.1f} / {fmt(cold)} | {m['wall_s'] / b['wall_s']:.1f} / "
+                  f"{fmt(m['wall_s'] / cold if cold else None)} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"versions": info, "rows": rows}, indent=2, default=str) + "\n")
     return 0

@@ -39,12 +39,12 @@ SETTINGS = {
 def replicated(model, n: int, seed: int):
     """Fit the shipped data once and draw n posterior-predictive data sets of ``y``."""
     import numpy as np
-    import nutpie
     import pymc as pm
 
+    from bayes_igf1.compile import compile_model
     from bayes_igf1.sampling import SamplerSettings, sample_compiled
 
-    tree = sample_compiled(nutpie.compile_pymc_model(model),
+    tree = sample_compiled(compile_model(model),
                            settings=SamplerSettings(draws=500, tune=1000, chains=2, seed=seed))
     with model:
         ppc = pm.sample_posterior_predictive(tree, var_names=["y"], random_seed=seed, progressbar=False)
@@ -56,9 +56,9 @@ def replicated(model, n: int, seed: int):
 
 def bench(design: str, fits: int, seed: int) -> list[dict]:
     import numpy as np
-    import nutpie
 
     from bayes_igf1 import calibrate
+    from bayes_igf1.compile import compile_model
     from bayes_igf1.sampling import (
         SamplerSettings,
         diagnose,
@@ -70,7 +70,7 @@ def bench(design: str, fits: int, seed: int) -> list[dict]:
     model, params, _ = builder(ROOT / "data")
     ys = replicated(model, fits, seed)
     t = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model)
+    compiled = compile_model(model)
     compile_s = time.perf_counter() - t
     rows = []
     for label, kw in SETTINGS.items():

@@ -730,7 +730,7 @@ def bayes_factor_sensitivity(model: pm.Model, tree: xr.DataTree, data: Factorial
     nutpie, swapping ``cell_mean_prior_sigma`` in with ``compiled.with_data``. Each row
     also carries its fit's divergences and the max R-hat of the cell means.
     """
-    import nutpie
+    from bayes_igf1.compile import compile_model
 
     base = float(priors["cell_mean"]["sigma"])
     tables = []
@@ -744,7 +744,7 @@ def bayes_factor_sensitivity(model: pm.Model, tree: xr.DataTree, data: Factorial
             tab["max_rhat"] = main.max_rhat
         else:
             if compiled is None:
-                compiled = nutpie.compile_pymc_model(model)
+                compiled = compile_model(model)
             refit = sample_compiled(
                 compiled.with_data(cell_mean_prior_sigma=np.asarray(base * mult, dtype=float)),
                 settings=settings, progress=progress,
