@@ -388,8 +388,10 @@ def main(argv=None) -> int:
                 bayes["new_size_wall_s"] = new.get("wall_s")
                 bayes["new_size_compile_s"] = new.get("compile_s")
                 if args.baseline:
+                    # Same caches and the same PyTensor flags (fastmath off): only nutpie's wrappers differ.
+                    flags = f"{env['PYTENSOR_FLAGS']},numba__fastmath=False"
                     base = run_child("bayes", design, sheet, attempt_timeout=args.attempt_timeout,
-                                     env={**env, "BENCH_COMPILER": "nutpie"})
+                                     env={**env, "PYTENSOR_FLAGS": flags, "BENCH_COMPILER": "nutpie"})
                     bayes["nutpie_wall_s"] = base.get("wall_s")
                     bayes["nutpie_compile_s"] = base.get("compile_s")
                 freq = run_child("freq", design, sheet, timeout=args.freq_timeout, mem_gb=args.freq_mem_gb)

@@ -9,12 +9,13 @@ At study size: the shipped time course (21 mice x 8 fractions, its below-limit f
 left out as in ``calibrate.timecourse_model``) and the shipped FST x nAb factorial (38
 mice, 3 cohorts as fixed blocks). The model is fitted once to the shipped data; ``--fits``
 data sets are drawn from its posterior predictive (realistic data of the same shape), the
-model is compiled once with nutpie and refitted to each data set with
+model is compiled once (``compile.compile_model``) and refitted to each data set with
 ``compiled.with_data(y_data=...)``. Each refit is gated (R-hat <= 1.01, bulk and tail ESS >=
-400, no divergences) on the free parameters. Two settings, both through
-``sampling.sample_compiled`` (adaptation "auto", one thread per chain): the analysis
-default (4 chains x 1000 draws, 1000 tuning) and the planning default of
-``bayes-igf1 plan`` (2 x 1000, 500 tuning).
+400, no divergences) on the free parameters. Four settings, all through
+``sampling.sample_compiled`` (one thread per chain; adaptation "auto" unless said): the analysis
+default (4 chains x 1000 draws, 1000 tuning), the planning default of
+``bayes-igf1 plan`` (2 x 1000, 500 tuning), 4 x 500 draws after 500 tuning steps, and the
+analysis default with the diagonal mass matrix instead of the low-rank one.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {
     "analysis default (4 x 1000, tune 1000)": {"draws": 1000, "tune": 1000, "chains": 4},
     "plan default (2 x 1000, tune 500)": {"draws": 1000, "tune": 500, "chains": 2},
+    "4 x 500, tune 500": {"draws": 500, "tune": 500, "chains": 4},
+    "analysis default with the diagonal mass matrix": {"draws": 1000, "tune": 1000, "chains": 4, "adaptation": "diag"},
 }
 
 

@@ -696,7 +696,9 @@ def analyse_timecourse(
     notes = list(twin["notes"])
     model_checks = run_checks(tree, data_sheet.frame, data)
     if diagnostics.retried:
-        notes.append("The first fit failed the diagnostics gate and was refitted once with twice the tuning and target acceptance 0.95.")
+        s = diagnostics.settings
+        notes.append(f"The first fit failed the diagnostics gate and was refitted once ({s.tune} tuning steps, "
+                     f"{s.draws} draws per chain, target acceptance {s.target_accept:g}).")
     settings_dict = {
         "animal": animal, "group": group, "time": time, "value": value, "sheet": sheet,
         "where": list(where), "lloq": lloq, "layout": layout, "scale": scale, "baseline": baseline,
