@@ -187,3 +187,15 @@ def test_a_fresh_process_reuses_the_compiled_wrappers_and_never_confuses_models(
     assert second["normal"]["draws"] == first["normal"]["draws"]
     off = _child(cache, "normal", extra_env={"BAYES_IGF1_NO_CACHE": "1"})
     assert off["normal"]["hits"] == [0, 0]
+
+
+def test_a_graph_without_a_pytensor_key_is_compiled_but_never_stored(cache, monkeypatch):
+    import bayes_igf1.compile as comp
+
+    monkeypatch.setattr(comp, "_pytensor_key", lambda dispatcher: None)
+    model = _model("normal", y=np.linspace(-2.0, 2.0, 12))
+    ours = compile_model(model)
+    x = np.array([0.1, 0.2, 0.3, -0.1])
+    point = {"mu": x[:3], "sigma_log__": x[3]}
+    assert _logp(ours, x)[1] == pytest.approx(float(model.compile_logp(mode="FAST_RUN")(point)), rel=1e-12)
+    assert not (cache / "numba").exists() or not any((cache / "numba").iterdir())
