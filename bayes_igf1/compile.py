@@ -42,6 +42,7 @@ import itertools
 import os
 import threading
 import uuid
+import warnings
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
@@ -65,9 +66,20 @@ def cache_dir() -> Path | None:
         return None
     root = os.environ.get("BAYES_IGF1_CACHE_DIR")
     if root:
-        return Path(root) / "numba"
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "bayes-igf1" / "numba"
+        path = Path(root) / "numba"
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        path = Path(base) / "bayes-igf1" / "numba"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        writable = os.access(path, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        warnings.warn(f"bayes-igf1: cannot write the compilation cache {path}; models are compiled in every "
+                      "process (set BAYES_IGF1_CACHE_DIR to a writable folder)", RuntimeWarning, stacklevel=2)
+        return None
+    return path
 
 
 def _register_locator() -> None:
@@ -87,7 +99,7 @@ def _register_locator() -> None:
             self._path = path
 
         def ensure_cache_path(self):
-            self._path.mkdir(parents=True, exist_ok=True)
+            pass  # made and checked by cache_dir()
 
         def get_cache_path(self):
             return str(self._path)

@@ -199,3 +199,14 @@ def test_a_graph_without_a_pytensor_key_is_compiled_but_never_stored(cache, monk
     point = {"mu": x[:3], "sigma_log__": x[3]}
     assert _logp(ours, x)[1] == pytest.approx(float(model.compile_logp(mode="FAST_RUN")(point)), rel=1e-12)
     assert not (cache / "numba").exists() or not any((cache / "numba").iterdir())
+
+
+def test_an_unwritable_cache_folder_warns_and_compiles_without_it(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("BAYES_IGF1_CACHE_DIR", str(blocker))
+    monkeypatch.delenv("BAYES_IGF1_NO_CACHE", raising=False)
+    model = _model("normal")
+    with pytest.warns(RuntimeWarning, match="cannot write the compilation cache"):
+        ours = compile_model(model)
+    assert _logp(ours, np.zeros(4))[0] == 0
