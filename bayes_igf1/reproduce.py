@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bayes_igf1.report.format import fmt_interval, fmt_num
+from bayes_igf1.results import blockade_base
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,10 @@ def finding(analysis: Analysis, result) -> str:
     for r in e[e["name"] == "interaction"].to_dict("records"):
         out.append(f"interaction {_est(r, unit)}")
     for r in e[e["name"] == "blockade_pct"].to_dict("records"):
+        base = blockade_base(e, r)
+        if base is not None and not base["interpretable"]:
+            out.append("blockade not stated (the effect under the reference level is not credibly non-zero)")
+            continue
         out.append(f"blockade {fmt_num(r['median'])}% [{fmt_interval(r['ci_low'], r['ci_high'])}%], "
                    f"P(blockade > 50%) = {r['prob_above']:.2f}")  # for blockade_pct: P(blockade > 50%)
     bf = result.checks.get("bayes_factor")

@@ -313,3 +313,29 @@ def test_factorial_report(factorial):
     _, axes = F.factorial_figure(res)
     assert axes.shape == (2, 2) and all(ax.get_visible() for ax in axes.ravel())
     assert axes[1, 0].get_ylabel() == "Posterior density"  # the density of the draws, not the summary fallback
+
+
+def test_blockade_is_not_stated_when_the_effect_it_divides_by_may_be_zero(factorial):
+    from dataclasses import replace as dc_replace
+
+    from bayes_igf1.report.text import results_sentences
+    from bayes_igf1.results import blockade_base
+
+    res = factorial[0]
+    e = res.estimates
+    block = e[e["name"] == "blockade_pct"].iloc[0].to_dict()
+    base = blockade_base(e, block)
+    # Shipped FST data: ketamine vs saline under IgG is credibly non-zero, so the blockade is stated.
+    assert base is not None and base["label"] == "ketamine vs saline within IgG" and base["interpretable"]
+    stated = [t for k, t in results_sentences(res) if k == "blockade_pct"]
+    assert len(stated) == 1 and stated[0].startswith("Blockade:") and "not stated" not in stated[0]
+    # The same result with that effect's interval widened across 0: the sentence withholds the number.
+    row = (e["name"] == "simple_effect") & (e["cell"] == base["cell"]) & (e["reference"] == base["reference"])
+    widened = e.copy()
+    widened.loc[row, "ci_low"] = -5.0
+    widened.loc[row, "ci_high"] = 7.0
+    weak = dc_replace(res, estimates=widened)
+    assert not blockade_base(widened, block)["interpretable"]
+    text = [t for k, t in results_sentences(weak) if k == "blockade_pct"][0]
+    assert "not stated" in text and f"{fmt_interval(-5.0, 7.0, 1)} includes 0" in text
+    assert fmt_number(block["median"], decimals_for(block["ci_low"], block["ci_high"])) not in text

@@ -30,6 +30,7 @@ from bayes_igf1.report.tables import (
     frequentist_scale_note,
     unit_of,
 )
+from bayes_igf1.results import blockade_base
 
 __all__ = [
     "REFERENCES",
@@ -534,6 +535,18 @@ def _factorial_sentences(result) -> list[tuple[str, str]]:
                 sentence = sentence[:-1] + f"; Savage-Dickey BF10 = {_bf_text(main['BF10'].iloc[0])}."
         out.append(("interaction", sentence))
     for r in _est(result, "blockade_pct").to_dict("records"):
+        base = blockade_base(e, r)
+        if base is not None and not base["interpretable"]:
+            ci, kind = _ci(result)
+            unit = unit_of(base.get("scale"))
+            d = decimals_for(base["ci_low"], base["ci_high"])
+            out.append(("blockade_pct", (
+                f"Blockade: {_cell(r['label'])}: not stated. The effect it would be a percentage of "
+                f"({_cell(base['label'])}) is not credibly different from no effect ({ci} {kind} "
+                f"{fmt_interval(base['ci_low'], base['ci_high'], d, unit=unit)} includes "
+                f"{fmt_number(base['null'], 0)}), so the ratio has no stable value; its posterior is in the "
+                f"tables for completeness only.")))
+            continue
         out.append(("blockade_pct", _factorial_sentence(result, r, f"Blockade: {_cell(r['label'])}",
                                                         freq_label="frequentist")))
     d = e[(e["name"] == "cohens_d") & (e["group"] == a_name)]
