@@ -55,7 +55,7 @@ ROOT = HERE.parent.parent
 # remaining steps with the same mass matrix are skipped.
 LADDER = [
     {"label": "default (4 x 1000, tune 1000, target 0.8)"},
-    {"label": "package retry (tune 2000, target 0.95)", "tune": 2000, "target_accept": 0.95},
+    {"label": "package retry (SamplerSettings.for_retry of the failed attempt)", "retry": True},
     {"label": "tune 2000, draws 2000, target 0.95", "tune": 2000, "draws": 2000, "target_accept": 0.95},
     {"label": "other mass matrix, tune 2000, draws 2000, target 0.95", "tune": 2000, "draws": 2000,
      "target_accept": 0.95, "adaptation": "other"},
@@ -146,11 +146,19 @@ def child_bayes(design: str, sheet: str, attempt_timeout: float = 900.0) -> dict
     timed_out: set[str] = set()
     auto = resolve_adaptation("auto", compiled.n_dim)
     out["n_dim"] = int(compiled.n_dim)
+    first = None  # (settings, diagnostics) of the default attempt, for the package's retry
     for step in LADDER:
-        kw = {k: v for k, v in step.items() if k != "label"}
+        kw = {k: v for k, v in step.items() if k not in ("label", "retry")}
         if kw.get("adaptation") == "other":
             kw["adaptation"] = "diag" if auto == "low_rank" else "low_rank"
-        s = SamplerSettings(**kw)
+        if step.get("retry"):
+            if first is None:
+                continue
+            s = first[0].for_retry(first[1])
+            label = f"package retry (tune {s.tune}, draws {s.draws}, target {s.target_accept})"
+        else:
+            s = SamplerSettings(**kw)
+            label = step["label"]
         adaptation = resolve_adaptation(s.adaptation, compiled.n_dim)
         if adaptation in timed_out:
             continue
@@ -162,7 +170,7 @@ def child_bayes(design: str, sheet: str, attempt_timeout: float = 900.0) -> dict
             tree = bg.wait(timeout=attempt_timeout)
         except TimeoutError:
             bg.abort()
-            attempts.append({"settings": f"{step['label']}, {adaptation}", "sampling_s": time.perf_counter() - t,
+            attempts.append({"settings": f"{label}, {adaptation}", "sampling_s": time.perf_counter() - t,
                              "passed": False, "timed_out": True,
                              "problems": [f"did not finish in {attempt_timeout:.0f} s (aborted)"]})
             timed_out.add(adaptation)
@@ -170,8 +178,10 @@ def child_bayes(design: str, sheet: str, attempt_timeout: float = 900.0) -> dict
         sampling = time.perf_counter() - t
         t = time.perf_counter()
         d = diagnose(tree, var_names=params, settings=s, derived=lambda post: mod.gated_estimands(post, data))
+        if first is None:
+            first = (s, d)
         stats = tree["sample_stats"]
-        attempts.append({"settings": f"{step['label']}, {adaptation}", "sampling_s": sampling,
+        attempts.append({"settings": f"{label}, {adaptation}", "sampling_s": sampling,
                          "diagnose_s": time.perf_counter() - t,
                          "min_ess_bulk": d.min_ess_bulk, "min_ess_tail": d.min_ess_tail, "max_rhat": d.max_rhat,
                          "divergences": d.divergences, "treedepth_saturated": d.treedepth_saturated,
