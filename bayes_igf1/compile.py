@@ -37,6 +37,7 @@ gradient with nutpie's own compilation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
@@ -204,17 +205,18 @@ def {name}(dim, expanded, x_, out_, user_data_):
 '''
 
 
-def _make_wrapper(template, role, inner, user_data, keys, shared_data, c_sig, **sizes):
-    """Generate, exec and key one cfunc wrapper around ``inner``; returns (py_func, c_sig)."""
+def _make_wrapper(template, role, inner, user_data, keys, shared_data, path, **sizes):
+    """Generate and exec one cfunc wrapper around ``inner``; key it for the cache in ``path`` (None: off)."""
     import numba
     from nutpie.compile_pymc import address_as_void_pointer
 
     lines, names = _array_lines(keys, shared_data)
+    inner_key = _pytensor_key(inner)
     parts = [
         f"template {TEMPLATE_VERSION}",
         role,
         _versions(),
-        str(_pytensor_key(inner)),
+        str(inner_key),
         repr(sorted(sizes.items())),
         repr(user_data.dtype.descr),
         repr([(k, shared_data[k].dtype.str, shared_data[k].ndim) for k in keys]),
@@ -233,15 +235,14 @@ def _make_wrapper(template, role, inner, user_data, keys, shared_data, c_sig, **
     local: dict = {}
     exec(compile(src, f"<bayes_igf1 {role} wrapper>", "exec"), env, local)
     func = local[name]
-    path = cache_dir()
     if path is not None:
-        if _pytensor_key(inner) is None:
+        if inner_key is None:
             # Not reusable (PyTensor gives the graph no key): numba still needs a place for
             # it, so it goes to a folder of this process's own that is removed at exit.
             digest, path = uuid.uuid4().hex, _scratch_dir()
         _register_locator()
         _KEYS[func] = (digest, path)
-    return func, c_sig
+    return func
 
 
 _SCRATCH: list[Path] = []
@@ -258,19 +259,22 @@ def _scratch_dir() -> Path:
     return _SCRATCH[0]
 
 
-def _logp_wrapper(n_dim, logp_fn, user_data, shared_keys, shared_data):
+def _logp_wrapper(n_dim, logp_fn, user_data, shared_keys, shared_data, *, path):
+    """Stands in for nutpie's ``_make_c_logp_func``: (py_func, C signature)."""
     import numba.types as nt
 
     sig = nt.int64(nt.uint64, nt.CPointer(nt.double), nt.CPointer(nt.double), nt.CPointer(nt.double), nt.voidptr)
-    return _make_wrapper(_LOGP, "logp", logp_fn, user_data, shared_keys, shared_data, sig, n_dim=n_dim)
+    return _make_wrapper(_LOGP, "logp", logp_fn, user_data, shared_keys, shared_data, path, n_dim=n_dim), sig
 
 
-def _expand_wrapper(n_dim, n_expanded, expand_fn, user_data, shared_keys, shared_data):
+def _expand_wrapper(n_dim, n_expanded, expand_fn, user_data, shared_keys, shared_data, *, path):
+    """Stands in for nutpie's ``_make_c_expand_func``: (py_func, C signature)."""
     import numba.types as nt
 
     sig = nt.int64(nt.uint64, nt.uint64, nt.CPointer(nt.double), nt.CPointer(nt.double), nt.voidptr)
-    return _make_wrapper(_EXPAND, "expand", expand_fn, user_data, shared_keys, shared_data, sig,
+    func = _make_wrapper(_EXPAND, "expand", expand_fn, user_data, shared_keys, shared_data, path,
                          n_dim=n_dim, n_expanded=n_expanded)
+    return func, sig
 
 
 class _Key:
@@ -290,14 +294,15 @@ def compile_model(model, *, var_names=None):
     import pytensor
     from nutpie import compile_pymc as cp
 
+    path = cache_dir()
     with _LOCK:
         saved = (cp._make_c_logp_func, cp._make_c_expand_func, cp.uuid4)
         counter = itertools.count()
-        cp._make_c_logp_func = _logp_wrapper
-        cp._make_c_expand_func = _expand_wrapper
+        cp._make_c_logp_func = functools.partial(_logp_wrapper, path=path)
+        cp._make_c_expand_func = functools.partial(_expand_wrapper, path=path)
         cp.uuid4 = lambda: _Key(next(counter))
         try:
             with pytensor.config.change_flags(numba__fastmath=False):
-                return nutpie.compile_pymc_model(model, var_names=var_names, cache=cache_dir() is not None)
+                return nutpie.compile_pymc_model(model, var_names=var_names, cache=path is not None)
         finally:
             cp._make_c_logp_func, cp._make_c_expand_func, cp.uuid4 = saved

@@ -142,16 +142,16 @@ def jsonable(obj):
 def blockade_base(estimates: pd.DataFrame, row: Mapping) -> dict | None:
     """The simple effect a % blockade row is a percentage of: a vs a0 under the reference b0.
 
-    Cells are keyed ``"a|b"`` as `designs.factorial.cell_key` writes them.
-
     Returns that ``simple_effect`` row of ``estimates`` with ``interpretable``: False when its
     interval contains no effect (0; 1 for a ratio). 100 (1 - x / y) is undefined at y = 0, and
     its posterior is then heavy-tailed and says nothing about a blockade.
     """
+    from bayes_igf1.designs.factorial import cell_key  # not at the top: factorial imports this module
+
     a = str(row["cell"]).split("|", 1)[0]
     a0, b0 = str(row["reference"]).split("|", 1)
-    match = estimates[(estimates["name"] == "simple_effect") & (estimates["cell"] == f"{a}|{b0}")
-                      & (estimates["reference"] == f"{a0}|{b0}")]
+    match = estimates[(estimates["name"] == "simple_effect") & (estimates["cell"] == cell_key(a, b0))
+                      & (estimates["reference"] == cell_key(a0, b0))]
     if not len(match):
         return None
     base = match.iloc[0].to_dict()

@@ -120,14 +120,6 @@ def resolve_adaptation(adaptation: str, n_dim: int) -> str:
     return "low_rank" if n_dim <= LOW_RANK_MAX_DIM else "diag"
 
 
-def sample_posterior(model: pm.Model, *, settings: SamplerSettings, progress: bool) -> xr.DataTree:
-    """Compile ``model`` with nutpie and draw from its posterior (posterior + sample_stats)."""
-    from bayes_igf1.compile import compile_model
-
-    compiled = compile_model(model)
-    return sample_compiled(compiled, settings=settings, progress=progress)
-
-
 def sample_compiled(compiled, *, settings: SamplerSettings, progress: bool = False) -> xr.DataTree:
     """Draw from a nutpie-compiled model (new data may have been swapped in with ``with_data``)."""
     import nutpie
@@ -280,13 +272,16 @@ def fit(
     diagnostics : Diagnostics
         ``passed`` is False when the gate failed after the retry.
     """
+    from bayes_igf1.compile import compile_model
+
     start = time.perf_counter()
-    tree = sample_posterior(model, settings=settings, progress=progress)
+    compiled = compile_model(model)  # once: the refit samples the same compiled model
+    tree = sample_compiled(compiled, settings=settings, progress=progress)
     diag = diagnose(tree, var_names=var_names, thresholds=thresholds, settings=settings, derived=derived)
     attempts = 1
     if not diag.passed and retry:
         retry_settings = settings.for_retry(diag)
-        tree = sample_posterior(model, settings=retry_settings, progress=progress)
+        tree = sample_compiled(compiled, settings=retry_settings, progress=progress)
         diag = diagnose(tree, var_names=var_names, thresholds=thresholds, settings=retry_settings, derived=derived)
         attempts = 2
     diag = replace(
