@@ -24,7 +24,8 @@ ESTIMATE_COLUMNS = [
     "name", "label", "group", "reference", "time", "cell", "scale",
     "mean", "median", "sd", "ci_low", "ci_high", "ci_prob", "ci_kind", "prob_direction",
     "prob_above", "rope_low", "rope_high", "prob_in_rope", "headline",
-    "freq_estimate", "freq_se", "freq_ci_low", "freq_ci_high", "freq_p", "freq_p_adjusted", "freq_method",
+    "freq_estimate", "freq_se", "freq_ci_low", "freq_ci_high", "freq_ci_low_adjusted", "freq_ci_high_adjusted",
+    "freq_p", "freq_p_adjusted", "freq_method",
 ]
 
 
@@ -88,6 +89,8 @@ class AnalysisResult:
                 "se": jsonable(rec.get("freq_se")),
                 "ci_low": jsonable(rec.get("freq_ci_low")),
                 "ci_high": jsonable(rec.get("freq_ci_high")),
+                "ci_low_adjusted": jsonable(rec.get("freq_ci_low_adjusted")),
+                "ci_high_adjusted": jsonable(rec.get("freq_ci_high_adjusted")),
                 "p": jsonable(rec.get("freq_p")),
                 "p_adjusted": jsonable(rec.get("freq_p_adjusted")),
                 "method": jsonable(rec.get("freq_method")),

@@ -246,8 +246,13 @@ def test_bayesian_anova_on_hand_made_posterior():
     assert parts["sd"][f"{A}:{B}"].item() == pytest.approx(2.0)
     fitted = np.array([[0.0, 2.0], [4.0, 10.0]])[data.obs_a, data.obs_b]
     assert parts["sd"]["residual"].item() == pytest.approx(np.std(data.y - fitted, ddof=1))
-    r2 = parts["sd"]["residual"].item() ** 2
-    assert parts["partial_eta_sq"][A].item() == pytest.approx(18 / (18 + r2))
+    # partial eta squared: effect variance = mean over the 4 cells of the squared effect
+    # (A: 3^2 = 9, B: 2^2 = 4, A:B: 1), error variance = mean squared residual per animal
+    # (one row per animal here).
+    e2 = np.mean((data.y - fitted) ** 2)
+    assert parts["partial_eta_sq"][A].item() == pytest.approx(9 / (9 + e2))
+    assert parts["partial_eta_sq"][B].item() == pytest.approx(4 / (4 + e2))
+    assert parts["partial_eta_sq"][f"{A}:{B}"].item() == pytest.approx(1 / (1 + e2))
     table = fx.bayesian_anova_table(post, data, ci_prob=0.95, ci_kind="hdi")
     assert table["source"].tolist() == [A, B, f"{A}:{B}", "residual"]
     assert list(table.columns) == ["source", "sd_median", "sd_ci_low", "sd_ci_high", "eta_median", "eta_ci_low", "eta_ci_high"]
@@ -370,28 +375,49 @@ def test_end_to_end_structure(small_fit):
 
 
 def test_end_to_end_frequentist_twin_matches_between(small_fit):
+    # The Bayesian model has a 2-level cohort block, so the twin adjusts for it too; the lab's
+    # plain ANOVA stays beside it.
     res, df, _ = small_fit
-    direct = between.factorial_anova(df, dv="value", factors=[A, B], ss_type=3, subject="mouse").table
-    assert res.anova["effect"].tolist() == direct["effect"].tolist() == [A, B, f"{A}:{B}"]
+    direct = between.factorial_anova(df, dv="value", factors=[A, B], ss_type=3, subject="mouse",
+                                     block="cohort").table
+    assert res.anova["effect"].tolist() == direct["effect"].tolist() == [A, B, f"{A}:{B}", "cohort"]
     for col in ("df_num", "df_den", "F", "p", "partial_eta_sq"):
         np.testing.assert_allclose(res.anova[col], direct[col], rtol=1e-12)
-    simple = between.simple_effects(df, dv="value", factors=[A, B])
+    plain = between.factorial_anova(df, dv="value", factors=[A, B], ss_type=3, subject="mouse").table
+    np.testing.assert_allclose(res.frequentist_extra["anova_plain"]["F"], plain["F"], rtol=1e-12)
+    assert res.anova_data["block"] == "cohort" and "fixed block" in res.anova_data["note"]
+    simple = between.simple_effects(df, dv="value", factors=[A, B], block="cohort")
     est = res.estimates
     for r in simple.to_dict("records"):
         within = r["within"].split("=", 1)[1]
         cell = f"{r['level']}|{within}" if r["effect"] == A else f"{within}|{r['level']}"
         row = est[(est["name"] == "simple_effect") & (est["group"] == r["effect"]) & (est["cell"] == cell)].iloc[0]
         assert row["freq_estimate"] == pytest.approx(r["estimate"])
+        assert row["freq_se"] == pytest.approx(r["se"])
         assert row["freq_p_adjusted"] == pytest.approx(r["p_adjusted"])
         assert row["freq_ci_low"] == pytest.approx(r["ci_low"])
-        assert "Sidak" in row["freq_method"]
-    ic = between.interaction_contrast(df, dv="value", factors=[A, B])
+        assert row["freq_ci_low_adjusted"] == pytest.approx(r["ci_low_adjusted"])
+        assert row["freq_ci_low_adjusted"] < row["freq_ci_low"]  # Sidak over 4 is wider
+        assert "Sidak" in row["freq_method"] and "fixed block" in row["freq_method"]
+    ic = between.interaction_contrasts(df, dv="value", factors=[A, B], block="cohort").iloc[0]
     row = est[est["name"] == "interaction"].iloc[0]
     assert row["freq_estimate"] == pytest.approx(ic["estimate"])
+    assert row["freq_se"] == pytest.approx(ic["se"])
     assert row["freq_p"] == pytest.approx(ic["p"])
-    assert set(res.frequentist_extra) >= {"tukey", "simple_effects", "assumptions", "interaction_contrasts"}
+    assert set(res.frequentist_extra) >= {"tukey", "simple_effects", "assumptions", "interaction_contrasts",
+                                          "anova_plain"}
     assert res.mixed_model["method"] is None
     assert res.anova_data["aggregated"] is False
+    doc = res.to_json_dict()
+    sim = next(e for e in doc["estimates"] if e["name"] == "simple_effect")
+    assert sim["frequentist"]["se"] is not None and sim["frequentist"]["ci_low_adjusted"] is not None
+
+
+def test_cohort_confounded_with_a_factor_is_rejected_before_fitting():
+    frame = make_frame(cohorts=2)
+    frame["cohort"] = np.where(frame[A] == "saline", "1", "2")
+    with pytest.raises(DesignError, match="cohort.*confounded.*treatment.*Fix:"):
+        fx.prepare(frame, [A, B], fx.FactorialOptions())
 
 
 def test_end_to_end_several_rows_per_animal_aggregates_for_anova():
@@ -474,3 +500,38 @@ def test_recovery_normal_and_lognormal_censored():
     ratio = est[(est["name"] == "simple_effect") & (est["cell"] == "ketamine|IgG")].iloc[0]
     assert ratio["ci_low"] <= 0.5 <= ratio["ci_high"]
     assert "km_median" in res.frequentist_extra
+
+
+# ------------------------------------------------------------------------------ partial eta squared vs afex
+
+
+def test_bayesian_partial_eta_squared_equals_anova_at_the_least_squares_cell_means():
+    # Closed form: on balanced data (ToothGrowth, 2 x 3, n = 10) SS_effect = N x the mean over
+    # cells of the squared sum-to-zero effect and SS_error = N x the mean squared residual, so
+    # a posterior draw at the least-squares cell means gives afex's partial eta squared exactly.
+    tg = pd.read_csv(FIXTURES / "toothgrowth.csv", dtype={"dose": str})
+    frame = pd.DataFrame({"row": np.arange(len(tg)) + 2, "animal": [f"a{i}" for i in range(len(tg))],
+                          A: pd.Categorical(tg["supp"], categories=["VC", "OJ"]),
+                          B: pd.Categorical(tg["dose"], categories=["0.5", "1", "2"]),
+                          "value": tg["len"], "censored": False})
+    data = fx.prepare(frame, [A, B], fx.FactorialOptions())
+    means = frame.groupby([A, B], observed=True)["value"].mean().unstack().loc[["VC", "OJ"], ["0.5", "1", "2"]]
+    post = hand_posterior(means.to_numpy()[None], ("VC", "OJ"), ("0.5", "1", "2"), [3.0])
+    eta = fx.bayesian_anova(post, data)["partial_eta_sq"]
+    # afex::aov_ez(..., type = 3) pes on ToothGrowth (tests/fixtures/between_golden.R)
+    pes = [0.223825447759893, 0.773109176760619, 0.132027912362495]
+    got = [eta[k].item() for k in (A, B, f"{A}:{B}")]
+    assert got == pytest.approx(pes, rel=1e-10)
+
+
+def test_posterior_partial_eta_squared_is_within_003_of_afex_on_unbalanced_real_data():
+    # carData::Moore, unbalanced 2 x 3 (tests/fixtures/reviewer_golden.R): afex type III pes.
+    afex_pes = {"partner_status": 0.2265737292335, "fcategory": 0.0421872064565677,
+                "partner_status:fcategory": 0.176681014284529}
+    res = fx.analyse_factorial(FIXTURES / "moore.csv", outcome="conformity", factors=["partner_status", "fcategory"],
+                               animal="id", bf_sensitivity=False, seed=2, draws=500, tune=500, chains=2, retry=False)
+    ba = res.bayes_anova.set_index("source")
+    for effect, pes in afex_pes.items():
+        assert abs(ba.loc[effect, "eta_median"] - pes) < 0.03, (effect, ba.loc[effect, "eta_median"], pes)
+    # the frequentist table beside it is afex's
+    np.testing.assert_allclose(res.anova["partial_eta_sq"], list(afex_pes.values()), rtol=1e-9)

@@ -33,7 +33,7 @@ from bayes_igf1.frequentist.between import (
     censored_tests,
     factorial_anova,
     factorial_mixed_model,
-    interaction_contrast,
+    interaction_contrasts,
     simple_effects,
 )
 
@@ -516,10 +516,8 @@ def test_tukey_labels_get_parentheses_like_emmeans(fst_mouse):
     result = cell_posthoc(d, dv="immobility", factors=["treatment", "antibody"])
     assert result["contrast"].iloc[1] == "saline IgG - (saline IGF-1 nAb)"
     assert result["contrast"].iloc[5] == "(saline IGF-1 nAb) - (ketamine IGF-1 nAb)"
-    inter = interaction_contrast(d, dv="immobility", factors=["treatment", "antibody"])
-    assert inter["contrasts"] == {
-        "treatment": "saline - ketamine", "antibody": "IgG - (IGF-1 nAb)",
-    }
+    inter = interaction_contrasts(d, dv="immobility", factors=["treatment", "antibody"])
+    assert inter["contrast"].tolist() == ["(ketamine - saline) x (IGF-1 nAb - IgG)"]
 
 
 # ------------------------------------------------------------------ planned simple effects
@@ -581,14 +579,17 @@ def test_simple_effects_study_labels(fst_mouse):
 
 
 def test_interaction_contrast_matches_emmeans(mt):
-    result = interaction_contrast(mt, dv="mpg", factors=["am", "vs"])
-    assert result["effect"] == "am:vs"
-    assert result["contrasts"] == {"am": MT_INTERACTION["am_pairwise"],
-                                   "vs": MT_INTERACTION["vs_pairwise"]}
+    # emmeans' 'pairwise' of a 2 x 2 is (0 - 1) x (0 - 1), the same number as (1 - 0) x (1 - 0).
+    result = interaction_contrasts(mt, dv="mpg", factors=["am", "vs"])
+    assert len(result) == 1
+    row = result.iloc[0]
+    assert (row["effect"], row["contrast"]) == ("am:vs", "(1 - 0) x (1 - 0)")
     for key in ("estimate", "se", "df", "t", "p", "ci_low", "ci_high"):
-        assert result[key] == _approx(MT_INTERACTION[key]), key
+        assert row[key] == _approx(MT_INTERACTION[key]), key
+    # one contrast: the Sidak adjustment changes nothing
+    assert (row["p_adjusted"], row["ci_low_adjusted"]) == _approx((row["p"], row["ci_low"]))
     # its t^2 is the type III interaction F
-    assert result["t"] ** 2 == _approx(MT_TYPE3["F"][2])
+    assert row["t"] ** 2 == _approx(MT_TYPE3["F"][2])
 
 
 # ------------------------------------------------------------------ assumption checks
@@ -756,11 +757,6 @@ def test_missing_outcome_is_rejected(tg):
         assumption_checks(d, dv="len", factors=["supp", "dose"])
 
 
-def test_interaction_contrast_needs_2x2(tg):
-    with pytest.raises(DesignError, match="needs a 2 x 2 design, got 2 x 3"):
-        interaction_contrast(tg, dv="len", factors=["supp", "dose"])
-
-
 def test_mixed_model_needs_several_rows_per_animal(fst_mouse):
     with pytest.raises(DesignError, match="single row.*Fix:"):
         factorial_mixed_model(fst_mouse, dv="immobility", factors=["treatment", "antibody"],
@@ -774,3 +770,326 @@ def test_bad_event_coding_is_rejected(nsf):
     with pytest.raises(DesignError, match='ties must be "efron" or "breslow"'):
         censored_tests(nsf, time="latency", event="ate", factors=["treatment", "antibody"],
                        ties="exact")
+
+
+# ------------------------------------------------------------------ pooled-error interaction
+# contrasts, Sidak intervals, block-adjusted ANOVA (issue 11). R values from
+# tests/fixtures/reviewer_golden.R (R 4.2.2, afex 1.2.1, car 3.1.1, emmeans 1.8.4.1):
+# carData::Moore (unbalanced 2 x 3), ToothGrowth with OJ as reference, datasets::npk with its
+# blocks (balanced, and unbalanced with plots 3, 10 and 17 dropped).
+
+MOORE_TYPE3 = {  # afex::aov_ez(between = ["partner_status", "fcategory"], type = 3, es = 'pes')
+    "effect": ["partner_status", "fcategory", "partner_status:fcategory"],
+    "df_num": [1, 2, 2],
+    "df_den": [39, 39, 39],
+    "F": [11.4249745245261, 0.85888446202485, 4.18462326063614],
+    "p": [0.00165711268009882, 0.431491610226426, 0.0225724417916788],
+    "partial_eta_sq": [0.2265737292335, 0.0421872064565677, 0.176681014284529],
+    "MSE": [20.9683066933067, 20.9683066933067, 20.9683066933067],
+}
+
+MOORE_TYPE2 = {  # afex::aov_ez(between = ["partner_status", "fcategory"], type = 2, es = 'pes')
+    "effect": ["partner_status", "fcategory", "partner_status:fcategory"],
+    "df_num": [1, 2, 2],
+    "df_den": [39, 39, 39],
+    "F": [10.1206921894899, 0.276958464357662, 4.18462326063615],
+    "p": [0.00287422991075649, 0.759564473545402, 0.0225724417916788],
+    "partial_eta_sq": [0.206037247000672, 0.0140040979939762, 0.176681014284529],
+    "MSE": [20.9683066933067, 20.9683066933067, 20.9683066933067],
+}
+
+MOORE_INTERACTION = {  # contrast(emmeans(fit, ~ partner_status * fcategory), interaction = c('trt.vs.ctrl', 'trt.vs.ctrl')); lm with contr.sum
+    "partner_status_trt.vs.ctrl": ["low - high", "low - high"],
+    "fcategory_trt.vs.ctrl": ["low - high", "medium - high"],
+    "estimate": [-9.26785714285713, -7.7905844155844],
+    "se": [3.45065250777493, 3.57278562107211],
+    "df": [39, 39],
+    "t": [-2.68582742596509, -2.18053508994101],
+    "p": [0.0105728355020348, 0.0353147171374111],
+    "ci_low": [-16.2474606385356, -15.0172254505649],
+    "ci_high": [-2.28825364717869, -0.563943380603951],
+    "p_sidak": [0.0210338861535165, 0.0693823050283268],
+    "ci_low_sidak": [-17.293388683591, -16.1001732906125],
+    "ci_high_sidak": [-1.2423256021233, 0.519004459443727],
+}
+
+MOORE_INTERACTION_SUBTABLE = {  # each interaction contrast on its 2 x 2 sub-table alone (refitted lm)
+    "partner_status": ["low - high", "low - high"],
+    "fcategory": ["low - high", "medium - high"],
+    "n": [30, 30],
+    "estimate": [-9.26785714285714, -7.7905844155844],
+    "se": [3.66446986395446, 3.97155207204811],
+    "df": [26, 26],
+    "t": [-2.52911266484147, -1.96159694604403],
+    "p": [0.0178394905803278, 0.0605997352127219],
+    "ci_low": [-16.8002828252352, -15.9542266167824],
+    "ci_high": [-1.7354314604791, 0.373057785613591],
+}
+
+MOORE_SIMPLE = {  # rbind(contrast(emmeans(fit, ~partner_status|fcategory), 'trt.vs.ctrl'), contrast(emmeans(fit, ~fcategory|partner_status), 'trt.vs.ctrl'), adjust = 'sidak'), infer = TRUE
+    "contrast": ["low - high", "low - high", "low - high", "low - high", "medium - high", "low - high", "medium - high"],
+    "by_partner_status": [".", ".", ".", "high", "high", "low", "low"],
+    "by_fcategory": ["high", "low", "medium", ".", ".", ".", "."],
+    "estimate": [0.767857142857134, -8.49999999999999, -7.02272727272727, 5.54285714285713, 2.41558441558441, -3.72499999999999, -5.37499999999999],
+    "se": [2.36991787229461, 2.50808532709555, 2.67362794208884, 2.68125599736755, 2.21397427359706, 2.17206560812375, 2.80412464237773],
+    "df": [39, 39, 39, 39, 39, 39, 39],
+    "t": [0.324001583275827, -3.38903940315431, -2.6266658730536, 2.06726144325611, 1.09106254954797, -1.71495740555355, -1.91681921651041],
+    "p": [0.7476681097451, 0.00161596300242999, 0.0122598910022718, 0.045391517606875, 0.281940387616581, 0.0942899374798425, 0.0626088506970018],
+    "p_sidak": [0.999934866414284, 0.0112570504074503, 0.0827265438993583, 0.277601187341045, 0.901570902706828, 0.500052559031274, 0.364016364946395],
+    "p_sidak_exact": [0.999934866414284, 0.0112570504074506, 0.0827265438993585, 0.277601187341045, 0.901570902706828, 0.500052559031274, 0.364016364946395],
+    "ci_low_sidak": [-5.94131794711263, -15.6003235161798, -14.5916975727578, -2.04770798079964, -3.85211845289909, -9.87406054009971, -13.3134030222091],
+    "ci_high_sidak": [7.4770322328269, -1.39967648382023, 0.546243027303288, 13.1334222665139, 8.68328728406791, 2.42406054009973, 2.56340302220914],
+    "ci_low": [-4.02575421866602, -13.5730814177936, -12.4306502347469, 0.119504982687692, -2.06260124481534, -8.11841738327603, -11.0468774527887],
+    "ci_high": [5.56146850438029, -3.42691858220639, -1.61480431070761, 10.9662093030266, 6.89377007598416, 0.668417383276044, 0.296877452788761],
+}
+
+TG_OJREF_TYPE3 = {  # afex::aov_ez(between = ["supp", "dose"], type = 3, es = 'pes')
+    "effect": ["supp", "dose", "supp:dose"],
+    "df_num": [1, 2, 2],
+    "df_den": [54, 54, 54],
+    "F": [15.5719794524973, 91.999964892867, 4.10699109402252],
+    "p": [0.000231182809773424, 4.04629119599228e-18, 0.021860268964791],
+    "partial_eta_sq": [0.223825447759893, 0.773109176760619, 0.132027912362495],
+    "MSE": [13.1871481481482, 13.1871481481482, 13.1871481481482],
+}
+
+TG_INTERACTION = {  # contrast(emmeans(fit, ~ supp * dose), interaction = c('trt.vs.ctrl', 'trt.vs.ctrl')); lm with contr.sum
+    "supp_trt.vs.ctrl": ["VC - OJ", "VC - OJ"],
+    "dose_trt.vs.ctrl": ["1 - 0.5", "2 - 0.5"],
+    "estimate": [-0.68, 5.33],
+    "se": [2.29670617608332, 2.29670617608332],
+    "df": [54, 54],
+    "t": [-0.296076183832812, 2.32071479386602],
+    "p": [0.768307565366801, 0.0241082566043808],
+    "ci_low": [-5.28461864348304, 0.725381356516965],
+    "ci_high": [3.92461864348304, 9.93461864348304],
+    "p_sidak": [0.946318615733741, 0.0476353051722589],
+    "ci_low_sidak": [-5.96315272868941, 0.0468472713105976],
+    "ci_high_sidak": [4.60315272868941, 10.6131527286894],
+}
+
+TG_INTERACTION_SUBTABLE = {  # each interaction contrast on its 2 x 2 sub-table alone (refitted lm)
+    "supp": ["VC - OJ", "VC - OJ"],
+    "dose": ["1 - 0.5", "2 - 0.5"],
+    "n": [40, 40],
+    "estimate": [-0.680000000000001, 5.33],
+    "se": [2.21484386206643, 2.39792734576249],
+    "df": [36, 36],
+    "t": [-0.3070193848182, 2.22275291593756],
+    "p": [0.760597595380637, 0.0326014972404593],
+    "ci_low": [-5.1719115497653, 0.466777935272113],
+    "ci_high": [3.8119115497653, 10.1932220647279],
+}
+
+NPK_BLOCK_TYPE3 = {  # car::Anova(lm(yield ~ block + N * P, contr.sum), type = 3)
+    "n": 24,
+    "term": ["(Intercept)", "block", "N", "P", "N:P", "Residuals"],
+    "SS": [72270.375, 343.295, 189.281666666667, 8.40166666666664, 21.2816666666668, 314.105],
+    "df": [1, 5, 1, 1, 1, 15],
+    "F": [3451.25236783878, 3.27879212365292, 9.03909520701676, 0.401219337482688, 1.01630028175292, None],
+    "p": [3.79511886559479e-19, 0.0337146802153708, 0.00885458998425754, 0.535999422597355, 0.329384683205554, None],
+    "partial_eta_sq": [0.995672559753821, 0.522201095223608, 0.376016448588229, 0.0260511410616834, 0.063454122604755, None],  # SS / (SS + SS_resid)
+}
+
+NPK_PLAIN_TYPE3 = {  # afex::aov_ez(between = ["N", "P"], type = 3, es = 'pes')
+    "effect": ["N", "P", "N:P"],
+    "df_num": [1, 1, 1],
+    "df_den": [20, 20, 20],
+    "F": [5.75849305344285, 0.25560288003245, 0.647449548727312],
+    "p": [0.0262662286125352, 0.618683846881064, 0.430487827407744],
+    "partial_eta_sq": [0.22355706296542, 0.0126188729877015, 0.0313573619443579],
+    "MSE": [32.87, 32.87, 32.87],
+}
+
+NPK_BLOCK_INTERACTION = {  # contrast(emmeans(fit, ~ N * P), interaction = c('trt.vs.ctrl', 'trt.vs.ctrl')); lm with contr.sum
+    "N_trt.vs.ctrl": ["1 - 0"],
+    "P_trt.vs.ctrl": ["1 - 0"],
+    "estimate": [-3.76666666666667],
+    "se": [3.73633807654262],
+    "df": [15],
+    "t": [-1.00811719643746],
+    "p": [0.329384683205554],
+    "ci_low": [-11.7304827619711],
+    "ci_high": [4.19714942863778],
+    "p_sidak": [0.329384683205554],
+    "ci_low_sidak": [-11.7304827619711],
+    "ci_high_sidak": [4.19714942863778],
+}
+
+NPK_BLOCK_SIMPLE = {  # rbind(contrast(emmeans(fit, ~N|P), 'trt.vs.ctrl'), contrast(emmeans(fit, ~P|N), 'trt.vs.ctrl'), adjust = 'sidak'), infer = TRUE
+    "contrast": ["N1 - N0", "N1 - N0", "P1 - P0", "P1 - P0"],
+    "by_N": [".", ".", "0", "1"],
+    "by_P": ["0", "1", ".", "."],
+    "estimate": [7.5, 3.73333333333333, 0.700000000000004, -3.06666666666667],
+    "se": [2.64198999072879, 2.64198999072879, 2.64198999072879, 2.64198999072879],
+    "df": [15, 15, 15, 15],
+    "t": [2.83876927101118, 1.41307625934779, 0.264951798627712, -1.16074121303568],
+    "p": [0.0124459909750487, 0.17804752672703, 0.794652911687191, 0.26388758787078],
+    "p_sidak": [0.048862235427239, 0.543556710692184, 0.998221908127309, 0.706386132926005],
+    "p_sidak_exact": [0.0488622354272392, 0.543556710692184, 0.998221908127309, 0.706386132926005],
+    "ci_low_sidak": [0.0306684122463272, -3.73599825442034, -6.76933158775367, -10.5359982544203],
+    "ci_high_sidak": [14.9693315877537, 11.202664921087, 8.16933158775368, 4.402664921087],
+    "ci_low": [1.86873163488765, -1.89793503177902, -4.93126836511235, -8.69793503177902],
+    "ci_high": [13.1312683651124, 9.36460169844568, 6.33126836511236, 2.56460169844568],
+}
+
+NPK_BLOCK_UNBALANCED_TYPE3 = {  # car::Anova(lm(yield ~ block + N * P, contr.sum), type = 3); plots 3, 10, 17 dropped
+    "n": 21,
+    "term": ["(Intercept)", "block", "N", "P", "N:P", "Residuals"],
+    "SS": [61094.7299502358, 376.751076779026, 175.359186898074, 2.57847261235958, 1.11427122347067, 229.23308988764],
+    "df": [1, 5, 1, 1, 1, 12],
+    "F": [3198.21523045464, 3.94446798545908, 9.17978396490805, 0.13497907899545, 0.0583303862815005, None],
+    "p": [6.16440974924932e-16, 0.0239099276002977, 0.0104701711937395, 0.719722111300464, 0.813232226194731, None],
+    "partial_eta_sq": [0.996261932880338, 0.621717690829149, 0.433421982968177, 0.0111231406429935, 0.00483735180683569, None],  # SS / (SS + SS_resid)
+}
+
+NPK_PLAIN_UNBALANCED_TYPE3 = {  # afex::aov_ez(between = ["N", "P"], type = 3, es = 'pes')
+    "effect": ["N", "P", "N:P"],
+    "df_num": [1, 1, 1],
+    "df_den": [17, 17, 17],
+    "F": [4.63387001866462, 0.177296869546394, 0.098488312795899],
+    "p": [0.0460023481914115, 0.678982018382489, 0.757469502901613],
+    "partial_eta_sq": [0.214195149303696, 0.0103215814975361, 0.00576005966107506],
+    "MSE": [35.6461274509804, 35.6461274509804, 35.6461274509804],
+}
+
+NPK_BLOCK_UNBALANCED_INTERACTION = {  # contrast(emmeans(fit, ~ N * P), interaction = c('trt.vs.ctrl', 'trt.vs.ctrl')); lm with contr.sum
+    "N_trt.vs.ctrl": ["1 - 0"],
+    "P_trt.vs.ctrl": ["1 - 0"],
+    "estimate": [-0.949438202247191],
+    "se": [3.93114692834044],
+    "df": [12],
+    "t": [-0.241516844715851],
+    "p": [0.813232226194731],
+    "ci_low": [-9.51467156502226],
+    "ci_high": [7.61579516052788],
+    "p_sidak": [0.813232226194731],
+    "ci_low_sidak": [-9.51467156502226],
+    "ci_high_sidak": [7.61579516052788],
+}
+
+NPK_BLOCK_UNBALANCED_SIMPLE = {  # rbind(contrast(emmeans(fit, ~N|P), 'trt.vs.ctrl'), contrast(emmeans(fit, ~P|N), 'trt.vs.ctrl'), adjust = 'sidak'), infer = TRUE
+    "contrast": ["N1 - N0", "N1 - N0", "P1 - P0", "P1 - P0"],
+    "by_N": [".", ".", "0", "1"],
+    "by_P": ["0", "1", ".", "."],
+    "estimate": [6.53932584269663, 5.58988764044944, -0.260674157303373, -1.21011235955056],
+    "se": [2.68814745292512, 2.91786961263714, 2.68814745292512, 2.91786961263714],
+    "df": [12, 12, 12, 12],
+    "t": [2.43265146619127, 1.91574277899188, -0.0969716735663882, -0.414724617683269],
+    "p": [0.0315791551540954, 0.0795257270621938, 0.924349667432185, 0.685661479809629],
+    "p_sidak": [0.120458136251999, 0.2821286547168, 0.999967247582129, 0.990236839761785],
+    "p_sidak_exact": [0.120458136251999, 0.2821286547168, 0.999967247582129, 0.990236839761785],
+    "ci_low_sidak": [-1.32124933429834, -2.94243205125695, -8.12124933429834, -9.74243205125696],
+    "ci_high_sidak": [14.3999010196916, 14.1222073321558, 7.5999010196916, 7.32220733215583],
+    "ci_low": [0.682355684226096, -0.7676041068605, -6.11764431577391, -7.5676041068605],
+    "ci_high": [12.3962960011672, 11.9473793877594, 5.59629600116716, 5.14737938775937],
+}
+
+
+@pytest.fixture(scope="module")
+def moore() -> pd.DataFrame:
+    d = pd.read_csv(FIXTURES / "moore.csv")
+    for col in ("partner_status", "fcategory"):
+        d[col] = pd.Categorical(d[col], categories=sorted(d[col].unique()))
+    return d
+
+
+@pytest.fixture(scope="module")
+def tg_oj(tg: pd.DataFrame) -> pd.DataFrame:
+    return tg.assign(supp=pd.Categorical(tg["supp"].astype(str), categories=["OJ", "VC"]))
+
+
+def _npk(drop: tuple[int, ...] = ()) -> pd.DataFrame:
+    d = pd.read_csv(FIXTURES / "npk_block.csv", dtype={"block": str, "N": str, "P": str})
+    d = d[~d["plot"].isin(drop)].reset_index(drop=True)
+    for col in ("N", "P"):
+        d[col] = pd.Categorical(d[col], categories=["0", "1"])
+    return d
+
+
+NPK_DROPPED = (3, 10, 17)
+
+
+@pytest.mark.parametrize(("ss_type", "gold"), [(3, MOORE_TYPE3), (2, MOORE_TYPE2)])
+def test_anova_matches_afex_on_unbalanced_2x3(moore, ss_type, gold):
+    table = factorial_anova(moore, dv="conformity", factors=["partner_status", "fcategory"],
+                            ss_type=ss_type).table
+    assert table["effect"].tolist() == gold["effect"]
+    for col in ("df_num", "df_den", "F", "p", "partial_eta_sq"):
+        assert list(table[col]) == _approx(gold[col]), col
+
+
+@pytest.mark.parametrize(
+    ("data", "dv", "factors", "gold", "sub"),
+    [
+        ("moore", "conformity", ["partner_status", "fcategory"], MOORE_INTERACTION,
+         MOORE_INTERACTION_SUBTABLE),
+        ("tg_oj", "len", ["supp", "dose"], TG_INTERACTION, TG_INTERACTION_SUBTABLE),
+    ],
+)
+def test_interaction_contrasts_use_the_pooled_error_like_emmeans(request, data, dv, factors, gold, sub):
+    d = request.getfixturevalue(data)
+    result = interaction_contrasts(d, dv=dv, factors=factors)
+    a, b = factors
+    labels = [f"({x}) x ({y})" for x, y in zip(gold[f"{a}_trt.vs.ctrl"], gold[f"{b}_trt.vs.ctrl"], strict=True)]
+    assert result["contrast"].tolist() == labels
+    for col in ("estimate", "se", "df", "t", "p", "ci_low", "ci_high"):
+        assert list(result[col]) == _approx(gold[col]), col
+    assert list(result["p_adjusted"]) == _approx(gold["p_sidak"])
+    assert list(result["ci_low_adjusted"]) == _approx(gold["ci_low_sidak"])
+    assert list(result["ci_high_adjusted"]) == _approx(gold["ci_high_sidak"])
+    # Same estimates as the 2 x 2 sub-tables fitted alone, but not their SE, df or p.
+    assert list(result["estimate"]) == _approx(sub["estimate"])
+    for col in ("se", "df", "p"):
+        assert all(abs(x / y - 1) > 1e-3 for x, y in zip(result[col], sub[col], strict=True)), col
+
+
+def test_simple_effects_carry_sidak_intervals_like_emmeans(moore):
+    result = simple_effects(moore, dv="conformity", factors=["partner_status", "fcategory"])
+    for col in ("estimate", "se", "df", "p", "ci_low", "ci_high"):
+        assert list(result[col]) == _approx(MOORE_SIMPLE[col]), col
+    assert list(result["p_adjusted"]) == _approx(MOORE_SIMPLE["p_sidak_exact"])
+    assert list(result["ci_low_adjusted"]) == _approx(MOORE_SIMPLE["ci_low_sidak"])
+    assert list(result["ci_high_adjusted"]) == _approx(MOORE_SIMPLE["ci_high_sidak"])
+
+
+@pytest.mark.parametrize(
+    ("drop", "block_gold", "plain_gold"),
+    [((), NPK_BLOCK_TYPE3, NPK_PLAIN_TYPE3),
+     (NPK_DROPPED, NPK_BLOCK_UNBALANCED_TYPE3, NPK_PLAIN_UNBALANCED_TYPE3)],
+)
+def test_block_adjusted_anova_matches_car(drop, block_gold, plain_gold):
+    d = _npk(drop)
+    table = factorial_anova(d, dv="yield", factors=["N", "P"], block="block").table
+    assert table["effect"].tolist() == ["N", "P", "N:P", "block"]
+    rows = [2, 3, 4, 1]  # car's rows N, P, N:P, block (after the intercept)
+    for col, key in (("SS", "SS"), ("df_num", "df"), ("F", "F"), ("p", "p"), ("partial_eta_sq", "partial_eta_sq")):
+        assert list(table[col]) == _approx([block_gold[key][i] for i in rows]), col
+    assert set(table["df_den"]) == {block_gold["df"][5]}
+    plain = factorial_anova(d, dv="yield", factors=["N", "P"]).table
+    for col in ("df_den", "F", "p", "partial_eta_sq"):
+        assert list(plain[col]) == _approx(plain_gold[col]), col
+
+
+@pytest.mark.parametrize(
+    ("drop", "inter_gold", "simple_gold"),
+    [((), NPK_BLOCK_INTERACTION, NPK_BLOCK_SIMPLE),
+     (NPK_DROPPED, NPK_BLOCK_UNBALANCED_INTERACTION, NPK_BLOCK_UNBALANCED_SIMPLE)],
+)
+def test_block_adjusted_contrasts_match_emmeans(drop, inter_gold, simple_gold):
+    d = _npk(drop)
+    inter = interaction_contrasts(d, dv="yield", factors=["N", "P"], block="block")
+    for col in ("estimate", "se", "df", "p", "ci_low", "ci_high"):
+        assert list(inter[col]) == _approx(inter_gold[col]), col
+    simple = simple_effects(d, dv="yield", factors=["N", "P"], block="block")
+    for col in ("estimate", "se", "df", "p", "ci_low", "ci_high"):
+        assert list(simple[col]) == _approx(simple_gold[col]), col
+    assert list(simple["p_adjusted"]) == _approx(simple_gold["p_sidak_exact"])
+    assert list(simple["ci_low_adjusted"]) == _approx(simple_gold["ci_low_sidak"])
+
+
+def test_block_confounded_with_a_factor_is_rejected():
+    d = _npk()
+    d["block"] = np.where(d["N"] == "1", "b1", "b2")  # every block holds one level of N
+    with pytest.raises(DesignError, match="block 'block' is confounded with 'N'.*Fix:"):
+        factorial_anova(d, dv="yield", factors=["N", "P"], block="block")

@@ -164,7 +164,7 @@ def test_results_paragraph_numbers_match_results_json(report, result):
         rf"(?P<group>[\w ]+?) (?P<verb>raised|lowered) igf1_pg_ml by (?P<mag>{NUM})% relative to (?P<ref>[\w ]+?) "
         rf"at hour (?P<t>{NUM}), its largest posterior median effect \(posterior median; 95% HDI "
         rf"(?P<lo>{NUM})(?:\u2013| to )(?P<hi>{NUM})%; P\((?:increase|decrease)\) (?P<pd>[<>=] \.\d+); "
-        rf"P\(in ROPE ±10%\) (?P<rope>[<>=] \.\d+)\); mixed model: (?P<fe>{NUM})% \(95% CI "
+        rf"P\(in ROPE ±10%\) (?P<rope>[<>=] \.\d+)\); mixed model: (?P<fe>{NUM})% \(95% CI, Sidak-adjusted "
         rf"(?P<flo>{NUM})(?:\u2013| to )(?P<fhi>{NUM})%\), Sidak-adjusted p (?P<p>[<>=] \.\d+)\.")
     matches = list(pattern.finditer(text))
     assert len(matches) == 2  # one per non-reference group
@@ -180,22 +180,26 @@ def test_results_paragraph_numbers_match_results_json(report, result):
             rec["prob_direction"] < 0.001 else m["pd"] == "= " + fmt_prob(rec["prob_direction"])
         assert m["rope"].lstrip("<>= ") in fmt_prob(rec["prob_in_rope"])
         fq = rec["frequentist"]
-        assert _close(m["fe"], fq["estimate"]) and _close(m["flo"], fq["ci_low"]) and _close(m["fhi"], fq["ci_high"])
+        # the interval beside the Sidak-adjusted p is Sidak-adjusted too
+        assert _close(m["fe"], fq["estimate"]) and _close(m["flo"], fq["ci_low_adjusted"])
+        assert _close(m["fhi"], fq["ci_high_adjusted"]) and fq["ci_low_adjusted"] < fq["ci_low"]
         assert m["p"] == _p_text(fq["p_adjusted"])
         # the time is the one with the largest posterior median effect of that group
         same = [e for e in doc["estimates"] if e["name"] == "effect_vs_reference" and e["group"] == group]
         assert rec["median"] == max(same, key=lambda e: abs(e["median"]))["median"]
-    f_pattern = re.compile(rf"(?P<effect>[\w ×]+?) F\((?P<d1>{NUM}), (?P<d2>{NUM})\) = (?P<F>{NUM}), "
-                           rf"(?:GG-corrected p (?P<pgg>[<>=] \.\d+) \(ε = (?P<eps>{NUM})\)|p (?P<p>[<>=] \.\d+))")
+    f_pattern = re.compile(rf"(?P<effect>[\w ×]+?) (?P<gg>Greenhouse-Geisser corrected )?F\((?P<d1>{NUM}), "
+                           rf"(?P<d2>{NUM})\) = (?P<F>{NUM}), p (?P<p>[<>=] \.\d+)(?: \(ε = (?P<eps>{NUM})\))?")
     found = {m["effect"].strip().replace(" × ", ":"): m for m in f_pattern.finditer(text)}
     assert set(found) == {r["effect"] for r in doc["anova"]}
     for r in doc["anova"]:
         m = found[r["effect"]]
-        assert float(m["d1"]) == r["df_num"] and float(m["d2"]) == r["df_den"] and _close(m["F"], r["F"])
-        if r["epsilon_gg"] is not None:
-            assert m["pgg"] == _p_text(r["p_gg"]) and _close(m["eps"], r["epsilon_gg"])
+        assert _close(m["F"], r["F"])
+        if r["epsilon_gg"] is not None:  # the corrected test prints its corrected df
+            assert m["gg"] and _close(m["eps"], r["epsilon_gg"]) and m["p"] == _p_text(r["p_gg"])
+            assert _close(m["d1"], r["epsilon_gg"] * r["df_num"]) and _close(m["d2"], r["epsilon_gg"] * r["df_den"])
         else:
-            assert m["p"] == _p_text(r["p"])
+            assert not m["gg"] and m["p"] == _p_text(r["p"])
+            assert float(m["d1"]) == r["df_num"] and float(m["d2"]) == r["df_den"]
 
 
 def test_report_sections_in_order(report):

@@ -206,3 +206,37 @@ def test_recovery_of_percent_change():
     for rec in e.to_dict("records"):
         true = truth["pct_change_vs_reference"][rec["group"]][f"{rec['time']:g}"]
         assert rec["ci_low"] <= true <= rec["ci_high"], (rec["group"], rec["time"], true)
+
+
+@pytest.mark.parametrize("baseline", ["auto", "none"])
+def test_bayesian_partial_eta_squared_equals_rm_anova_at_the_least_squares_fit(baseline):
+    # Closed form: a posterior draw at the least-squares fit (animal level = its baseline mean,
+    # beta = the cell means of the log change from baseline) gives each stratum's
+    # SS / (SS + SS_error) of the RM ANOVA of the same log values (R-pinned rm_anova), on
+    # balanced data.
+    from bayes_igf1.frequentist.repeated import rm_anova
+
+    frame = _frame(groups=("saline", "k10", "k30"), animals=4, times=(-1, 0, 1, 2, 3))
+    opt = tc.TimecourseOptions(baseline=baseline)
+    data = tc.prepare(frame, opt)
+    work = frame.assign(y=np.log(frame["value"]))
+    if baseline == "auto":
+        base = work[work["time"] <= 0].groupby("animal")["y"].mean()
+        work = work[work["time"] > 0].assign(d=lambda f: f["y"] - f["animal"].map(base))
+        level = base.reindex(list(data.animals)).to_numpy()
+    else:
+        work = work.assign(d=work["y"])
+        level = np.zeros(len(data.animals))
+    cells = work.groupby(["group", "time"], observed=True)["d"].mean().unstack().loc[list(data.groups), list(data.times)]
+    post = xr.Dataset(
+        {"beta": (("chain", "draw", "group", "time"), cells.to_numpy()[None, None]),
+         "alpha": (("chain", "draw", "animal"), level[None, None])},
+        coords={"chain": [0], "draw": [0], "group": list(data.groups), "time": list(data.times),
+                "animal": list(data.animals)},
+    )
+    eta = tc.bayesian_anova(post, data)["partial_eta_sq"]
+    aov = rm_anova(work.assign(group=work["group"].astype(str)), subject="animal", between="group",
+                   within="time", dv="d").table.set_index("effect")
+    assert eta["group"].item() == pytest.approx(aov.loc["group", "partial_eta_sq"], rel=1e-10)
+    assert eta["time"].item() == pytest.approx(aov.loc["time", "partial_eta_sq"], rel=1e-10)
+    assert eta["group:time"].item() == pytest.approx(aov.loc["group:time", "partial_eta_sq"], rel=1e-10)

@@ -55,6 +55,7 @@ from bayes_igf1.constants import ANIMAL, CENSORED, CI_KIND, CI_PROB, COHORT, DEF
 from bayes_igf1.errors import ConvergenceError, DesignError
 from bayes_igf1.frequentist import between
 from bayes_igf1.io import read_factorial
+from bayes_igf1.report.format import bf_category, fmt_bf
 from bayes_igf1.results import ESTIMATE_COLUMNS, AnalysisResult
 from bayes_igf1.sampling import SamplerSettings, diagnose, fit, sample_compiled
 from bayes_igf1.summaries import centre, describe, finite_population_sd, savage_dickey_bf10
@@ -297,7 +298,7 @@ def prepare(frame: pd.DataFrame, factors: Sequence[str], options: FactorialOptio
             "the censoring column or --censor-at."
         )
     y = np.log(value) if options.log else value.copy()
-    return FactorialData(
+    data = FactorialData(
         frame=frame.reset_index(drop=True),
         factors=factors,
         levels_a=levels_a,
@@ -317,6 +318,15 @@ def prepare(frame: pd.DataFrame, factors: Sequence[str], options: FactorialOptio
         family=options.family,
         animal_ids_made_up=animal_ids_made_up,
     )
+    if data.cohort_kind == "fixed":
+        why = _cohort_confounding(data)
+        if why:
+            raise DesignError(
+                f"the cohort is confounded with the factors: {why}. A fixed cohort block cannot be "
+                "estimated beside them (in the Bayesian model or the ANOVA). Fix: leave out --cohort, or "
+                "analyse the cohort as a factor."
+            )
+    return data
 
 
 def _natural(text: str):
@@ -761,13 +771,21 @@ def bayes_factor_sensitivity(model: pm.Model, tree: xr.DataTree, data: Factorial
 
 
 def bayesian_anova(posterior: xr.Dataset, data: FactorialData) -> dict[str, dict[str, xr.DataArray]]:
-    """Finite-population SD of each source (Gelman 2005) and a posterior partial eta squared.
+    """Finite-population SD of each source (Gelman 2005) and the posterior partial eta squared.
 
     Sources (model scale): A, B, A:B (sum-to-zero decomposition of the cell means), cohort
-    and animal (SD of their effects) when in the model, residual (SD of the row residuals
-    y - fitted, censored values at their cut-off). Partial eta squared of A, B, A:B and
-    cohort: s^2 / (s^2 + s_error^2), with s_error^2 = s_residual^2 (+ s_animal^2 when the
-    model has animal effects, the error of a between-animal comparison).
+    and animal when in the model, residual.
+
+    ``sd``: Gelman's finite-population SD of each batch of effects (ddof = 1; the
+    interaction's sum of squares over (I - 1)(J - 1)), a summary of its own.
+
+    ``partial_eta_sq``: defined as the ANOVA defines it. The effect variance of a source is
+    the mean over the I x J cells of its squared sum-to-zero effect (a population variance:
+    a main effect of A counts once per cell, so var_A = mean over a of alpha_a^2); the error
+    variance is the mean squared residual of the unit the ANOVA analyses (an animal: its
+    mean row minus cell mean and cohort effect; a row when animals have one row), so that
+    eta_p^2 = var_effect / (var_effect + var_error) mirrors SS_effect / (SS_effect +
+    SS_error) = (SS_effect / N) / (SS_effect / N + SS_error / N).
     """
     a_name, b_name = data.factors
     mu = posterior["cell_mean"]
@@ -781,14 +799,21 @@ def bayesian_anova(posterior: xr.Dataset, data: FactorialData) -> dict[str, dict
         b_name: finite_population_sd(main_b, [b_name]),
         inter_name: np.sqrt((inter**2).sum([a_name, b_name]) / dof),
     }
+    effect_var = {
+        a_name: (main_a**2).mean(a_name),
+        b_name: (main_b**2).mean(b_name),
+        inter_name: (inter**2).mean([a_name, b_name]),
+    }
     if data.cohort_kind != "none":
         sds[COHORT] = finite_population_sd(posterior["cohort_effect"], [COHORT])
     if data.animal_effect:
         sds[ANIMAL] = finite_population_sd(posterior["animal_effect"], [ANIMAL])
     resid = xr.DataArray(data.y, dims="obs_all") - _fitted(posterior, data)
     sds["residual"] = finite_population_sd(resid, ["obs_all"])
-    err2 = sds["residual"] ** 2 + (sds[ANIMAL] ** 2 if data.animal_effect else 0.0)
-    eta = {k: sds[k] ** 2 / (sds[k] ** 2 + err2) for k in (a_name, b_name, inter_name, COHORT) if k in sds}
+    # The ANOVA's unit: per-animal mean residuals (the animal effect is part of them).
+    unit_resid = resid.assign_coords(unit=("obs_all", data.obs_animal)).groupby("unit").mean()
+    error_var = (unit_resid**2).mean("unit")
+    eta = {k: v / (v + error_var) for k, v in effect_var.items()}
     return {"sd": sds, "partial_eta_sq": eta}
 
 
@@ -827,14 +852,17 @@ ANOVA_TABLE_COLUMNS = [
 
 
 def _freq_frame(data: FactorialData) -> pd.DataFrame:
-    """``animal, <A>, <B>, value`` on the model scale (log for lognormal), one row per observation."""
+    """``animal, <A>, <B>, value`` (+ ``cohort``) on the model scale (log for lognormal), one row per observation."""
     a_name, b_name = data.factors
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         ANIMAL: np.asarray(data.animals, dtype=object)[data.obs_animal],
         a_name: pd.Categorical(np.asarray(data.levels_a, dtype=object)[data.obs_a], categories=list(data.levels_a)),
         b_name: pd.Categorical(np.asarray(data.levels_b, dtype=object)[data.obs_b], categories=list(data.levels_b)),
         VALUE: data.y,
     })
+    if data.cohort_kind != "none":
+        frame[COHORT] = np.asarray(data.cohorts, dtype=object)[data.obs_cohort]
+    return frame
 
 
 def animal_means(data: FactorialData) -> pd.DataFrame:
@@ -842,12 +870,52 @@ def animal_means(data: FactorialData) -> pd.DataFrame:
     a_name, b_name = data.factors
     f = _freq_frame(data)
     means = np.bincount(data.obs_animal, weights=data.y) / np.bincount(data.obs_animal)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         ANIMAL: list(data.animals),
         a_name: pd.Categorical(np.asarray(data.levels_a, dtype=object)[data.animal_a], categories=f[a_name].cat.categories),
         b_name: pd.Categorical(np.asarray(data.levels_b, dtype=object)[data.animal_b], categories=f[b_name].cat.categories),
         VALUE: means,
     })
+    if data.cohort_kind != "none":
+        frame[COHORT] = np.asarray(data.cohorts, dtype=object)[data.animal_cohort]
+    return frame
+
+
+def twin_block(data: FactorialData) -> str | None:
+    """The cohort column when the frequentist twin adjusts for it, like the Bayesian model (else None).
+
+    A fixed cohort block is always in the twin (``prepare`` refuses a confounded one); a
+    random cohort enters the twin as an additive fixed block when that model is of full rank,
+    else (e.g. litters nested in a factor) the twin has no cohort term and says so.
+    """
+    if data.cohort_kind == "none":
+        return None
+    if data.cohort_kind == "fixed" or not _cohort_confounding(data):
+        return COHORT
+    return None
+
+
+def _cohort_confounding(data: FactorialData) -> str:
+    """"" when ``y ~ cohort + A * B`` is of full rank over the animals, else why not (one sentence)."""
+    a_name, b_name = data.factors
+    for name, idx in ((a_name, data.animal_a), (b_name, data.animal_b)):
+        levels = data.levels_a if name == a_name else data.levels_b
+        per_cohort = [set(idx[data.animal_cohort == c]) for c in range(len(data.cohorts))]
+        if all(len(s) == 1 for s in per_cohort):
+            example = data.cohorts[0]
+            return (f"every cohort holds a single level of {name!r} (e.g. cohort {example} holds only "
+                    f"{name} = {levels[next(iter(per_cohort[0]))]}), so the {name} effect cannot be told apart "
+                    "from the cohort effect")
+    n_cells = len(data.levels_a) * len(data.levels_b)
+    x = np.zeros((len(data.animals), n_cells + len(data.cohorts) - 1))
+    x[np.arange(len(data.animals)), data.animal_a * len(data.levels_b) + data.animal_b] = 1.0
+    last = len(data.cohorts) - 1
+    for c in range(last):
+        x[:, n_cells + c] = (data.animal_cohort == c).astype(float) - (data.animal_cohort == last)
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        return (f"the cohorts are partly confounded with {a_name} x {b_name}: the model y ~ cohort + "
+                f"{a_name} * {b_name} is not of full rank (some cells occur in too few cohorts)")
+    return ""
 
 
 def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
@@ -855,26 +923,46 @@ def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
 
     Type III (or II) ANOVA on one value per animal (per-animal means when animals have
     several rows), the REML mixed model on all rows when they do, Tukey over the cells,
-    Sidak-adjusted planned simple effects with Hedges' g, the interaction contrast of each
-    2 x 2 sub-table, Shapiro-Wilk and Levene; for censored outcomes Kaplan-Meier medians,
+    planned simple effects (Sidak p and intervals) with Hedges' g, the interaction contrast
+    of every 2 x 2 sub-table against the reference levels from the full model's pooled
+    error (emmeans), Shapiro-Wilk and Levene; for censored outcomes Kaplan-Meier medians,
     log-rank tests of the simple effects and a Cox model with interaction. Model scale
     (log values for lognormal); censored values enter the t-based analyses at the cut-off.
+
+    Like for like: when the Bayesian model has a cohort term, the ANOVA and the contrasts
+    adjust for the cohort as an additive fixed block (``car::Anova(lm(y ~ cohort + A * B),
+    type = 3)``, emmeans on that model); the lab's plain A * B ANOVA, as the paper ran it,
+    is kept beside it as ``extra["anova_plain"]``.
     """
     a_name, b_name = data.factors
     factors = [a_name, b_name]
     rows = _freq_frame(data)
     per_animal = animal_means(data)
+    block = twin_block(data)
     out: dict = {"notes": []}
-    anova = between.factorial_anova(rows, dv=VALUE, factors=factors, ss_type=options.ss_type, subject=ANIMAL)
+    anova = between.factorial_anova(rows, dv=VALUE, factors=factors, ss_type=options.ss_type, subject=ANIMAL,
+                                    block=block)
     table = anova.table.copy()
     for col in ("epsilon_gg", "p_gg", "epsilon_hf", "p_hf"):
         table[col] = np.nan
     out["anova"] = table[ANOVA_TABLE_COLUMNS]
-    note = anova.note + f" Effects {a_name}, {b_name} and {a_name}:{b_name} only (no cohort term)."
+    extra: dict = {}
+    if block is not None:
+        note = anova.note + " The cohort is a block here as in the Bayesian model."
+        plain = between.factorial_anova(rows, dv=VALUE, factors=factors, ss_type=options.ss_type, subject=ANIMAL)
+        plain_table = plain.table.copy()
+        for col in ("epsilon_gg", "p_gg", "epsilon_hf", "p_hf"):
+            plain_table[col] = np.nan
+        extra["anova_plain"] = plain_table[ANOVA_TABLE_COLUMNS]
+    elif data.cohort_kind != "none":
+        note = anova.note + (f" No cohort term: {_cohort_confounding(data)}; the Bayesian model's random cohort "
+                             "effect has no fixed-block twin.")
+    else:
+        note = anova.note + f" Effects {a_name}, {b_name} and {a_name}:{b_name} only (no cohort in the design)."
     if data.family == "lognormal":
         note += " On the log of the outcome (family lognormal)."
     if data.censored.any():
-        note += " Censored values enter at their cut-off."
+        note += " Censored values enter at their cut-off: this ANOVA ignores the censoring."
     out["anova_data"] = {
         "n_animals": len(data.animals),
         "animals_dropped": [],
@@ -882,6 +970,7 @@ def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
         "dv": f"log({VALUE})" if data.family == "lognormal" else VALUE,
         "aggregated": bool(anova.aggregated),
         "n_analysed": int(anova.n_analysed),
+        "block": block,
         "note": note,
     }
     if data.animal_effect:
@@ -905,35 +994,19 @@ def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
             "method": None,
             "note": "One observation per animal: no mixed model (the animal variance is the residual).",
         }
-    extra: dict = {}
-    extra["tukey"] = between.cell_posthoc(per_animal, dv=VALUE, factors=factors, ci_prob=options.ci_prob)
-    simple = between.simple_effects(per_animal, dv=VALUE, factors=factors, ci_prob=options.ci_prob)
+    kw = {"dv": VALUE, "factors": factors, "ci_prob": options.ci_prob, "block": block}
+    extra["tukey"] = between.cell_posthoc(per_animal, **kw)
+    simple = between.simple_effects(per_animal, **kw)
     extra["simple_effects"] = simple
     out["simple_effects"] = simple
-    inter_rows = []
-    a0, b0 = data.reference
-    for a in data.levels_a[1:]:
-        for b in data.levels_b[1:]:
-            sub = per_animal
-            whole = len(data.levels_a) == 2 and len(data.levels_b) == 2
-            if not whole:
-                sub = per_animal[per_animal[a_name].isin([a0, a]) & per_animal[b_name].isin([b0, b])].copy()
-                sub[a_name] = sub[a_name].cat.remove_unused_categories()
-                sub[b_name] = sub[b_name].cat.remove_unused_categories()
-            res = between.interaction_contrast(sub, dv=VALUE, factors=factors, ci_prob=options.ci_prob)
-            inter_rows.append({"cell": cell_key(a, b), "sub_table_only": not whole,
-                               **{k: v for k, v in res.items() if k != "contrasts"}})
-    inter = pd.DataFrame(inter_rows)
-    if len(inter) > 1:
-        inter["p_adjusted"] = -np.expm1(len(inter) * np.log1p(-inter["p"].to_numpy()))
-    else:
-        inter["p_adjusted"] = inter["p"]
+    inter = between.interaction_contrasts(per_animal, **kw)
+    inter.insert(0, "cell", [cell_key(a, b) for a, b in zip(inter["level_a"], inter["level_b"], strict=True)])
     extra["interaction_contrasts"] = inter
     out["interaction"] = inter
     extra["assumptions"] = between.assumption_checks(per_animal, dv=VALUE, factors=factors)
     cells = []
-    for i, a in enumerate(data.levels_a):
-        for j, b in enumerate(data.levels_b):
+    for a in data.levels_a:
+        for b in data.levels_b:
             v = per_animal.loc[(per_animal[a_name] == a) & (per_animal[b_name] == b), VALUE].to_numpy()
             n = len(v)
             se = float(np.std(v, ddof=1) / np.sqrt(n))
@@ -963,59 +1036,70 @@ def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
 
 
 def attach_frequentist(estimates: pd.DataFrame, twin: dict, data: FactorialData, options: FactorialOptions) -> pd.DataFrame:
-    """Copy the matching frequentist figures into the ``freq_*`` columns (side by side)."""
+    """Copy the matching frequentist figures into the ``freq_*`` columns (side by side).
+
+    ``freq_se`` is the standard error on the scale the contrast is estimated on: the
+    outcome's units, or the log scale for lognormal rows (ratios, % change), whose intervals
+    are back-transformed. ``freq_ci_*`` are unadjusted intervals; ``freq_ci_*_adjusted`` are
+    adjusted like ``freq_p_adjusted`` (Sidak over the planned family), so that an interval
+    stands beside the p-value it agrees with.
+    """
     est = estimates.copy()
     log = data.family == "lognormal"
     a_name, b_name = data.factors
-    a0, b0 = data.reference
-    scale_txt = " on log values, back-transformed to a ratio" if log else ""
-    cens_txt = "; censored values at the cut-off" if data.censored.any() else ""
+    b0 = data.reference[1]
+    scale_txt = " on log values, back-transformed to a ratio (SE on the log scale)" if log else ""
+    cens_txt = "; censored values at the cut-off (ignores censoring)" if data.censored.any() else ""
     agg_txt = "; per-animal means" if data.animal_effect else ""
+    block_txt = f"; adjusted for {COHORT} as a fixed block" if twin["anova_data"].get("block") else ""
+    cols = ["freq_estimate", "freq_se", "freq_ci_low", "freq_ci_high", "freq_ci_low_adjusted",
+            "freq_ci_high_adjusted", "freq_p", "freq_p_adjusted"]
 
-    def put(mask, estimate, se, lo, hi, p, p_adj, method):
+    def put(mask, method, estimate, se, lo, hi, p=np.nan, p_adj=np.nan, lo_adj=np.nan, hi_adj=np.nan):
         idx = est.index[mask]
         if len(idx) != 1:
             return
-        i = idx[0]
-        est.loc[i, ["freq_estimate", "freq_se", "freq_ci_low", "freq_ci_high", "freq_p", "freq_p_adjusted"]] = [
-            estimate, se, lo, hi, p, p_adj]
-        est.at[i, "freq_method"] = method
+        est.loc[idx[0], cols] = [estimate, se, lo, hi, lo_adj, hi_adj, p, p_adj]
+        est.at[idx[0], "freq_method"] = method
 
     def back(x):
         return float(np.exp(x)) if log else float(x)
 
+    def pct(x):
+        return 100.0 * (np.exp(x) - 1.0)
+
     # Cell means: mean of the cell's (per-animal) values with a t interval on its own SD.
     for r in twin["cells"].to_dict("records"):
-        method = ("geometric mean, t interval on log values" if log else "cell mean, t interval (cell's own SD)")
-        method += agg_txt + cens_txt
-        put((est["name"].isin(["cell_mean", "cell_median"])) & (est["cell"] == r["cell"]), back(r["mean"]),
-            np.nan if log else r["se"], back(r["ci_low"]), back(r["ci_high"]), np.nan, np.nan, method)
+        method = ("geometric mean, t interval on log values (SE on the log scale)" if log
+                  else "cell mean, t interval (cell's own SD)") + agg_txt + cens_txt
+        put((est["name"].isin(["cell_mean", "cell_median"])) & (est["cell"] == r["cell"]), method,
+            back(r["mean"]), r["se"], back(r["ci_low"]), back(r["ci_high"]))
     simple_lookup = {}
     for r in twin["simple_effects"].to_dict("records"):
-        within_factor, within_level = r["within"].split("=", 1)
-        if r["effect"] == a_name:
-            cell = cell_key(r["level"], within_level)
-        else:
-            cell = cell_key(within_level, r["level"])
+        within_level = r["within"].split("=", 1)[1]
+        cell = cell_key(r["level"], within_level) if r["effect"] == a_name else cell_key(within_level, r["level"])
         simple_lookup[(r["effect"], cell)] = r
-    method_t = f"t contrast of the A*B cell-means model{scale_txt}, Sidak over the planned family" + agg_txt + cens_txt
+    method_t = (f"t contrast of the A*B cell-means model{scale_txt}, Sidak over the planned family "
+                "(adjusted p and interval)" + block_txt + agg_txt + cens_txt)
     for (factor, cell), r in simple_lookup.items():
         mask = (est["name"] == "simple_effect") & (est["group"] == factor) & (est["cell"] == cell)
-        put(mask, back(r["estimate"]), np.nan if log else r["se"], back(r["ci_low"]), back(r["ci_high"]),
-            r["p"], r["p_adjusted"], method_t)
+        put(mask, method_t, back(r["estimate"]), r["se"], back(r["ci_low"]), back(r["ci_high"]), r["p"],
+            r["p_adjusted"], back(r["ci_low_adjusted"]), back(r["ci_high_adjusted"]))
         if log:
             mask = (est["name"] == "pct_change") & (est["group"] == factor) & (est["cell"] == cell)
-            put(mask, 100 * (np.exp(r["estimate"]) - 1), np.nan, 100 * (np.exp(r["ci_low"]) - 1),
-                100 * (np.exp(r["ci_high"]) - 1), r["p"], r["p_adjusted"], method_t.replace("a ratio", "a % change"))
+            put(mask, method_t.replace("a ratio", "a % change"), pct(r["estimate"]), r["se"], pct(r["ci_low"]),
+                pct(r["ci_high"]), r["p"], r["p_adjusted"], pct(r["ci_low_adjusted"]), pct(r["ci_high_adjusted"]))
         mask = (est["name"] == "cohens_d") & (est["group"] == factor) & (est["cell"] == cell)
-        put(mask, r["hedges_g"], np.nan, r["g_ci_low"], r["g_ci_high"], np.nan, np.nan,
-            "Hedges' g of the two cells alone (their pooled SD), pingouin" + (", log values" if log else ""))
-    for r in twin["interaction"].to_dict("records"):
-        method = ("t contrast (difference of differences) of the "
-                  + ("2 x 2 sub-table alone" if r["sub_table_only"] else "A*B cell-means model") + scale_txt
-                  + (", Sidak over the sub-tables" if len(twin["interaction"]) > 1 else "") + agg_txt + cens_txt)
-        put((est["name"] == "interaction") & (est["cell"] == r["cell"]), back(r["estimate"]),
-            np.nan if log else r["se"], back(r["ci_low"]), back(r["ci_high"]), r["p"], r["p_adjusted"], method)
+        put(mask, "Hedges' g of the two cells alone (their pooled SD), pingouin" + (", log values" if log else ""),
+            r["hedges_g"], r["g_se"], r["g_ci_low"], r["g_ci_high"])
+    inter = twin["interaction"]
+    family = " Sidak over the sub-tables (adjusted p and interval)" if len(inter) > 1 else ""
+    method_i = (f"t contrast (difference of differences) of the A*B cell-means model, pooled error{scale_txt}"
+                + ("," + family if family else "") + block_txt + agg_txt + cens_txt)
+    for r in inter.to_dict("records"):
+        put((est["name"] == "interaction") & (est["cell"] == r["cell"]), method_i, back(r["estimate"]), r["se"],
+            back(r["ci_low"]), back(r["ci_high"]), r["p"], r["p_adjusted"], back(r["ci_low_adjusted"]),
+            back(r["ci_high_adjusted"]))
     # Blockade: plug-in ratio of the two simple effects, no interval.
     for b in data.levels_b[1:]:
         for a in data.levels_a[1:]:
@@ -1024,8 +1108,9 @@ def attach_frequentist(estimates: pd.DataFrame, twin: dict, data: FactorialData,
             if under_b is None or under_0 is None or under_0["estimate"] == 0:
                 continue
             value = 100.0 * (1.0 - under_b["estimate"] / under_0["estimate"])
-            put((est["name"] == "blockade_pct") & (est["cell"] == cell_key(a, b)), value, np.nan, np.nan, np.nan,
-                np.nan, np.nan, "plug-in from the simple-effect estimates (no interval)" + (", log scale" if log else ""))
+            put((est["name"] == "blockade_pct") & (est["cell"] == cell_key(a, b)),
+                "plug-in from the simple-effect estimates (no interval)" + (", log scale" if log else ""),
+                value, np.nan, np.nan, np.nan)
     return est
 
 
@@ -1358,9 +1443,10 @@ def _bf_notes(bf: pd.DataFrame) -> list[str]:
     for cell, grp in bf.groupby("cell", sort=False):
         main = grp.loc[grp["prior_multiplier"] == 1.0].iloc[0]
         others = grp.loc[grp["prior_multiplier"] != 1.0]
-        sens = "; ".join(f"prior x{m:g}: {v:.3g}" for m, v in zip(others["prior_multiplier"], others["BF10"], strict=True))
+        sens = "; ".join(f"prior x{m:g}: {fmt_bf(v)}" for m, v in zip(others["prior_multiplier"], others["BF10"], strict=True))
         out.append(
-            f"Savage-Dickey Bayes factor BF10 of the interaction {main['contrast']}: {main['BF10']:.3g} "
-            f"(interaction prior Normal(0, {main['interaction_prior_sd']:.4g}))" + (f"; {sens}" if sens else "") + "."
+            f"Savage-Dickey Bayes factor BF10 of the interaction {main['contrast']}: {fmt_bf(main['BF10'])}, "
+            f"{bf_category(main['BF10'])} (interaction prior Normal(0, {main['interaction_prior_sd']:.4g}); "
+            f"{main['method']})" + (f"; {sens}" if sens else "") + "."
         )
     return out

@@ -311,13 +311,24 @@ def gated_estimands(posterior: xr.Dataset, data: TimecourseData) -> dict[str, xr
 
 
 def bayesian_anova(posterior: xr.Dataset, data: TimecourseData) -> dict[str, xr.DataArray]:
-    """Finite-population SD of each source (Gelman 2005) and a posterior partial eta squared.
+    """Finite-population SD of each source (Gelman 2005) and the posterior partial eta squared.
 
     Sources: group, time, group:time (sum-to-zero decomposition of the post-injection cell
     effects ``beta``), animal (SD of the animal levels) and residual (SD of the
-    observation-level residuals, censored values at their limit). Partial eta squared:
-    s_group^2 / (s_group^2 + s_animal^2) for the between-animal source, s^2 / (s^2 +
-    s_residual^2) for the within-animal sources, mirroring the error strata of the RM ANOVA.
+    observation-level residuals, censored values at their limit).
+
+    ``sd``: Gelman's finite-population SDs (ddof = 1), a summary of their own.
+
+    ``partial_eta_sq``, defined as the repeated-measures ANOVA defines it, on the model's
+    scale and in its error strata, over the post-injection fractions: the effect variance of
+    a source is the mean over the group x time cells of its squared sum-to-zero effect; the
+    between-animal error variance is the mean over animals of the squared animal-level
+    residual (the mean of the animal's post-injection residuals, less the mean of its
+    baseline residuals when there is a baseline: the RM ANOVA analyses % of baseline; plus
+    its deviation from the mean animal level when there is none); the within-animal error
+    variance is the mean squared deviation of a post-injection residual from its animal's
+    mean. So eta_p^2 = var_effect / (var_effect + var_error) mirrors SS / (SS + SS_error) of
+    each stratum, both divided by the number of fractions.
     """
     beta = posterior["beta"]
     main_g = centre(beta.mean("time"), ["group"])
@@ -336,10 +347,26 @@ def bayesian_anova(posterior: xr.Dataset, data: TimecourseData) -> dict[str, xr.
     dof = (len(data.groups) - 1) * (len(data.times) - 1)
     sds["group:time"] = np.sqrt((inter**2).sum(["group", "time"]) / max(dof, 1))
     sds = {k: sds[k] for k in ("group", "time", "group:time", "animal", "residual")}
+    effect_var = {
+        "group": (main_g**2).mean("group"),
+        "time": (main_t**2).mean("time"),
+        "group:time": (inter**2).mean(["group", "time"]),
+    }
+    post = data.obs_cell_time >= 0
+    by_animal = resid.assign_coords(unit=("obs", data.obs_animal))
+    post_resid = by_animal.isel(obs=np.flatnonzero(post))
+    post_mean = post_resid.groupby("unit").mean()
+    if data.has_baseline:
+        unit = post_mean - by_animal.isel(obs=np.flatnonzero(~post)).groupby("unit").mean()
+    else:
+        unit = post_mean + (alpha - alpha.mean("animal")).rename(animal="unit").assign_coords(
+            unit=np.arange(len(data.animals))).sel(unit=post_mean["unit"])
+    between_err = (unit**2).mean("unit")
+    within_err = ((post_resid - post_mean.sel(unit=post_resid["unit"])) ** 2).mean("obs")
     eta = {
-        "group": sds["group"] ** 2 / (sds["group"] ** 2 + sds["animal"] ** 2),
-        "time": sds["time"] ** 2 / (sds["time"] ** 2 + sds["residual"] ** 2),
-        "group:time": sds["group:time"] ** 2 / (sds["group:time"] ** 2 + sds["residual"] ** 2),
+        "group": effect_var["group"] / (effect_var["group"] + between_err),
+        "time": effect_var["time"] / (effect_var["time"] + within_err),
+        "group:time": effect_var["group:time"] / (effect_var["group:time"] + within_err),
     }
     return {"sd": sds, "partial_eta_sq": eta}
 
@@ -427,10 +454,9 @@ def frequentist_twin(frame: pd.DataFrame, data: TimecourseData, options: Timecou
                                reference=data.reference, ci_prob=options.ci_prob)
     contrasts = mm.contrasts.copy()
     if log:
-        for col in ("estimate", "ci_low", "ci_high"):
+        for col in ("estimate", "ci_low", "ci_high", "ci_low_adjusted", "ci_high_adjusted"):
             contrasts[col] = 100.0 * (np.exp(contrasts[col]) - 1.0)
-        contrasts["se"] = np.nan
-        contrasts["method"] = contrasts["method"] + "; log(% of baseline), back-transformed to % change"
+        contrasts["method"] = contrasts["method"] + "; log(% of baseline), back-transformed to % change (SE on the log scale)"
     anova_data = {
         "dv": dv_label,
         "n_animals": int(aov.n_subjects),
@@ -538,8 +564,9 @@ def attach_frequentist(estimates: pd.DataFrame, contrasts: pd.DataFrame) -> pd.D
     key = out["name"] == "effect_vs_reference"
     merged = out.loc[key, ["group", "time"]].merge(c, on=["group", "time"], how="left")
     for col, src in (("freq_estimate", "estimate"), ("freq_se", "se"), ("freq_ci_low", "ci_low"),
-                     ("freq_ci_high", "ci_high"), ("freq_p", "p"), ("freq_p_adjusted", "p_adjusted"),
-                     ("freq_method", "method")):
+                     ("freq_ci_high", "ci_high"), ("freq_ci_low_adjusted", "ci_low_adjusted"),
+                     ("freq_ci_high_adjusted", "ci_high_adjusted"), ("freq_p", "p"),
+                     ("freq_p_adjusted", "p_adjusted"), ("freq_method", "method")):
         out.loc[key, col] = merged[src].to_numpy()
     return out
 

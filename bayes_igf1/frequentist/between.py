@@ -1,7 +1,10 @@
 """Frequentist analysis of an A x B between-animal design, numbered as R numbers it.
 
 The functions take a tidy frame (one row per observation) with an outcome column, two factor
-columns and, optionally, an animal column. Level order is the order of a pandas Categorical,
+columns and, optionally, an animal column and a block (cohort) column. With a block, every
+model is ``y ~ block + A * B`` (an additive fixed block, sum-to-zero contrasts), as
+``car::Anova(lm(y ~ block + A * B), type = 3)`` and emmeans on that model, whose cell means
+are averaged over the blocks with equal weights. Level order is the order of a pandas Categorical,
 else the order of first appearance; the first level is the reference. Every figure is pinned
 to R (afex, car, emmeans, lme4, survival) in ``tests/test_frequentist_between.py``; the R
 script is ``tests/fixtures/between_golden.R``.
@@ -11,7 +14,8 @@ Functions
 factorial_anova        type III (sum-to-zero contrasts) or type II ANOVA table (afex / car).
 cell_posthoc           Tukey HSD over all A x B cells (emmeans ``pairs``).
 simple_effects         planned simple effects, Sidak over the whole family, Hedges' g.
-interaction_contrast   difference of differences of a 2 x 2 (emmeans ``interaction``).
+interaction_contrasts  difference of differences of every 2 x 2 against the reference levels,
+                       from the full model's pooled error (emmeans ``interaction``), Sidak.
 assumption_checks      Shapiro-Wilk of the residuals, Levene (median-centred) across cells.
 factorial_mixed_model  REML ``dv ~ A * B + (1 | animal)`` on every observation (lme4).
 censored_tests         Kaplan-Meier medians, log-rank simple effects, Cox model (survival).
@@ -44,7 +48,7 @@ __all__ = [
     "censored_tests",
     "factorial_anova",
     "factorial_mixed_model",
-    "interaction_contrast",
+    "interaction_contrasts",
     "simple_effects",
 ]
 
@@ -55,7 +59,11 @@ ANOVA_COLUMNS = (
 POSTHOC_COLUMNS = ("contrast", "estimate", "se", "df", "t", "p_adjusted", "ci_low", "ci_high")
 SIMPLE_COLUMNS = (
     "effect", "level", "reference", "within", "estimate", "se", "df", "t", "p", "p_adjusted",
-    "ci_low", "ci_high", "hedges_g", "g_ci_low", "g_ci_high",
+    "ci_low", "ci_high", "ci_low_adjusted", "ci_high_adjusted", "hedges_g", "g_se", "g_ci_low", "g_ci_high",
+)
+INTERACTION_COLUMNS = (
+    "effect", "level_a", "level_b", "reference_a", "reference_b", "contrast", "estimate", "se",
+    "df", "t", "p", "p_adjusted", "ci_low", "ci_high", "ci_low_adjusted", "ci_high_adjusted",
 )
 LOGRANK_COLUMNS = (
     "effect", "level", "reference", "within", "chisq", "df", "p", "p_adjusted",
@@ -63,7 +71,7 @@ LOGRANK_COLUMNS = (
 COX_COLUMNS = ("term", "coef", "se", "hazard_ratio", "z", "p")
 
 # Internal column names of the validated frame (patsy-safe whatever the user's names are).
-_Y, _A, _B, _S, _CELL = "_y", "_a", "_b", "_subject", "_cell"
+_Y, _A, _B, _S, _CELL, _BLK = "_y", "_a", "_b", "_subject", "_cell", "_block"
 # emmeans wraps a contrast operand in parentheses when it contains one of these (option parens).
 _PARENS = re.compile(r"-|\+|/|\*")
 # What R's as.numeric() reads as a number: emmeans then prefixes the factor name to the level.
@@ -132,11 +140,17 @@ class MixedModelFit:
 
 @dataclass(frozen=True)
 class _Design:
-    frame: pd.DataFrame  # columns _y, _a, _b (Categoricals of labels) and _subject if given
+    frame: pd.DataFrame  # columns _y, _a, _b (Categoricals of labels), _subject and _block if given
     a: str
     b: str
     levels_a: tuple[str, ...]
     levels_b: tuple[str, ...]
+    block: str | None = None
+
+    @property
+    def block_term(self) -> str:
+        """The block's part of a patsy formula ("" without a block)."""
+        return f"C({_BLK}, Sum) + " if self.block is not None else ""
 
 
 # ----------------------------------------------------------------------------- validation
@@ -177,6 +191,7 @@ def _prepare(
     dv: str,
     factors: Sequence[str],
     subject: str | None = None,
+    block: str | None = None,
 ) -> _Design:
     """Validate the frame and return it with internal column names and level order."""
     if isinstance(factors, str) or len(factors) != 2 or factors[0] == factors[1]:
@@ -185,10 +200,16 @@ def _prepare(
             'Fix: pass factors=["treatment", "antibody"].'
         )
     a, b = (str(f) for f in factors)
-    _check_columns(data, {"dv": dv, "factor": a, "second factor": b, "subject": subject})
+    _check_columns(data, {"dv": dv, "factor": a, "second factor": b, "subject": subject,
+                          "block": block})
     if subject is not None and subject in (a, b):
         raise DesignError(
             f"subject column {subject!r} is also a factor. Fix: pass the animal id column."
+        )
+    if block is not None and block in (a, b, subject):
+        raise DesignError(
+            f"block column {block!r} is also a factor or the animal column. Fix: pass the "
+            "cohort column as block."
         )
     y = data[dv]
     if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
@@ -235,9 +256,47 @@ def _prepare(
                 f"subject column {subject!r} has missing values. Fix: give every row its animal."
             )
         frame[_S] = data[subject].to_numpy()
-    design = _Design(frame, a, b, level_sets[0], level_sets[1])
+    if block is not None:
+        if data[block].isna().any():
+            raise DesignError(
+                f"block column {block!r} has missing values. Fix: give every row its cohort."
+            )
+        frame[_BLK] = pd.Categorical(data[block].astype(str).to_numpy())
+        if frame[_BLK].nunique() < 2:
+            block = None
+            frame = frame.drop(columns=_BLK)
+    design = _Design(frame, a, b, level_sets[0], level_sets[1], block)
     _check_cells(design)
+    if block is not None:
+        _check_block(design)
     return design
+
+
+def _check_block(design: _Design) -> None:
+    """The block must not be confounded with the factors (``y ~ block + A * B`` of full rank)."""
+    f = design.frame
+    for name, key in ((design.a, _A), (design.b, _B)):
+        per_block = f.groupby(_BLK, observed=True)[key].nunique()
+        if (per_block == 1).all():
+            example = per_block.index[0]
+            level = f.loc[f[_BLK] == example, key].iloc[0]
+            raise DesignError(
+                f"the block {design.block!r} is confounded with {name!r}: every {design.block} "
+                f"holds a single level of {name} (e.g. {design.block} {example} holds only "
+                f"{name} = {level}), so the {name} effect cannot be told apart from the "
+                f"{design.block} effect. Fix: leave the block out (no --cohort), or analyse "
+                f"{design.block} as the factor."
+            )
+    import patsy
+
+    x = patsy.dmatrix(f"{design.block_term}C({_A}, Sum) * C({_B}, Sum)", f)
+    if np.linalg.matrix_rank(np.asarray(x)) < x.shape[1]:
+        raise DesignError(
+            f"the block {design.block!r} is partly confounded with {design.a!r} and "
+            f"{design.b!r}: the model y ~ {design.block} + {design.a} * {design.b} is not of "
+            f"full rank (some {design.a} x {design.b} cells occur in too few {design.block}s). "
+            "Fix: leave the block out (no --cohort), or merge blocks."
+        )
 
 
 def _check_cells(design: _Design) -> None:
@@ -278,8 +337,9 @@ def _per_animal(design: _Design) -> tuple[_Design, bool]:
     f = design.frame
     if _S not in f.columns or not f[_S].duplicated().any():
         return design, False
-    means = f.groupby([_S, _A, _B], observed=True, sort=False)[_Y].mean().reset_index()
-    return _Design(means, design.a, design.b, design.levels_a, design.levels_b), True
+    keys = [_S, _A, _B] + ([_BLK] if design.block is not None else [])
+    means = f.groupby(keys, observed=True, sort=False)[_Y].mean().reset_index()
+    return _Design(means, design.a, design.b, design.levels_a, design.levels_b, design.block), True
 
 
 # ----------------------------------------------------------------------------- ANOVA
@@ -292,6 +352,7 @@ def factorial_anova(
     factors: Sequence[str],
     ss_type: int = 3,
     subject: str | None = None,
+    block: str | None = None,
 ) -> FactorialAnova:
     """Two-way between-animal ANOVA, as ``afex::aov_ez`` / ``car::Anova`` compute it.
 
@@ -307,6 +368,10 @@ def factorial_anova(
         Type III sums of squares with sum-to-zero contrasts (afex's default), or type II.
     subject : str, optional
         Animal column. Several rows per animal are averaged to one mean per animal first.
+    block : str, optional
+        Block (cohort) column: the model is ``y ~ block + A * B`` with sum-to-zero
+        contrasts, as ``car::Anova(lm(y ~ block + A * B), type = 3)``; the table then has a
+        row for the block too, after the A, B and A:B rows.
 
     Returns
     -------
@@ -319,14 +384,18 @@ def factorial_anova(
             f"ss_type must be 2 or 3, got {ss_type!r}. Fix: ss_type=3 (afex / SPSS default) "
             "or ss_type=2."
         )
-    design, aggregated = _per_animal(_prepare(data, dv=dv, factors=factors, subject=subject))
-    fit = smf.ols(f"{_Y} ~ C({_A}, Sum) * C({_B}, Sum)", data=design.frame).fit()
+    design, aggregated = _per_animal(
+        _prepare(data, dv=dv, factors=factors, subject=subject, block=block)
+    )
+    fit = smf.ols(f"{_Y} ~ {design.block_term}C({_A}, Sum) * C({_B}, Sum)", data=design.frame).fit()
     aov = anova_lm(fit, typ=ss_type)
     names = {
         f"C({_A}, Sum)": design.a,
         f"C({_B}, Sum)": design.b,
         f"C({_A}, Sum):C({_B}, Sum)": f"{design.a}:{design.b}",
     }
+    if design.block is not None:  # last: the effects of interest come first
+        names[f"C({_BLK}, Sum)"] = design.block
     ss_error = float(aov.loc["Residual", "sum_sq"])
     df_error = float(aov.loc["Residual", "df"])
     rows = []
@@ -352,6 +421,11 @@ def factorial_anova(
         if ss_type == 3
         else "Type II sums of squares (each main effect adjusted for the other)."
     )
+    if design.block is not None:
+        note = (
+            f"{design.block} entered as an additive fixed block (y ~ {design.block} + "
+            f"{design.a} * {design.b}). " + note
+        )
     if aggregated:
         note = (
             f"Several observations per animal were averaged to one mean per animal "
@@ -377,14 +451,17 @@ def _cells(design: _Design) -> list[tuple[str, str]]:
 
 
 def _cell_fit(design: _Design):
-    """OLS of the cell-means model (the full A * B model, one parameter per cell)."""
+    """OLS of the cell-means model (the full A * B model, one parameter per cell; + block)."""
     f = design.frame.copy()
     cells = _cells(design)
     codes = {cell: i for i, cell in enumerate(cells)}
     f[_CELL] = pd.Categorical(
         [codes[(a, b)] for a, b in zip(f[_A], f[_B], strict=True)], categories=range(len(cells))
     )
-    fit = smf.ols(f"{_Y} ~ 0 + C({_CELL})", data=f).fit()
+    # With a block: y ~ 0 + cell + block (sum-to-zero), so that each cell coefficient is the
+    # cell mean averaged over the blocks with equal weights, as emmeans averages.
+    block = f" + C({_BLK}, Sum)" if design.block is not None else ""
+    fit = smf.ols(f"{_Y} ~ 0 + C({_CELL}){block}", data=f).fit()
     return fit, cells
 
 
@@ -400,7 +477,10 @@ def _emm_labels(design: _Design, cells: list[tuple[str, str]]) -> list[str]:
 
 
 def _t_contrasts(fit, weights: np.ndarray) -> dict[str, np.ndarray]:
-    test = fit.t_test(weights)
+    """t tests of cell contrasts (``weights``: one row per contrast, one column per cell)."""
+    full = np.zeros((weights.shape[0], len(fit.params)))
+    full[:, : weights.shape[1]] = weights  # block coefficients (if any) follow the cells
+    test = fit.t_test(full)
     return {
         "estimate": np.atleast_1d(test.effect).astype(float),
         "se": np.atleast_1d(test.sd).ravel().astype(float),
@@ -416,6 +496,7 @@ def cell_posthoc(
     dv: str,
     factors: Sequence[str],
     ci_prob: float = CI_PROB,
+    block: str | None = None,
 ) -> pd.DataFrame:
     """Tukey HSD over all A x B cells: ``pairs(emmeans(fit, ~ A * B))`` and its ``confint``.
 
@@ -429,6 +510,8 @@ def cell_posthoc(
         The two factor columns.
     ci_prob : float
         Coverage of the Tukey-adjusted (simultaneous) intervals.
+    block : str, optional
+        Block (cohort) column: contrasts of ``y ~ block + A * B``.
 
     Returns
     -------
@@ -439,7 +522,7 @@ def cell_posthoc(
         absolute accuracy (~1e-12, like R's ``ptukey``) limits the relative accuracy of
         p-values below about 1e-6.
     """
-    design = _prepare(data, dv=dv, factors=factors)
+    design = _prepare(data, dv=dv, factors=factors, block=block)
     fit, cells = _cell_fit(design)
     labels = _emm_labels(design, cells)
     k = len(cells)
@@ -471,6 +554,17 @@ def _sidak(p: np.ndarray) -> np.ndarray:
     return -np.expm1(len(p) * np.log1p(-np.asarray(p, dtype=float)))
 
 
+def _t_half_widths(se: np.ndarray, df: np.ndarray, ci_prob: float) -> tuple[np.ndarray, np.ndarray]:
+    """Half-widths of the unadjusted and the Sidak-adjusted t intervals of a family.
+
+    Sidak, as emmeans ``adjust = "sidak"``: each of the m intervals has coverage
+    ``ci_prob ** (1 / m)``, so that all m cover together with probability >= ``ci_prob``.
+    """
+    se, df = np.asarray(se, dtype=float), np.asarray(df, dtype=float)
+    each = ci_prob ** (1.0 / len(se))
+    return (stats.t.ppf(0.5 + ci_prob / 2.0, df) * se, stats.t.ppf(0.5 + each / 2.0, df) * se)
+
+
 def _planned_pairs(design: _Design) -> list[tuple[str, str, str, str, str, tuple, tuple]]:
     """(effect, level, reference, within-factor, within-level, cell, reference cell)."""
     out = []
@@ -490,6 +584,7 @@ def simple_effects(
     dv: str,
     factors: Sequence[str],
     ci_prob: float = CI_PROB,
+    block: str | None = None,
 ) -> pd.DataFrame:
     """Planned simple effects of each factor within each level of the other, vs reference.
 
@@ -508,17 +603,21 @@ def simple_effects(
         The two factor columns.
     ci_prob : float
         Coverage of the intervals.
+    block : str, optional
+        Block (cohort) column: contrasts of ``y ~ block + A * B``.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``effect, level, reference, within, estimate, se, df, t, p, p_adjusted,
-        ci_low, ci_high, hedges_g, g_ci_low, g_ci_high``. ``p`` is unadjusted, ``p_adjusted``
-        Sidak over all rows; ``ci_low, ci_high`` are *unadjusted* intervals. ``hedges_g`` is
+        ci_low, ci_high, ci_low_adjusted, ci_high_adjusted, hedges_g, g_se, g_ci_low, g_ci_high``.
+        ``p`` is unadjusted, ``p_adjusted`` Sidak over all rows; ``ci_low, ci_high`` are the
+        unadjusted intervals, ``ci_*_adjusted`` the Sidak-adjusted ones (emmeans
+        ``confint(..., adjust = "sidak")``), to stand beside ``p_adjusted``. ``hedges_g`` is
         Hedges' g of the two cells alone (their own pooled SD, pingouin ``compute_effsize``)
         with pingouin's ``compute_esci`` interval.
     """
-    design = _prepare(data, dv=dv, factors=factors)
+    design = _prepare(data, dv=dv, factors=factors, block=block)
     fit, cells = _cell_fit(design)
     index = {cell: i for i, cell in enumerate(cells)}
     planned = _planned_pairs(design)
@@ -526,9 +625,9 @@ def simple_effects(
     for row, item in enumerate(planned):
         weights[row, index[item[5]]], weights[row, index[item[6]]] = 1.0, -1.0
     res = _t_contrasts(fit, weights)
-    half = stats.t.ppf(0.5 + ci_prob / 2.0, res["df"]) * res["se"]
+    half, half_adj = _t_half_widths(res["se"], res["df"], ci_prob)
     f = design.frame
-    g, g_lo, g_hi = [], [], []
+    g, g_se, g_lo, g_hi = [], [], [], []
     for item in planned:
         x = f.loc[(f[_A] == item[5][0]) & (f[_B] == item[5][1]), _Y].to_numpy()
         y = f.loc[(f[_A] == item[6][0]) & (f[_B] == item[6][1]), _Y].to_numpy()
@@ -537,6 +636,8 @@ def simple_effects(
             stat=gi, nx=len(x), ny=len(y), eftype="hedges", confidence=ci_prob, decimals=15
         )
         g.append(gi)
+        # pingouin's compute_esci standard error of g (Hedges & Olkin), behind its interval
+        g_se.append(float(np.sqrt((len(x) + len(y)) / (len(x) * len(y)) + gi**2 / (2 * (len(x) + len(y))))))
         g_lo.append(float(ci[0]))
         g_hi.append(float(ci[1]))
     return pd.DataFrame(
@@ -549,7 +650,10 @@ def simple_effects(
             "p_adjusted": _sidak(res["p"]),
             "ci_low": res["estimate"] - half,
             "ci_high": res["estimate"] + half,
+            "ci_low_adjusted": res["estimate"] - half_adj,
+            "ci_high_adjusted": res["estimate"] + half_adj,
             "hedges_g": g,
+            "g_se": g_se,
             "g_ci_low": g_lo,
             "g_ci_high": g_hi,
         },
@@ -557,15 +661,21 @@ def simple_effects(
     )
 
 
-def interaction_contrast(
+def interaction_contrasts(
     data: pd.DataFrame,
     *,
     dv: str,
     factors: Sequence[str],
     ci_prob: float = CI_PROB,
-) -> dict[str, object]:
-    """Difference of differences of a 2 x 2: ``contrast(emmeans(fit, ~ A * B), interaction =
-    "pairwise")``.
+    block: str | None = None,
+) -> pd.DataFrame:
+    """Interaction contrast of every 2 x 2 sub-table against the reference levels.
+
+    For each non-reference level a of A and b of B: (mu[a, b] - mu[a0, b]) - (mu[a, b0] -
+    mu[a0, b0]), from the full A * B model (its pooled residual SD and residual df, never
+    the 2 x 2 sub-table alone), as emmeans ``contrast(emmeans(fit, ~ A * B), interaction =
+    c("trt.vs.ctrl", "trt.vs.ctrl"))``; for a 2 x 2 the one contrast equals emmeans'
+    ``interaction = "pairwise"`` (the product of two sign flips).
 
     Parameters
     ----------
@@ -574,49 +684,48 @@ def interaction_contrast(
     dv : str
         Outcome column.
     factors : sequence of str
-        The two factor columns, two levels each.
+        The two factor columns.
     ci_prob : float
-        Coverage of the interval.
+        Coverage of the intervals.
+    block : str, optional
+        Block (cohort) column: contrasts of ``y ~ block + A * B``.
 
     Returns
     -------
-    dict
-        ``effect`` ("A:B"), ``contrasts`` (factor -> ``"a1 - a2"``, first level minus second,
-        as emmeans writes it), ``estimate`` = (a1b1 - a2b1) - (a1b2 - a2b2), ``se, df, t, p,
-        ci_low, ci_high, ci_prob``.
+    pandas.DataFrame
+        Columns ``effect, level_a, level_b, reference_a, reference_b, contrast, estimate, se,
+        df, t, p, p_adjusted, ci_low, ci_high, ci_low_adjusted, ci_high_adjusted``: ``p`` and
+        ``ci_low, ci_high`` unadjusted, ``p_adjusted`` and ``ci_*_adjusted`` Sidak over the
+        (I - 1)(J - 1) contrasts (equal to the unadjusted ones for a 2 x 2).
     """
-    design = _prepare(data, dv=dv, factors=factors)
-    if len(design.levels_a) != 2 or len(design.levels_b) != 2:
-        raise DesignError(
-            f"interaction_contrast needs a 2 x 2 design, got {len(design.levels_a)} x "
-            f"{len(design.levels_b)} levels. Fix: use factorial_anova for the interaction test "
-            "or subset the data to two levels of each factor."
-        )
+    design = _prepare(data, dv=dv, factors=factors, block=block)
     fit, cells = _cell_fit(design)
-    sign_a = {design.levels_a[0]: 1.0, design.levels_a[1]: -1.0}
-    sign_b = {design.levels_b[0]: 1.0, design.levels_b[1]: -1.0}
-    weights = np.array([[sign_a[la] * sign_b[lb] for la, lb in cells]])
+    index = {cell: i for i, cell in enumerate(cells)}
+    a0, b0 = design.levels_a[0], design.levels_b[0]
+    pairs = [(la, lb) for lb in design.levels_b[1:] for la in design.levels_a[1:]]
+    weights = np.zeros((len(pairs), len(cells)))
+    for row, (la, lb) in enumerate(pairs):
+        for cell, w in (((la, lb), 1.0), ((a0, lb), -1.0), ((la, b0), -1.0), ((a0, b0), 1.0)):
+            weights[row, index[cell]] = w
     res = _t_contrasts(fit, weights)
-    half = stats.t.ppf(0.5 + ci_prob / 2.0, res["df"][0]) * res["se"][0]
-
-    def operand(level: str) -> str:
-        return f"({level})" if _PARENS.search(level) else level
-
-    return {
-        "effect": f"{design.a}:{design.b}",
-        "contrasts": {
-            name: f"{operand(levels[0])} - {operand(levels[1])}"
-            for name, levels in ((design.a, design.levels_a), (design.b, design.levels_b))
+    half, half_adj = _t_half_widths(res["se"], res["df"], ci_prob)
+    return pd.DataFrame(
+        {
+            "effect": f"{design.a}:{design.b}",
+            "level_a": [la for la, _ in pairs],
+            "level_b": [lb for _, lb in pairs],
+            "reference_a": a0,
+            "reference_b": b0,
+            "contrast": [f"({la} - {a0}) x ({lb} - {b0})" for la, lb in pairs],
+            **{key: res[key] for key in ("estimate", "se", "df", "t", "p")},
+            "p_adjusted": _sidak(res["p"]),
+            "ci_low": res["estimate"] - half,
+            "ci_high": res["estimate"] + half,
+            "ci_low_adjusted": res["estimate"] - half_adj,
+            "ci_high_adjusted": res["estimate"] + half_adj,
         },
-        "estimate": float(res["estimate"][0]),
-        "se": float(res["se"][0]),
-        "df": float(res["df"][0]),
-        "t": float(res["t"][0]),
-        "p": float(res["p"][0]),
-        "ci_low": float(res["estimate"][0] - half),
-        "ci_high": float(res["estimate"][0] + half),
-        "ci_prob": float(ci_prob),
-    }
+        columns=list(INTERACTION_COLUMNS),
+    )
 
 
 def assumption_checks(

@@ -51,6 +51,8 @@ CONTRAST_COLUMNS = [
     "df",
     "ci_low",
     "ci_high",
+    "ci_low_adjusted",
+    "ci_high_adjusted",
     "p",
     "p_adjusted",
     "method",
@@ -654,9 +656,13 @@ def mixed_model_contrasts(
     contrasts = pd.DataFrame.from_records(records)
     m = len(contrasts)
     contrasts["p_adjusted"] = multipletests(contrasts["p"].to_numpy(), method="sidak")[1]
+    # Sidak intervals as emmeans' confint(adjust = "sidak"): coverage ci_prob^(1/m) each.
+    half = stats.t.ppf(0.5 + ci_prob ** (1.0 / m) / 2, contrasts["df"]) * contrasts["se"]
+    contrasts["ci_low_adjusted"] = contrasts["estimate"] - half
+    contrasts["ci_high_adjusted"] = contrasts["estimate"] + half
     contrasts["method"] = (
-        f"REML mixed model, Satterthwaite t; CI {ci_prob:.0%} unadjusted; "
-        f"p Sidak-adjusted over {m} contrasts"
+        f"REML mixed model, Satterthwaite t; p and {ci_prob:.0%} CI Sidak-adjusted over {m} contrasts "
+        "(unadjusted CI also given)"
     )
     contrasts = contrasts[CONTRAST_COLUMNS]
     return MixedModel(

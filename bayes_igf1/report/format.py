@@ -6,6 +6,8 @@
 * Test statistics: "F(2, 16) = 39.53" (corrected, non-integer df to two decimals).
 * Intervals: "131–198%" (en dash), "−12 to 30%" when a bound is negative, so that the dash
   is never read as a minus sign.
+* Bayes factors: at most 3 significant figures, "> 100" and "< 0.01" beyond, with the
+  verbal category of Lee & Wagenmakers (2013) ("BF10 = 4.2, moderate evidence for H1").
 * Estimates: the decimals follow the uncertainty (two significant digits of about one
   posterior SD, i.e. a quarter of the 95% interval), and an estimate and its interval
   always share them.
@@ -28,7 +30,9 @@ __all__ = [
     "EN_DASH",
     "MINUS",
     "MISSING",
+    "bf_category",
     "decimals_for",
+    "fmt_bf",
     "fmt_F",
     "fmt_df",
     "fmt_estimate",
@@ -191,3 +195,34 @@ def fmt_num(x: float | None, decimals: int | None = None, *, minus: str = MINUS)
         mag = abs(float(x))
         decimals = 2 if mag == 0 else int(min(max(2 - math.floor(math.log10(mag)), 0), 4))
     return fmt_number(x, decimals, minus=minus)
+
+
+#: Lee & Wagenmakers (2013, after Jeffreys 1961): upper bounds of BF10 (>= 1) and the words.
+_BF_WORDS = ((3.0, "anecdotal"), (10.0, "moderate"), (30.0, "strong"), (100.0, "very strong"),
+             (math.inf, "extreme"))
+
+
+def fmt_bf(bf: float | None) -> str:
+    """A Bayes factor with at most 3 significant figures: "0.64", "4.21", "42.1"; "> 100" above
+    100 and "< 0.01" below 1/100 (a Savage-Dickey ratio that far out is not estimated to 3 figures)."""
+    if bf is None or (isinstance(bf, float) and math.isnan(bf)):
+        return MISSING
+    bf = float(bf)
+    if bf > 100:
+        return "> 100"
+    if bf < 0.01:
+        return "< 0.01"
+    return f"{bf:.3g}"
+
+
+def bf_category(bf: float | None, *, h1: str = "H1", h0: str = "H0") -> str:
+    """Verbal category of a BF10 (Lee & Wagenmakers 2013): "moderate evidence for H1", "anecdotal
+    evidence for H0", ...; "no evidence either way" at exactly 1."""
+    if bf is None or (isinstance(bf, float) and math.isnan(bf)):
+        return MISSING
+    bf = float(bf)
+    if bf == 1.0:
+        return "no evidence either way"
+    size, side = (bf, h1) if bf > 1 else (1.0 / bf if bf > 0 else math.inf, h0)
+    word = next(w for bound, w in _BF_WORDS if size <= bound)
+    return f"{word} evidence for {side}"

@@ -89,6 +89,7 @@ def contrast_table(result) -> pd.DataFrame:
     ci, kind = _ci_words(result)
     e = result.estimates
     rows = []
+    any_adjusted = False
     for name in CONTRAST_NAMES:
         sub = e[e["name"] == name]
         if name == "effect_vs_reference" or name == "between_treatments":
@@ -104,10 +105,13 @@ def contrast_table(result) -> pd.DataFrame:
                 post = fmt_estimate(r.get("median"), r.get("ci_low"), r.get("ci_high"), unit=unit)
                 pdir = fmt_prob(r.get("prob_direction"))
             has_freq = _present(r.get("freq_estimate"))
-            freq_d = decimals_for(r.get("freq_ci_low"), r.get("freq_ci_high")) \
-                if _present(r.get("freq_ci_low")) else decimals_for(r.get("ci_low"), r.get("ci_high"))
-            freq = fmt_estimate(r.get("freq_estimate"), r.get("freq_ci_low"), r.get("freq_ci_high"), unit=unit,
-                                decimals=freq_d) if has_freq else MISSING
+            # The interval beside an adjusted p is adjusted the same way (Sidak), where there is one.
+            adjusted = _present(r.get("freq_ci_low_adjusted"))
+            lo, hi = (r.get("freq_ci_low_adjusted"), r.get("freq_ci_high_adjusted")) if adjusted else (
+                r.get("freq_ci_low"), r.get("freq_ci_high"))
+            any_adjusted = any_adjusted or adjusted
+            freq_d = decimals_for(lo, hi) if _present(lo) else decimals_for(r.get("ci_low"), r.get("ci_high"))
+            freq = fmt_estimate(r.get("freq_estimate"), lo, hi, unit=unit, decimals=freq_d) if has_freq else MISSING
             p_adj = r.get("freq_p_adjusted") if _present(r.get("freq_p_adjusted")) else r.get("freq_p")
             rows.append({
                 "Contrast": _display_label(r, result),
@@ -127,8 +131,12 @@ def contrast_table(result) -> pd.DataFrame:
     if note:
         out = out.rename(columns={f"Frequentist estimate [{ci} CI]": f"Frequentist estimate [{ci} CI] (on {note})"})
     adjust = {_adjust_word(m) for m in out["_method"].dropna()} - {""}
-    if len(adjust) == 1:
-        out = out.rename(columns={"p (adjusted)": f"p ({adjust.pop()})"})
+    word = adjust.pop() if len(adjust) == 1 else ""
+    if word:
+        out = out.rename(columns={"p (adjusted)": f"p ({word})"})
+    if any_adjusted:
+        freq_col = next(c for c in out.columns if c.startswith("Frequentist estimate"))
+        out = out.rename(columns={freq_col: freq_col.replace(f"[{ci} CI]", f"[{ci} CI, {word or 'adjusted'} as p]")})
     return out.drop(columns="_method")
 
 
@@ -185,8 +193,10 @@ def anova_table(result) -> pd.DataFrame:
             row["p"] = fmt_p_value(f.get("p"))
             for tag in ("gg", "hf"):
                 eps, p = f.get(f"epsilon_{tag}"), f.get(f"p_{tag}")
-                row[f"p {tag.upper()} (ε)"] = (f"{fmt_p_value(p)} ({fmt_number(eps, 2)})"
-                                               if _present(eps) and _present(p) else MISSING)
+                # the corrected test: df x epsilon, its p, and epsilon
+                row[f"{tag.upper()}: df, p (ε)"] = (
+                    f"{fmt_df(eps * f['df_num'])}, {fmt_df(eps * f['df_den'])}; {fmt_p_value(p)} "
+                    f"({fmt_number(eps, 2)})" if _present(eps) and _present(p) else MISSING)
             row["partial η²"] = fmt_number(f.get("partial_eta_sq"), 2)
             row["generalized η²"] = fmt_number(f.get("generalized_eta_sq"), 2)
         if b:
@@ -197,10 +207,20 @@ def anova_table(result) -> pd.DataFrame:
                 if _present(b.get("eta_median")) else MISSING)
         rows.append(row)
     out = pd.DataFrame(rows).fillna(MISSING)
-    for col in ("p GG (ε)", "p HF (ε)"):
+    for col in ("GG: df, p (ε)", "HF: df, p (ε)"):
         if col in out and (out[col] == MISSING).all():
             out = out.drop(columns=col)
     return out
+
+
+def _plain_anova_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Effect": [str(e).replace(":", f" {TIMES} ") for e in frame["effect"]],
+        "df": [f"{fmt_df(a)}, {fmt_df(b)}" for a, b in zip(frame["df_num"], frame["df_den"], strict=True)],
+        "F": [fmt_number(x, 2) for x in frame["F"]],
+        "p": [fmt_p_value(x) for x in frame["p"]],
+        "partial η²": [fmt_number(x, 2) for x in frame["partial_eta_sq"]],
+    })
 
 
 def diagnostics_table(result) -> pd.DataFrame:
@@ -284,14 +304,26 @@ def tables(result) -> dict[str, tuple[pd.DataFrame, str]]:
         out["contrasts"] = (c, (
             f"Contrasts: posterior median with {ci} {kind}, posterior probability of the direction of the median "
             "(and of the ROPE when set) beside the frequentist estimate with its "
-            f"{ci} confidence interval and adjusted p." + (f" Frequentist method: {'; '.join(methods)}." if methods else "")))
+            f"{ci} confidence interval and p, the interval adjusted for multiplicity as the p is." + (f" Frequentist method: {'; '.join(methods)}." if methods else "")))
     a = anova_table(result)
     if len(a):
+        within = any(c.startswith("GG") for c in a.columns)
         out["anova"] = (a, (
-            "Frequentist ANOVA (F with uncorrected df; Greenhouse-Geisser (GG) and Huynh-Feldt (HF) corrected p "
-            "with the sphericity correction ε, for within-animal effects) beside the Bayesian ANOVA: finite-population SD of each "
-            "source's effects on the modelled scale and the posterior partial η², "
+            "Frequentist ANOVA (F with uncorrected df"
+            + ("; Greenhouse-Geisser (GG) and Huynh-Feldt (HF) corrected df (df × ε), p and the sphericity "
+               "correction ε for within-animal effects" if within else "")
+            + (f"; adjusted for {result.anova_data['block']} as a fixed block, as the Bayesian model is"
+               if (result.anova_data or {}).get("block") else "")
+            + ") beside the Bayesian ANOVA: Gelman's finite-population SD of each source's effects on the "
+            "modelled scale (a summary of its own), and the posterior partial η² defined as the ANOVA's "
+            "(variance of the source's effects over the cells / (that + error variance)), "
             f"posterior median [{ci} {kind}]."))
+    plain = (result.frequentist_extra or {}).get("anova_plain")
+    if isinstance(plain, pd.DataFrame) and len(plain):
+        out["anova_plain"] = (_plain_anova_table(plain), (
+            "The lab's ANOVA as the paper ran it (no cohort term), for comparison with the published analysis; "
+            "the table above, adjusted for the cohort as the Bayesian model is, is the one to compare with the "
+            "posterior."))
     ppc = (result.checks or {}).get("ppc")
     if isinstance(ppc, dict) and ppc.get("statistics"):
         frame = pd.DataFrame(ppc["statistics"])
