@@ -59,13 +59,18 @@ def _add_timecourse_mapping(p: argparse.ArgumentParser, *, required: bool) -> No
     g = p.add_argument_group("time-course columns")
     g.add_argument("--animal", required=required, help="column with the animal ID")
     g.add_argument("--group", required=required, help="column with the treatment group")
-    g.add_argument("--time", required=required, help="column with the sampling time (hours; <= 0 is baseline)")
+    g.add_argument("--time", required=required,
+                   help="column with the sampling time (<= 0 is baseline); its unit is read from the values "
+                        "('2 h', 'Day 2') or given with --time-unit")
     g.add_argument("--value", required=required, help="column with the measured value (e.g. IGF-1, pg/mL)")
     g.add_argument("--layout", choices=["long", "wide-time", "wide-group"], default="long",
                    help="long: one row per fraction (default); wide-time: one row per animal, one "
                         "column per time; wide-group: one column per group (Prism grouped table)")
     g.add_argument("--lloq", type=float, default=None,
                    help="assay limit for below-limit cells that do not state it ('<LLOQ', 'BLQ', 'ND')")
+    g.add_argument("--time-unit", default=None, metavar="UNIT",
+                   help="unit of the times: h, min, day or week (also s, hour, minute, d, wk); default: the unit "
+                        "written with the times ('2 h', 'Day 2'), else none (no unit is printed)")
 
 
 def _add_factorial_mapping(p: argparse.ArgumentParser, *, required: bool) -> None:
@@ -77,8 +82,12 @@ def _add_factorial_mapping(p: argparse.ArgumentParser, *, required: bool) -> Non
                    help="column with the animal ID (needed when an animal has several rows); "
                         "without it each row is one animal")
     g.add_argument("--cohort", default=None, help="column with the cohort / batch")
-    g.add_argument("--censored", default=None,
-                   help="column flagging right-censored values (1/0, yes/no), e.g. mice that never ate")
+    g.add_argument("--censored", default=None, metavar="COLUMN",
+                   help="column flagging right-censored values: 1 (yes/true) = censored, e.g. a mouse that "
+                        "never ate, 0 = the event was seen; the value is the row's own censoring time")
+    g.add_argument("--event", default=None, metavar="COLUMN",
+                   help="event column, the survival coding: 1 (yes/true) = the event happened, 0 = censored "
+                        "(e.g. 'ate'); not with --censored")
     g.add_argument("--censor-at", type=float, default=None,
                    help="cut-off: values at or above it are right-censored there (e.g. 600 for NSFT)")
 
@@ -131,11 +140,16 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--layout", choices=["long", "wide-time", "wide-group"], default="long",
                    help="time course sheet layout (see 'timecourse --help')")
     g.add_argument("--lloq", type=float, default=None, help="time course: assay limit for '<LLOQ' cells")
+    g.add_argument("--time-unit", default=None, metavar="UNIT",
+                   help="time course: unit of the times (h, min, day, week); default: read from the values")
     g.add_argument("--outcome", default=None, help="factorial: column with the outcome")
     g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
                    help="factorial: a factor column (repeatable)")
     g.add_argument("--cohort", default=None, help="factorial: cohort column")
-    g.add_argument("--censored", default=None, help="factorial: column flagging right-censored values")
+    g.add_argument("--censored", default=None, metavar="COLUMN",
+                   help="factorial: column flagging right-censored values (1 = censored)")
+    g.add_argument("--event", default=None, metavar="COLUMN",
+                   help="factorial: event column (1 = the event happened, 0 = censored)")
     g.add_argument("--censor-at", type=float, default=None, help="factorial: censoring cut-off")
     p.add_argument("--json", action="store_true", help="print the results.json 'data' block as JSON on stdout")
 
@@ -153,7 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto (default): fractions at time <= 0 are baseline; none: no baseline")
     g.add_argument("--likelihood", choices=["student", "normal"], default="student",
                    help="residual distribution (default Student-t, robust to assay outliers)")
-    g.add_argument("--reference", default=None, help="reference group (default: the first in the sheet)")
+    g.add_argument("--reference", default=None,
+                   help="reference group (default: a group named like a control, e.g. saline, vehicle, "
+                        "control, IgG, WT, 0 mg/kg; else the lowest dose when every group is a number; else "
+                        "the first in sorted order)")
     g.add_argument("--ar1", action="store_true",
                    help="first-order autocorrelation of an animal's successive residuals (AR(1), continuous time)")
     _add_fit_options(p)
@@ -168,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--family", choices=["normal", "student", "lognormal"], default="normal",
                    help="outcome distribution (default normal; lognormal for latencies)")
     g.add_argument("--reference", action="append", default=[], metavar="FACTOR=LEVEL",
-                   help="reference level of a factor (repeatable; default the first level in the sheet)")
+                   help="reference level of a factor (repeatable; default: a level named like a control, "
+                        "e.g. saline, vehicle, IgG, WT, 0 mg/kg; else the lowest number; else the first in "
+                        "sorted order)")
     g.add_argument("--ss-type", type=int, choices=[2, 3], default=3, help="ANOVA sums of squares (default 3)")
     _add_fit_options(p)
 
@@ -271,15 +290,15 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         if not args.outcome or len(args.factors) < 2:
             raise BayesIGF1Error("A factorial sheet needs --outcome and two --factor columns.")
         sheet = read_factorial(args.data, outcome=args.outcome, factors=args.factors, animal=args.animal,
-                               cohort=args.cohort, censored=args.censored, censor_at=args.censor_at,
-                               sheet=args.sheet, where=args.where)
+                               cohort=args.cohort, censored=args.censored, event=args.event,
+                               censor_at=args.censor_at, sheet=args.sheet, where=args.where)
     elif args.group or args.time or args.value:
         missing = [o for o in ("animal", "group", "time", "value") if getattr(args, o) is None]
         if missing:
             raise BayesIGF1Error(f"A time-course sheet needs --{' --'.join(missing)} as well.")
         sheet = read_timecourse(args.data, animal=args.animal, group=args.group, time=args.time,
                                 value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
-                                layout=args.layout)
+                                layout=args.layout, time_unit=args.time_unit)
     else:
         raise BayesIGF1Error(
             "Say which columns to read: --animal --group --time --value for a time course, or "
@@ -303,8 +322,11 @@ def _design_text(sheet) -> str:
         unit = s.get("time_unit") or ""
         lines.append("times: " + ", ".join(f"{t:g}" for t in s["times"]) + (f" {unit}" if unit else ""))
     lines.append(f"censored values: {s['n_censored']}" + (f" ({s['censoring']})" if s["censoring"] else ""))
+    for name, level in s["reference_level"].items():
+        lines.append(f"reference {name} = {level}: {s['reference_rule'].get(name, '')}")
     if sheet.animal_ids_made_up:
         lines.append("no animal column: each row is taken as one animal (IDs made up)")
+    lines += [f"note: {n}" for n in s["notes"]]
     return "\n".join(lines)
 
 
@@ -324,7 +346,7 @@ def cmd_timecourse(args: argparse.Namespace) -> int:
         return analyse_timecourse(args.data, animal=args.animal, group=args.group, time=args.time,
                                   value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
                                   layout=args.layout, scale=args.scale, baseline=args.baseline,
-                                  reference=args.reference, **kw)
+                                  reference=args.reference, time_unit=args.time_unit, **kw)
 
     result = run()
     alternatives = {"likelihood": "normal" if args.likelihood == "student" else "student", "ar1": not args.ar1}
@@ -344,8 +366,9 @@ def cmd_factorial(args: argparse.Namespace) -> int:
         if change:
             kw["bf_sensitivity"] = False  # the refits serve a comparison; their BF is not reported
         return analyse_factorial(args.data, outcome=args.outcome, factors=args.factors, animal=args.animal,
-                                 cohort=args.cohort, censored=args.censored, censor_at=args.censor_at,
-                                 where=args.where, sheet=args.sheet, reference=_references(args.reference),
+                                 cohort=args.cohort, censored=args.censored, event=args.event,
+                                 censor_at=args.censor_at, where=args.where, sheet=args.sheet,
+                                 reference=_references(args.reference),
                                  ss_type=args.ss_type, **kw)
 
     result = run()
@@ -498,11 +521,28 @@ def _quiet_libraries(command: str) -> None:
     warnings.filterwarnings("ignore", category=RuntimeWarning, module="arviz_stats")
 
 
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """The package's own warnings (e.g. most rows censored) as one line; others as Python shows them."""
+    try:
+        ours = Path(filename).resolve().is_relative_to(_PACKAGE_DIR)
+    except (OSError, ValueError):
+        ours = False
+    if ours:
+        print(f"bayes-igf1: warning: {message}", file=file or sys.stderr, flush=True)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line), file=file or sys.stderr, end="")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_libraries(args.command)
     try:
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return COMMANDS[args.command](args)
     except BayesIGF1Error as err:
         print(f"bayes-igf1: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -33,8 +33,9 @@ import io
 import itertools
 import math
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
 from pathlib import Path
@@ -97,8 +98,35 @@ _TIME_SUFFIX = re.compile(rf"(?P<num>[+-]?{_NUM})\s*(?P<unit>[a-zA-Z]+)?\.?")
 _TIME_PREFIX = re.compile(
     rf"(?P<unit>day|hour|hr|min|minute|week|wk)s?\s*[-_ ]?\s*(?P<num>[+-]?{_NUM})", re.IGNORECASE
 )
+#: Names accepted by ``time_unit=`` / ``--time-unit`` ("m" is left out: minute or month?).
+_TIME_UNIT_OPTION = frozenset(_TIME_UNITS) - {"m"}
 _FLAG_TRUE = frozenset({"1", "true", "yes", "y"})
 _FLAG_FALSE = frozenset({"0", "false", "no", "n"})
+#: Share of censored rows above which the reader warns that the coding may be reversed.
+CENSORED_WARN_SHARE = 0.9
+#: A column header that reads like an event indicator (1 = the event happened), whole words.
+_EVENT_HEADER = re.compile(r"(?<![^\W_])(?:status|event|dead|death|died|failure|tumou?r)s?(?![^\W_])", re.IGNORECASE)
+
+# Default reference level (no --reference): see _default_order.
+#: Words that name a control level, matched as whole words in the level's text, any case.
+_CONTROL_WORDS = (
+    "saline", "vehicle", "veh", "control", "ctrl", "con", "sham", "placebo", "igg(?:[1-4][a-c]?)?", "wt",
+    r"wild[\s_-]?type", "none", "untreated", "na[iï]ve",
+)
+_ZERO = r"[+-]?0+(?:\.0+)?"
+_CONTROL = re.compile(
+    r"(?<![^\W_])(?:" + "|".join(_CONTROL_WORDS) + r")(?![^\W_])"  # a control word
+    + rf"|(?<![\w.,]){_ZERO}(?![\d.,])",  # a zero dose: "0", "0 mg/kg", "0mg/kg" (not "10", "0.5")
+    re.IGNORECASE,
+)
+#: A level that is nothing but a zero, optionally with a unit ("0", "0 mg/kg").
+_ZERO_LEVEL = re.compile(rf"{_ZERO}(?:\s*[^\d\s.,+-][^\d]*)?")
+#: Separators left over when a level is made of control words only ("Control IgG", "saline + vehicle").
+_SEPARATORS = re.compile(r"[\s_\-/+&,;:()\[\].]+")
+#: A level that is a number, optionally with a unit ("10", "10 mg/kg", "2.5mg/kg").
+_LEVEL_NUMBER = re.compile(rf"(?P<num>[+-]?{_NUM}(?:[eE][+-]?[0-9]+)?)\s*(?P<unit>\D*)")
+#: Reference rule recorded when the user chose the reference.
+RULE_GIVEN = "given with --reference"
 
 
 # --------------------------------------------------------------------------- ledger
@@ -241,7 +269,15 @@ class Sheet:
     animal_ids_made_up : bool
         True when animal IDs were made up (no animal column).
     time_unit : str
-        Unit read from the time values or headers (``"h"``, ``"min"``, ...), ``""`` if none.
+        Unit of the times (``"s"``, ``"min"``, ``"h"``, ``"d"``, ``"wk"``), read from the time
+        values or headers or given with ``time_unit=``; ``""`` if neither gives one.
+    reference_rule : dict of str to str
+        Group / factor column -> how its reference level (the first category) was chosen:
+        ``"given with --reference"``, ``"named like a control (saline)"``, ``"lowest
+        number"`` or ``"first in sorted order"``. Keyed by the group column's name (time
+        course) or the factor name (factorial).
+    notes : tuple of str
+        What the reader noticed and the report should say (e.g. most rows censored).
     """
 
     frame: pd.DataFrame
@@ -252,6 +288,21 @@ class Sheet:
     factors: tuple[str, ...]
     animal_ids_made_up: bool
     time_unit: str = ""
+    reference_rule: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def reference_levels(self) -> dict[str, str]:
+        """Group / factor column -> its reference level (the keys of ``reference_rule``)."""
+        out = {}
+        for name, frame_col in zip(self._factor_names(), self.factors, strict=True):
+            out[name] = str(self.frame[frame_col].cat.categories[0])
+        return out
+
+    def _factor_names(self) -> list[str]:
+        """The names the report uses: the group column's name (time course), the factor names."""
+        if self.design == "timecourse":
+            return [str(self.columns.get("group", GROUP))]
+        return list(self.factors)
 
     def _n_per_group(self) -> dict[str, int]:
         f = self.frame
@@ -267,7 +318,8 @@ class Sheet:
         return out
 
     def summary(self) -> dict:
-        """Counts: n_animals, n_per_group, times, n_observations, n_censored, censoring."""
+        """Counts: n_animals, n_per_group, times (+ time_unit), n_observations, n_censored, censoring;
+        reference_level and reference_rule (per group / factor column); notes."""
         f = self.frame
         n_cens = int(f[CENSORED].sum())
         out: dict = {
@@ -283,13 +335,20 @@ class Sheet:
         out["n_observations"] = int(len(f))
         out["n_censored"] = n_cens
         out["censoring"] = None if n_cens == 0 else ("left" if self.design == "timecourse" else "right")
+        out["reference_level"] = self.reference_levels()
+        out["reference_rule"] = dict(self.reference_rule)
+        out["notes"] = list(self.notes)
         return out
 
     def data_block(self) -> dict:
-        """The results.json ``data`` block."""
+        """The results.json ``data`` block (ledger, n, reference levels and how they were chosen, notes)."""
         block = self.ledger.to_dict()
         block["n_animals"] = int(self.frame[ANIMAL].nunique())
         block["n_per_group"] = self._n_per_group()
+        block["reference_level"] = self.reference_levels()
+        block["reference_rule"] = dict(self.reference_rule)
+        if self.notes:
+            block["notes"] = list(self.notes)
         return block
 
 
@@ -642,7 +701,8 @@ def _timecourse_value(
     return x, False, math.nan
 
 
-def _flag(table: _Table, row: int, column: str, cell: object) -> bool:
+def _flag(table: _Table, row: int, column: str, cell: object, *, event: bool = False) -> bool:
+    """A 1/0 flag (also yes/no, y/n, true/false); ``event``: the column is an event indicator."""
     text = _text(cell).casefold()
     if text in _FLAG_TRUE:
         return True
@@ -651,10 +711,13 @@ def _flag(table: _Table, row: int, column: str, cell: object) -> bool:
     kind, x = _classify(cell)
     if kind == "number" and x in (0.0, 1.0):
         return bool(x)
+    what = "event column (--event)" if event else "censoring column (--censored)"
+    found = "the cell is blank" if not _text(cell) else f"found {_text(cell)!r}"
+    fix = ("write 1 when the event happened (e.g. the mouse ate) and 0 when the test ended before it (censored)"
+           if event else "write 1 when the test ended before the event (censored), 0 otherwise")
     raise DataError(
-        f"expected 1/0, yes/no, y/n or true/false in the censoring column, found {_text(cell)!r}",
-        file=table.source, row=row, column=column,
-        fix="write 1 when the test ended before the event (censored), 0 otherwise",
+        f"expected 1/0, yes/no, y/n or true/false in the {what}, {found}",
+        file=table.source, row=row, column=column, fix=fix,
     )
 
 
@@ -815,9 +878,14 @@ def _no_data_left(table: _Table, entries: list[tuple[int, str, str, str]]) -> Da
 
 def _order_levels(
     table: _Table, levels: list[str], reference: str | None, *, column: str, option: str
-) -> list[str]:
+) -> tuple[list[str], str]:
+    """The levels, reference first, and how the reference was chosen.
+
+    ``levels`` are in order of first appearance. A given reference goes first and the others
+    keep that order; without one, :func:`_default_order` decides.
+    """
     if reference is None:
-        return levels
+        return _default_order(levels)
     ref = str(reference).strip()
     hits = [lv for lv in levels if lv == ref] or [lv for lv in levels if lv.casefold() == ref.casefold()]
     if not hits:
@@ -826,7 +894,57 @@ def _order_levels(
             file=table.source, column=column,
             fix=f"use {option} with one of the levels: " + ", ".join(repr(lv) for lv in levels),
         )
-    return [hits[0]] + [lv for lv in levels if lv != hits[0]]
+    return [hits[0]] + [lv for lv in levels if lv != hits[0]], RULE_GIVEN
+
+
+def _natural_key(text: str) -> tuple:
+    """Sort key: case-insensitive, numbers by value ("dose 2" < "dose 10"), then the text itself."""
+    key = []
+    for k, part in enumerate(re.split(r"([0-9]+(?:\.[0-9]+)?)", text.casefold())):
+        if k % 2:
+            key.append((0, float(part), ""))
+        elif part:
+            key.append((1, 0.0, part))
+    return tuple(key), text
+
+
+def _is_control_text(level: str) -> bool:
+    """True when the whole level is a control name ("saline", "Control IgG", "0 mg/kg")."""
+    if _ZERO_LEVEL.fullmatch(level):
+        return True
+    return not _SEPARATORS.sub("", _CONTROL.sub(" ", level))
+
+
+def _default_order(levels: list[str]) -> tuple[list[str], str]:
+    """Reference first when the user names none, and the rule that chose it.
+
+    (a) The one level named like a control (a whole word of ``_CONTROL_WORDS``, any case, or
+        a zero dose) is the reference; the others keep their order of first appearance (the
+        lab's own order, e.g. saline, ketamine 10, ketamine 30). When several levels are
+        named like a control, the one that is nothing but a control name wins ("saline"
+        over "ketamine in saline"); if that leaves none or several, (b) / (c) decide.
+    (b) When every level is a number with the same unit (or none), the lowest is the
+        reference and the levels are in ascending order.
+    (c) Otherwise the levels are in natural sorted order (case-insensitive, numbers by
+        value) and the first is the reference.
+    """
+    named = [lv for lv in levels if _CONTROL.search(lv)]
+    if len(named) > 1:
+        whole = [lv for lv in named if _is_control_text(lv)]
+        chosen = whole if len(whole) == 1 else []
+    else:
+        chosen = named
+    if chosen:
+        ref = chosen[0]
+        return [ref] + [lv for lv in levels if lv != ref], f"named like a control ({_CONTROL.search(ref).group(0)})"
+    note = ""
+    if named:
+        note = " (several levels are named like a control: " + ", ".join(repr(lv) for lv in named) + ")"
+    numbers = [_LEVEL_NUMBER.fullmatch(lv) for lv in levels]
+    if all(numbers) and len({" ".join(m.group("unit").split()).casefold() for m in numbers}) == 1:
+        value = {lv: float(m.group("num")) for lv, m in zip(levels, numbers, strict=True)}
+        return sorted(levels, key=lambda lv: (value[lv], _natural_key(lv))), "lowest number" + note
+    return sorted(levels, key=_natural_key), "first in sorted order" + note
 
 
 def _check_levels(table: _Table, levels: list[str], *, column: str) -> None:
@@ -841,14 +959,14 @@ def _check_levels(table: _Table, levels: list[str], *, column: str) -> None:
 # ----------------------------------------------------------------------- time course
 
 
-def _timecourse_long(table, *, animal, group, time, value, where, lloq, log_scale):
+def _timecourse_long(table, *, animal, group, time, value, where, lloq, log_scale, time_unit):
     ia = _resolve(table, animal, option="--animal")
     ig = _resolve(table, group, option="--group")
     it = _resolve(table, time, option="--time")
     iv = _resolve(table, value, option="--value")
     _distinct(table, {"--animal": ia, "--group": ig, "--time": it, "--value": iv})
     reasons = _screen(table, label_col=ia, used_cols=[ia, ig, it, iv], where=where)
-    entries, obs, units = [], [], set()
+    entries, obs, units = [], [], {}
     for rownum, cells, reason in zip(table.rows, table.cells, reasons, strict=True):
         if reason:
             entries.append((rownum, EXCLUDED, reason, ""))
@@ -859,12 +977,12 @@ def _timecourse_long(table, *, animal, group, time, value, where, lloq, log_scal
         a = _required_text(table, rownum, cells, ia, "animal ID")
         g = _required_text(table, rownum, cells, ig, "group")
         t = _time_cell(table, rownum, cells[it], table.label(it))
-        units.add(t[1])
+        units.setdefault(t[1], (rownum, table.label(it)))
         parsed = _timecourse_value(table, rownum, table.label(iv), cells[iv], lloq=lloq, log_scale=log_scale)
         obs.append((rownum, a, g, t[0], *parsed))
         entries.append((rownum, USED, "", ""))
     columns = {"animal": table.header[ia], "group": table.header[ig], "time": table.header[it], "value": table.header[iv]}
-    unit = _one_unit(table, units, column=table.label(it))
+    unit = _one_unit(table, units, given=time_unit)
     return entries, obs, columns, False, unit, {"group": ig, "time": it, "value": iv, "animal": ia}
 
 
@@ -892,18 +1010,46 @@ def _time_cell(table: _Table, rownum: int, cell: object, column: str) -> tuple[f
     return parsed
 
 
-def _one_unit(table: _Table, units: set[str], *, column: str, row: int | None = None) -> str:
-    named = sorted(u for u in units if u)
+def _time_unit_option(time_unit: str | None) -> str:
+    """The unit given with ``time_unit=`` / ``--time-unit``, as io names it ("day" -> "d"); "" for none."""
+    if time_unit is None:
+        return ""
+    key = " ".join(str(time_unit).split()).casefold().rstrip(".")
+    if not key:
+        return ""
+    if key in _TIME_UNIT_OPTION:
+        return _TIME_UNITS[key]
+    raise DataError(
+        f"unknown time unit {str(time_unit)!r}",
+        fix="give --time-unit h, min, day or week (also accepted: s, hour(s), hr, minute(s), d, day(s), wk, week(s))",
+    )
+
+
+def _one_unit(table: _Table, units: Mapping[str, tuple[int, str]], *, given: str = "") -> str:
+    """The one unit of the times (``units``: unit -> first (row, column) with it), checked against ``given``."""
+    named = {u: where for u, where in units.items() if u}
     if len(named) > 1:
+        (u0, (r0, c0)), (u1, (r1, c1)) = sorted(named.items(), key=lambda kv: kv[1][0])[:2]
+        at0 = f"row {r0}" if c0 == c1 else f"column {c0!r}"
         raise DataError(
-            "the times mix units (" + ", ".join(named) + ")",
-            file=table.source, row=row, column=column,
+            "the times mix units (" + ", ".join(sorted(named)) + f"): {u0} in {at0}, {u1} here",
+            file=table.source, row=r1, column=c1,
             fix="write every time in one unit",
         )
-    return named[0] if named else ""
+    if not named:
+        return given
+    unit, (row, column) = next(iter(named.items()))
+    if given and unit != given:
+        raise DataError(
+            f"the times in {column!r} are in {unit} but --time-unit gives {given}",
+            file=table.source, row=row, column=column,
+            fix=f"drop --time-unit (the unit written with the times, {unit}, is used), or correct the times "
+                "or --time-unit so that they agree",
+        )
+    return unit
 
 
-def _timecourse_wide_time(table, *, animal, group, time, value, where, lloq, log_scale):
+def _timecourse_wide_time(table, *, animal, group, time, value, where, lloq, log_scale, time_unit):
     ia = _resolve(table, animal, option="--animal")
     ig = _resolve(table, group, option="--group")
     _distinct(table, {"--animal": ia, "--group": ig})
@@ -929,7 +1075,10 @@ def _timecourse_wide_time(table, *, animal, group, time, value, where, lloq, log
             file=table.source, row=table.header_row,
             fix=f"head the time columns by their times, or use --layout long; the columns are: {table.listing()}",
         )
-    unit = _one_unit(table, {p[1] for _, p in tcols}, column=table.label(tcols[0][0]), row=table.header_row)
+    units: dict[str, tuple[int, str]] = {}
+    for i, parsed in tcols:
+        units.setdefault(parsed[1], (table.header_row, table.label(i)))
+    unit = _one_unit(table, units, given=time_unit)
     reasons = _screen(table, label_col=ia, used_cols=[ia, ig] + [i for i, _ in tcols], where=where)
     entries, obs = [], []
     for rownum, cells, reason in zip(table.rows, table.cells, reasons, strict=True):
@@ -950,7 +1099,7 @@ def _timecourse_wide_time(table, *, animal, group, time, value, where, lloq, log
     return entries, obs, columns, False, unit, {"group": ig, "animal": ia, "value": None, "time": None}
 
 
-def _timecourse_wide_group(table, *, animal, group, time, value, where, lloq, log_scale):
+def _timecourse_wide_group(table, *, animal, group, time, value, where, lloq, log_scale, time_unit):
     try:
         it = _resolve(table, time, option="--time")
     except DataError:
@@ -1006,13 +1155,13 @@ def _timecourse_wide_group(table, *, animal, group, time, value, where, lloq, lo
             fix=f"use --layout long or wide-time; the columns are: {table.listing()}",
         )
     reasons = _screen(table, label_col=it, used_cols=[it] + [i for i, _, _ in acols], where=where)
-    entries, obs, units = [], [], set()
+    entries, obs, units = [], [], {}
     for rownum, cells, reason in zip(table.rows, table.cells, reasons, strict=True):
         if reason:
             entries.append((rownum, EXCLUDED, reason, ""))
             continue
         t, u = _time_cell(table, rownum, cells[it], table.label(it))
-        units.add(u)
+        units.setdefault(u, (rownum, table.label(it)))
         for i, g, a in acols:
             label = table.label(i)
             parsed = _timecourse_value(table, rownum, label, cells[i], lloq=lloq, log_scale=log_scale)
@@ -1022,7 +1171,7 @@ def _timecourse_wide_group(table, *, animal, group, time, value, where, lloq, lo
                 obs.append((rownum, a, g, t, *parsed))
                 entries.append((rownum, USED, "", label))
     columns = {"animal": animal, "group": group, "time": table.header[it] or time, "value": value}
-    unit = _one_unit(table, units, column=table.label(it))
+    unit = _one_unit(table, units, given=time_unit)
     return entries, obs, columns, made_up, unit, {"group": None, "animal": None, "value": None, "time": it}
 
 
@@ -1039,6 +1188,7 @@ def read_timecourse(
     layout: str = "long",
     log_scale: bool = False,
     reference: str | None = None,
+    time_unit: str | None = None,
 ) -> Sheet:
     """Read and validate a time-course sheet (e.g. microdialysis fractions).
 
@@ -1060,7 +1210,14 @@ def read_timecourse(
     log_scale : bool
         Require values above zero (the model works on the log scale).
     reference : str, optional
-        Reference group, put first.
+        Reference group, put first. Without it: a group named like a control (saline,
+        vehicle, control, sham, IgG, WT, 0 mg/kg, ...), else the lowest dose when every group
+        is a number, else the first in sorted order (see ``Sheet.reference_rule``).
+    time_unit : str, optional
+        Unit of the times: ``"h"``, ``"min"``, ``"day"``, ``"week"`` (also ``"s"``,
+        ``"hour(s)"``, ``"minute(s)"``, ``"d"``, ``"wk"``). A unit written with the times
+        ("2 h", "Day 2") is read without it, and must agree with it. Without either, the
+        times have no unit and none is printed.
 
     Returns
     -------
@@ -1070,12 +1227,14 @@ def read_timecourse(
     """
     if layout not in LAYOUTS:
         raise DataError(f"unknown layout {layout!r}", fix="use --layout long, wide-time or wide-group")
+    given_unit = _time_unit_option(time_unit)
     if lloq is not None and not (math.isfinite(float(lloq)) and float(lloq) > 0):
         raise DataError(f"--lloq must be a positive number, got {lloq!r}", fix="pass --lloq VALUE above zero")
     table = _load(source, sheet=sheet)
     reader = {"long": _timecourse_long, "wide-time": _timecourse_wide_time, "wide-group": _timecourse_wide_group}
     entries, obs, columns, made_up, unit, idx = reader[layout](
-        table, animal=animal, group=group, time=time, value=value, where=where, lloq=lloq, log_scale=log_scale
+        table, animal=animal, group=group, time=time, value=value, where=where, lloq=lloq, log_scale=log_scale,
+        time_unit=given_unit,
     )
     if not obs:
         raise _no_data_left(table, entries)
@@ -1100,7 +1259,7 @@ def read_timecourse(
             )
     levels = list(dict.fromkeys(o[2] for o in obs))
     _check_levels(table, levels, column=gcol)
-    levels = _order_levels(table, levels, reference, column=gcol, option="--reference")
+    levels, rule = _order_levels(table, levels, reference, column=gcol, option="--reference")
     for lv in levels:
         members = [(r, a) for r, a, g, *_ in obs if g == lv]
         n = len({a for _, a in members})
@@ -1137,6 +1296,7 @@ def read_timecourse(
         factors=(GROUP,),
         animal_ids_made_up=made_up,
         time_unit=unit,
+        reference_rule={str(columns["group"]): rule},
     )
 
 
@@ -1156,6 +1316,7 @@ def read_factorial(
     where: Sequence[str] = (),
     positive: bool = False,
     reference: Mapping[str, str] | None = None,
+    event: str | None = None,
 ) -> Sheet:
     """Read and validate a between-animal factorial sheet (one row per animal, long layout).
 
@@ -1172,9 +1333,16 @@ def read_factorial(
     cohort : str, optional
         Cohort / batch column.
     censored : str, optional
-        Right-censoring column (1/0, true/false, yes/no, y/n).
+        Right-censoring column: 1 (true, yes, y) = censored, the value is the time the test
+        ended without the event; 0 (false, no, n) = the event was observed. A header that
+        reads like an event indicator (status, event, dead, death, died, failure, tumour)
+        is refused: use ``event=`` for such a column.
     censor_at : float, optional
         Test cut-off: values equal to it are right-censored, values above it are an error.
+        Combines with ``censored`` / ``event`` (a row is censored if either says so).
+    event : str, optional
+        Event column, the survival convention: 1 (true, yes, y) = the event happened at the
+        value; 0 (false, no, n) = censored at the value. Not with ``censored``.
     sheet : str or int, optional
         Excel sheet name or position (from 0).
     where : sequence of str
@@ -1182,12 +1350,22 @@ def read_factorial(
     positive : bool
         Reject negative outcomes (a time or a count cannot be negative).
     reference : mapping of str to str, optional
-        Factor -> reference level, put first.
+        Factor -> reference level, put first. For a factor not named: a level named like a
+        control (saline, vehicle, control, IgG, WT, 0 mg/kg, ...), else the lowest number,
+        else the first in sorted order (see ``Sheet.reference_rule``).
 
     Returns
     -------
     Sheet
-        Frame columns ``row, animal, <factors...>, value, censored`` (+ ``cohort``).
+        Frame columns ``row, animal, <factors...>, value, censored`` (+ ``cohort``);
+        ``censored`` is True for a right-censored row, whose ``value`` is its own censoring
+        time (so animals may have different follow-up times).
+
+    Warns
+    -----
+    UserWarning
+        When more than 90% of the rows are censored (a reversed coding?); also in
+        ``Sheet.notes``.
     """
     factors = [factors] if isinstance(factors, str) else [str(f) for f in factors]
     if not factors:
@@ -1205,13 +1383,29 @@ def read_factorial(
         raise DataError(f"--censor-at must be a positive number, got {censor_at!r}", fix="pass the test's cut-off, e.g. --censor-at 300")
     if reference is not None and not isinstance(reference, Mapping):
         raise TypeError("reference must be a mapping of factor name to level")
+    if censored is not None and event is not None:
+        raise DataError(
+            f"both --censored {censored!r} and --event {event!r} are given",
+            fix="give one: --event COLUMN when 1 means the event happened (survival coding), "
+                "--censored COLUMN when 1 means the test ended before the event",
+        )
     table = _load(source, sheet=sheet)
     iv = _resolve(table, outcome, option="--outcome")
     ifs = [_resolve(table, f, option="--factor") for f in factors]
     ia = _resolve(table, animal, option="--animal") if animal is not None else None
     ic = _resolve(table, cohort, option="--cohort") if cohort is not None else None
-    ik = _resolve(table, censored, option="--censored") if censored is not None else None
-    roles = {"--outcome": iv, "--animal": ia, "--cohort": ic, "--censored": ik}
+    flag_option = "--event" if event is not None else "--censored"
+    flag_col = event if event is not None else censored
+    ik = _resolve(table, flag_col, option=flag_option) if flag_col is not None else None
+    if ik is not None and event is None and _EVENT_HEADER.search(table.header[ik]):
+        raise DataError(
+            f"the --censored column {table.header[ik]!r} is named like an event indicator; in survival data "
+            "1 in such a column usually means the event happened, not that the value is censored",
+            file=table.source, row=table.header_row, column=table.label(ik),
+            fix=f"use --event {table.header[ik]!r} if 1 means the event happened; if 1 really means censored, "
+                "rename the column (e.g. 'censored')",
+        )
+    roles = {"--outcome": iv, "--animal": ia, "--cohort": ic, flag_option: ik}
     roles.update({f"--factor {f}": i for f, i in zip(factors, ifs, strict=True)})
     _distinct(table, roles)
     used = [i for i in [iv, ia, ic, ik, *ifs] if i is not None]
@@ -1237,7 +1431,10 @@ def read_factorial(
                 file=table.source, row=rownum, column=vcol,
                 fix="check the value and its sign (a time or a count cannot be negative)",
             )
-        cens = _flag(table, rownum, table.label(ik), cells[ik]) if ik is not None else False
+        cens = False
+        if ik is not None:
+            flag = _flag(table, rownum, table.label(ik), cells[ik], event=event is not None)
+            cens = not flag if event is not None else flag
         if censor_at is not None:
             cut = float(censor_at)
             if x > cut * (1 + 1e-12):
@@ -1268,6 +1465,9 @@ def read_factorial(
                     )
                 continue
             first[a] = (rownum, levels, coh)
+        _check_censoring_times(table, obs, column=table.label(ik) if ik is not None else None, vcol=vcol)
+    notes = _censored_share(table, obs, column=table.label(ik) if ik is not None else None, event=event is not None,
+                            cut=censor_at is not None)
     ref = dict(reference or {})
     ref_by_factor: dict[str, str] = {}
     for key, lv in ref.items():
@@ -1279,11 +1479,14 @@ def read_factorial(
                 fix="use one of the factors: " + ", ".join(repr(f) for f in factors),
             )
         ref_by_factor[hits[0]] = lv
-    cats = []
+    cats, rules = [], {}
     for j, (f, i) in enumerate(zip(factors, ifs, strict=True)):
         levels = list(dict.fromkeys(o[2][j] for o in obs))
         _check_levels(table, levels, column=table.label(i))
-        cats.append(_order_levels(table, levels, ref_by_factor.get(f), column=table.label(i), option=f"--reference {f}=LEVEL"))
+        levels, rules[f] = _order_levels(
+            table, levels, ref_by_factor.get(f), column=table.label(i), option=f"--reference {f}=LEVEL"
+        )
+        cats.append(levels)
     members: dict[tuple[str, ...], list[tuple[int, str]]] = {}
     for rownum, a, levels, *_ in obs:
         members.setdefault(levels, []).append((rownum, a))
@@ -1321,7 +1524,7 @@ def read_factorial(
     if ic is not None:
         columns["cohort"] = table.header[ic]
     if ik is not None:
-        columns["censored"] = table.header[ik]
+        columns["event" if event is not None else "censored"] = table.header[ik]
     return Sheet(
         frame=pd.DataFrame(data),
         ledger=_ledger(table.source, entries),
@@ -1330,4 +1533,51 @@ def read_factorial(
         design="factorial",
         factors=tuple(factors),
         animal_ids_made_up=ia is None,
+        reference_rule=rules,
+        notes=tuple(notes),
     )
+
+
+def _check_censoring_times(table: _Table, obs: list[tuple], *, column: str | None, vcol: str) -> None:
+    """An animal's censored row cannot end before one of its observed (uncensored) values."""
+    by_animal: dict[str, list[tuple[int, float, bool]]] = {}
+    for rownum, a, _levels, x, cens, _coh in obs:
+        by_animal.setdefault(a, []).append((rownum, x, cens))
+    for a, rows in by_animal.items():
+        observed = [(r, x) for r, x, c in rows if not c]
+        for r, x, c in rows:
+            if not c:
+                continue
+            later = next(((r2, x2) for r2, x2 in observed if x2 > x), None)
+            if later is None:
+                continue
+            raise DataError(
+                f"animal {a!r} is censored at {x:g} (row {r}) but was observed at {later[1]:g} (row {later[0]}); "
+                "a censored value is the last time the animal was seen without the event, so it cannot be "
+                "below a value observed for the same animal",
+                file=table.source, row=r, column=column or vcol,
+                fix="check the censoring flag of both rows (with --censored, 1 = censored; with --event, "
+                    "1 = the event happened), the values, and the animal IDs",
+            )
+
+
+def _censored_share(table: _Table, obs: list[tuple], *, column: str | None, event: bool, cut: bool) -> list[str]:
+    """A warning (and a note for the Sheet) when more than 90% of the rows are censored."""
+    n_cens = sum(1 for o in obs if o[4])
+    share = n_cens / len(obs)
+    if share <= CENSORED_WARN_SHARE:
+        return []
+    both = " and --censor-at" if cut else ""
+    if column is None:
+        source, coding = "at the cut-off (--censor-at)", "values at or above --censor-at are censored: check it"
+    elif event:
+        source = f"by the event column {column!r}{both}"
+        coding = ("with --event the package reads 1 = the event happened, 0 = censored; if 1 means censored "
+                  "in this column, use --censored instead")
+    else:
+        source = f"by the censoring column {column!r}{both}"
+        coding = ("with --censored the package reads 1 = censored, 0 = the event happened; if 1 means the "
+                  "event happened in this column, use --event instead")
+    note = f"{n_cens} of {len(obs)} rows ({100 * share:.1f}%) are right-censored {source}; {coding}."
+    warnings.warn(f"{table.source}: {note}", UserWarning, stacklevel=3)
+    return [note]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bayes_igf1.report.format import fmt_interval, fmt_num
+from bayes_igf1.report.format import bf_category, fmt_bf, fmt_interval, fmt_num
 from bayes_igf1.results import blockade_base
 
 
@@ -33,7 +33,7 @@ class Analysis:
 
 STUDY = (
     Analysis("timecourse", "Fig. 1: extracellular IGF-1 in mPFC dialysate", "timecourse", "microdialysis_igf1.csv",
-             dict(animal="mouse", group="treatment", time="hour", value="igf1_pg_ml", lloq=8.0),
+             dict(animal="mouse", group="treatment", time="hour", value="igf1_pg_ml", lloq=8.0, time_unit="h"),
              "Ketamine raises extracellular IGF-1 for at least 5 h, more at 30 mg/kg."),
     Analysis("fst_nab", "Fig. 2: forced swim test, ketamine x IGF-1 nAb", "factorial", "fst_igf1_nab.csv",
              dict(outcome="immobility_s", factors=["treatment", "antibody"], animal="mouse", cohort="cohort"),
@@ -78,14 +78,15 @@ def finding(analysis: Analysis, result) -> str:
     e = result.estimates
     if analysis.design == "timecourse":
         eff = e[e["name"] == "effect_vs_reference"]
+        unit = f" {result.sheet.time_unit}" if result.sheet.time_unit else ""  # the sheet's unit, none if unknown
         parts = []
         for g, rows in eff.groupby("group", sort=False):
             up = rows[rows["prob_above"] > 0.95]["time"].to_numpy()
-            hours = _run_from_first(np.sort(rows["time"].to_numpy()), set(up))
+            times = _run_from_first(np.sort(rows["time"].to_numpy()), set(up))
             peak = rows.loc[rows["median"].idxmax()]
-            parts.append(f"{g}: P(increase) > 0.95 from {hours[0]:g} to {hours[-1]:g} h" if hours
+            parts.append(f"{g}: P(increase) > 0.95 from {times[0]:g} to {times[-1]:g}{unit}" if times
                          else f"{g}: no time with P(increase) > 0.95")
-            parts[-1] += f"; largest +{fmt_num(peak['median'])}% at {peak['time']:g} h"
+            parts[-1] += f"; largest +{fmt_num(peak['median'])}% at {peak['time']:g}{unit}"
         return "; ".join(parts) + "."
     unit = _unit(result)
     out = []
@@ -104,8 +105,9 @@ def finding(analysis: Analysis, result) -> str:
     if bf is not None and len(bf):
         main = bf[bf["prior_multiplier"] == 1.0].iloc[0]
         spread = bf["BF10"]
-        out.append(f"BF10 (interaction) = {fmt_num(main['BF10'])}"
-                   + (f" ({fmt_num(spread.min())} to {fmt_num(spread.max())} with the prior scale halved or doubled)"
+        bf10 = fmt_bf(main["BF10"])
+        out.append(f"BF10 (interaction) {bf10 if bf10[0] in '<>' else '= ' + bf10}, {bf_category(main['BF10'])}"
+                   + (f" ({fmt_bf(spread.min())} to {fmt_bf(spread.max())} with the prior scale halved or doubled)"
                       if len(bf) > 1 else ""))
     return "; ".join(out) + "." if out else "see the report."
 

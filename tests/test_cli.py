@@ -131,3 +131,92 @@ def test_prior_sensitivity_and_compare_refits(tmp_path):
     assert sum(r["weight"] for r in doc["checks"]["model_comparison"]) == pytest.approx(1.0)
     text = (out / "report.md").read_text()
     assert "Model comparison (PSIS-LOO" in text and "Prior scales ×0.5, ×2" in text
+
+
+def test_new_options_are_in_the_help(capsys):
+    for command, options in ((["timecourse"], ("--time-unit",)), (["inspect"], ("--time-unit", "--event")),
+                             (["factorial"], ("--event", "--censored", "--censor-at"))):
+        with pytest.raises(SystemExit):
+            main(command + ["--help"])
+        text = capsys.readouterr().out
+        for option in options:
+            assert option in text
+
+
+def test_inspect_time_unit_and_references(capsys):
+    assert main(["inspect", MICRO, *TC_COLUMNS]) == 0
+    out = capsys.readouterr().out
+    assert "times: -2, -1, 1, 2, 3, 4, 5, 6\n" in out  # the sheet has no unit: none is printed
+    assert "reference treatment = saline: named like a control (saline)" in out
+    assert main(["inspect", MICRO, *TC_COLUMNS, "--time-unit", "hours"]) == 0
+    assert "times: -2, -1, 1, 2, 3, 4, 5, 6 h\n" in capsys.readouterr().out
+    assert main(["inspect", MICRO, *TC_COLUMNS, "--json"]) == 0
+    block = json.loads(capsys.readouterr().out)
+    assert block["reference_level"] == {"treatment": "saline"}
+    assert block["reference_rule"] == {"treatment": "named like a control (saline)"}
+
+
+def test_inspect_time_unit_errors_exit_2(tmp_path, capsys):
+    sheet = tmp_path / "days.csv"
+    sheet.write_text("mouse,treatment,day,y\n" + "".join(
+        f"{m},{g},Day {t},{10 + t}\n" for m, g in (("a", "veh"), ("b", "veh"), ("c", "drug"), ("d", "drug"))
+        for t in (0, 1)))
+    cols = ["--animal", "mouse", "--group", "treatment", "--time", "day", "--value", "y"]
+    assert main(["inspect", str(sheet), *cols]) == 0
+    assert "times: 0, 1 d\n" in capsys.readouterr().out
+    assert main(["inspect", str(sheet), *cols, "--time-unit", "h"]) == 2
+    err = capsys.readouterr().err
+    assert "days.csv" in err and "row 2" in err and "column 'day'" in err and "--time-unit gives h" in err
+    assert main(["inspect", str(sheet), *cols, "--time-unit", "fortnight"]) == 2
+    assert "h, min, day or week" in capsys.readouterr().err
+
+
+def test_inspect_event_and_censored_columns(capsys):
+    nsf = str(Path(__file__).parent / "fixtures" / "nsf_latency.csv")
+    cols = ["--outcome", "latency", "--factor", "treatment", "--factor", "antibody", "--animal", "mouse"]
+    # 'ate' is FALSE in 10 of the 37 rows (all at the 600 s cut-off): 10 censored
+    assert main(["inspect", nsf, *cols, "--event", "ate"]) == 0
+    assert "censored values: 10 (right)" in capsys.readouterr().out
+    assert main(["inspect", nsf, *cols, "--event", "ate", "--censored", "ate"]) == 2
+    assert "both --censored 'ate' and --event 'ate' are given" in capsys.readouterr().err
+
+
+def test_timecourse_and_factorial_pass_time_unit_and_event_to_the_api(monkeypatch):
+    """The CLI hands --time-unit and --event to analyse_timecourse / analyse_factorial (no fit here)."""
+    import bayes_igf1.designs.factorial as fx
+    import bayes_igf1.designs.timecourse as tc
+    from bayes_igf1.errors import BayesIGF1Error
+
+    seen = {}
+
+    def fake(name):
+        def analyse(source, **kw):
+            seen[name] = kw
+            raise BayesIGF1Error("stop before fitting")
+        return analyse
+
+    monkeypatch.setattr(tc, "analyse_timecourse", fake("timecourse"))
+    monkeypatch.setattr(fx, "analyse_factorial", fake("factorial"))
+    assert main(["timecourse", MICRO, *TC_COLUMNS, "--time-unit", "day", "--quiet"]) == 2
+    assert seen["timecourse"]["time_unit"] == "day"
+    assert main(["timecourse", MICRO, *TC_COLUMNS, "--quiet"]) == 2
+    assert seen["timecourse"]["time_unit"] is None
+    nsf = str(Path(__file__).parent / "fixtures" / "nsf_latency.csv")
+    assert main(["factorial", nsf, "--outcome", "latency", "--factor", "treatment", "--factor", "antibody",
+                 "--event", "ate", "--quiet"]) == 2
+    assert seen["factorial"]["event"] == "ate" and seen["factorial"]["censored"] is None
+
+
+def test_mostly_censored_is_a_one_line_warning_and_a_note(tmp_path, capsys):
+    sheet = tmp_path / "mostly.csv"
+    rows = ["mouse,treatment,antibody,latency,cut"]
+    for k in range(20):  # 19 of 20 censored at 600 s
+        rows.append(f"n{k},{('saline', 'ket')[k % 2]},{('IgG', 'nAb')[(k // 2) % 2]},{100 if k == 0 else 600},"
+                    f"{0 if k == 0 else 1}")
+    sheet.write_text("\n".join(rows) + "\n")
+    assert main(["inspect", str(sheet), "--outcome", "latency", "--factor", "treatment", "--factor", "antibody",
+                 "--censored", "cut"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith("bayes-igf1: warning: mostly.csv: 19 of 20 rows (95.0%) are right-censored")
+    assert "Warning" not in captured.err and captured.err.count("\n") == 1
+    assert "note: 19 of 20 rows (95.0%)" in captured.out and "1 = censored" in captured.out

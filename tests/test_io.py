@@ -93,7 +93,7 @@ def test_timecourse_long_reads_tidy_frame(tmp_path):
     assert f["row"].tolist() == list(range(2, 14))
     assert f["row"].dtype == np.int64
     assert isinstance(f["group"].dtype, pd.CategoricalDtype)
-    assert list(f["group"].cat.categories) == ["Vehicle", "Ketamine"]  # first appearance
+    assert list(f["group"].cat.categories) == ["Vehicle", "Ketamine"]  # Vehicle is named like a control
     assert f["time"].dtype == float and f["value"].dtype == float
     assert not f["censored"].any() and f["limit"].isna().all()
     assert sheet.design == "timecourse" and sheet.factors == ("group",)
@@ -106,6 +106,8 @@ def test_timecourse_long_reads_tidy_frame(tmp_path):
     assert sheet.data_block() == {
         "rows_read": 12, "rows_used": 12, "excluded": [], "n_animals": 4,
         "n_per_group": {"Vehicle": 2, "Ketamine": 2},
+        "reference_level": {"Treatment": "Vehicle"},
+        "reference_rule": {"Treatment": "named like a control (Vehicle)"},
     }
     assert_ledger_consistent(sheet)
 
@@ -698,3 +700,346 @@ def test_missing_token_in_group_is_an_error_and_title_row_hint(tmp_path):
     titled = [["IGF-1 microdialysis, study 7", "", "", ""], ["", "", "", ""]] + timecourse_rows()
     with pytest.raises(DataError, match="delete any title rows"):
         read_tc(write_csv(tmp_path / "t.csv", titled))
+
+
+# --------------------------------------------------------- default reference levels
+
+
+def one_factor_frame(levels: list[str]) -> pd.DataFrame:
+    """Two animals per level, the levels in the order given (= order of first appearance)."""
+    return pd.DataFrame({"dose": [lv for lv in levels for _ in range(2)], "y": [float(k) for k in range(2 * len(levels))]})
+
+
+@pytest.mark.parametrize(
+    ("levels", "order", "rule"),
+    [
+        # (a) one level named like a control: it goes first, the others keep their order in the sheet
+        (["ketamine 10", "saline", "ketamine 30"], ["saline", "ketamine 10", "ketamine 30"], "named like a control (saline)"),
+        (["IGF-1 nAb", "IgG"], ["IgG", "IGF-1 nAb"], "named like a control (IgG)"),
+        (["anti-IGF-1", "Control IgG"], ["Control IgG", "anti-IGF-1"], "named like a control (Control)"),
+        (["FGF2KO", "WT"], ["WT", "FGF2KO"], "named like a control (WT)"),
+        (["KO", "wild-type"], ["wild-type", "KO"], "named like a control (wild-type)"),
+        (["KO", "Wild Type"], ["Wild Type", "KO"], "named like a control (Wild Type)"),
+        (["Lesion", "SHAM"], ["SHAM", "Lesion"], "named like a control (SHAM)"),
+        (["drug", "Placebo"], ["Placebo", "drug"], "named like a control (Placebo)"),
+        (["ket", "veh"], ["veh", "ket"], "named like a control (veh)"),
+        (["Stress", "ctrl"], ["ctrl", "Stress"], "named like a control (ctrl)"),
+        (["Stress", "Con"], ["Con", "Stress"], "named like a control (Con)"),
+        (["Treated", "Untreated"], ["Untreated", "Treated"], "named like a control (Untreated)"),
+        (["LPS", "naive"], ["naive", "LPS"], "named like a control (naive)"),
+        (["drug", "none"], ["none", "drug"], "named like a control (none)"),
+        (["1", "0"], ["0", "1"], "named like a control (0)"),
+        (["30mg/kg", "0mg/kg", "10mg/kg"], ["0mg/kg", "30mg/kg", "10mg/kg"], "named like a control (0)"),
+        (["10 mg/kg", "0 mg/kg", "30 mg/kg"], ["0 mg/kg", "10 mg/kg", "30 mg/kg"], "named like a control (0)"),
+        # several named like a control: the one that is only a control name wins
+        (["ketamine in saline", "saline", "ketamine"], ["saline", "ketamine in saline", "ketamine"],
+         "named like a control (saline)"),
+        # (b) all numbers with one unit: ascending, the lowest first ("0.5" is not a zero dose)
+        (["30 mg/kg", "3 mg/kg", "10 mg/kg"], ["3 mg/kg", "10 mg/kg", "30 mg/kg"], "lowest number"),
+        (["2", "0.5", "1"], ["0.5", "1", "2"], "lowest number"),
+        (["1 mg/kg", "0.5 mg/kg"], ["0.5 mg/kg", "1 mg/kg"], "lowest number"),
+        # (c) natural sorted order: case-insensitive, numbers by value
+        (["m", "f"], ["f", "m"], "first in sorted order"),
+        (["dose 10", "dose 2", "Dose 1"], ["Dose 1", "dose 2", "dose 10"], "first in sorted order"),
+        (["30", "10 mg/kg"], ["10 mg/kg", "30"], "first in sorted order"),  # units differ: not (b)
+        (["IR", "Controlled release"], ["Controlled release", "IR"], "first in sorted order"),  # not the word 'control'
+        (["vehicle", "saline", "ketamine"], ["ketamine", "saline", "vehicle"],
+         "first in sorted order (several levels are named like a control: 'vehicle', 'saline')"),
+    ],
+)
+def test_default_reference_level(levels, order, rule):
+    sheet = read_factorial(one_factor_frame(levels), outcome="y", factors=["dose"])
+    assert list(sheet.frame["dose"].cat.categories) == order
+    assert sheet.reference_rule == {"dose": rule}
+    assert sheet.reference_levels() == {"dose": order[0]}
+
+
+def test_reference_rule_in_summary_data_block_and_given_reference(tmp_path):
+    path = write_csv(tmp_path / "d.csv", timecourse_rows())
+    default = read_tc(path)
+    assert default.reference_rule == {"Treatment": "named like a control (Vehicle)"}
+    given = read_tc(path, reference="ketamine")
+    assert list(given.frame["group"].cat.categories) == ["Ketamine", "Vehicle"]
+    assert given.reference_rule == {"Treatment": "given with --reference"}
+    assert given.summary()["reference_level"] == {"Treatment": "Ketamine"}
+    assert given.data_block()["reference_rule"] == {"Treatment": "given with --reference"}
+    # factorial: one factor given, the other by the default rule; the rest keep the sheet's order
+    rows = fst_rows()
+    sheet = read_factorial(write_csv(tmp_path / "f.csv", rows), outcome="Time Immobile (s)",
+                           factors=["Genotype", "Treatment"], animal="Animal", where=["Group=Stress"],
+                           reference={"genotype": "FGF2KO"})
+    assert list(sheet.frame["Genotype"].cat.categories) == ["FGF2KO", "WT"]
+    assert sheet.data_block()["reference_level"] == {"Genotype": "FGF2KO", "Treatment": "Vehicle"}
+    assert sheet.data_block()["reference_rule"] == {
+        "Genotype": "given with --reference", "Treatment": "named like a control (Vehicle)"}
+
+
+def test_shipped_data_get_their_control_levels():
+    data = Path(__file__).resolve().parent.parent / "data"
+    tc = read_timecourse(data / "microdialysis_igf1.csv", animal="mouse", group="treatment", time="hour",
+                         value="igf1_pg_ml", lloq=8.0)
+    assert list(tc.frame["group"].cat.categories) == ["saline", "ketamine 10", "ketamine 30"]
+    fst = read_factorial(data / "fst_igf1_nab.csv", outcome="immobility_s", factors=["treatment", "antibody"])
+    assert fst.reference_levels() == {"treatment": "saline", "antibody": "IgG"}
+    for where, other in (("BDNF x IGF-1 nAb", "BDNF"), ("IGF-1 x BDNF nAb", "IGF-1")):
+        x = read_factorial(data / "bdnf_igf1_crossover.csv", outcome="immobility_s", factors=["infusion", "antibody"],
+                           where=[f"experiment={where}"])
+        assert list(x.frame["infusion"].cat.categories) == ["vehicle", other]
+        assert x.reference_rule == {"infusion": "named like a control (vehicle)", "antibody": "named like a control (IgG)"}
+
+
+# ------------------------------------------------------------------------ time units
+
+
+def unit_rows(times: list[object]) -> list[list[object]]:
+    """timecourse_rows() with the times 0, 1, 2 replaced by ``times``."""
+    rows = timecourse_rows()
+    for r in rows[1:]:
+        r[2] = times[int(r[2])]
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("option", "unit"),
+    [("h", "h"), ("hour", "h"), ("Hours", "h"), ("hr", "h"), ("min", "min"), ("minute", "min"), ("minutes", "min"),
+     ("day", "d"), ("d", "d"), ("days", "d"), ("week", "wk"), ("wk", "wk"), ("weeks", "wk"), ("s", "s")],
+)
+def test_time_unit_from_the_option(tmp_path, option, unit):
+    sheet = read_tc(write_csv(tmp_path / "d.csv", timecourse_rows()), time_unit=option)
+    assert sheet.time_unit == unit and sheet.summary()["time_unit"] == unit
+    assert sheet.summary()["times"] == [0.0, 1.0, 2.0]
+
+
+def test_time_unit_from_the_values_and_agreeing_option(tmp_path):
+    path = write_csv(tmp_path / "d.csv", unit_rows(["Day 0", "Day 1", "Day 2"]))
+    assert read_tc(path).time_unit == "d"
+    assert read_tc(path, time_unit="days").time_unit == "d"  # same unit, spelt differently
+    none = read_tc(write_csv(tmp_path / "n.csv", timecourse_rows()))
+    assert none.time_unit == "" and none.summary()["time_unit"] == ""
+    assert read_tc(write_csv(tmp_path / "e.csv", timecourse_rows()), time_unit="").time_unit == ""
+
+
+def test_time_unit_conflicting_with_the_values(tmp_path):
+    path = write_csv(tmp_path / "d.csv", unit_rows(["0 d", "1 d", "2 d"]))
+    with pytest.raises(DataError, match="the times in 'Hour' are in d but --time-unit gives h") as err:
+        read_tc(path, time_unit="hours")
+    assert err.value.file == "d.csv" and err.value.row == 2 and err.value.column == "Hour"
+    assert "drop --time-unit" in str(err.value)
+    wide = [["Mouse", "Treatment", "0 h", "1 h"], ["V1", "A", 1, 2], ["V2", "A", 1, 2], ["K1", "B", 1, 2], ["K2", "B", 1, 2]]
+    with pytest.raises(DataError, match="are in h but --time-unit gives min") as err:
+        read_timecourse(write_csv(tmp_path / "w.csv", wide), animal="Mouse", group="Treatment", time="t", value="v",
+                        layout="wide-time", time_unit="min")
+    assert err.value.row == 1 and err.value.column == "0 h"
+
+
+def test_time_unit_mixed_values_name_the_rows(tmp_path):
+    rows = unit_rows(["0 h", "1 h", "2 h"])
+    rows[6][2] = "120 min"  # row 7
+    with pytest.raises(DataError, match=r"mix units \(h, min\): h in row 2, min here") as err:
+        read_tc(write_csv(tmp_path / "d.csv", rows))
+    assert err.value.row == 7 and err.value.column == "Hour"
+
+
+@pytest.mark.parametrize("bad", ["fortnight", "m", "hours later", "month"])
+def test_unknown_time_unit(tmp_path, bad):
+    with pytest.raises(DataError, match="unknown time unit") as err:
+        read_tc(write_csv(tmp_path / "d.csv", timecourse_rows()), time_unit=bad)
+    assert "h, min, day or week" in str(err.value)
+
+
+def _text_result(sheet, time_col="Hour"):
+    """The parts of an AnalysisResult that data_paragraph and reproduce.finding read."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(sheet=sheet, design=sheet.design, settings={"time": time_col, "baseline": "auto"},
+                           anova_data={}, notes=[], estimates=None)
+
+
+def test_no_time_unit_prints_no_unit_in_the_text(tmp_path):
+    from bayes_igf1.report import text
+    from bayes_igf1.reproduce import STUDY, finding
+
+    # effect_vs_reference of one group at times 1, 2, 3: P(increase) > .95 at 1 and 2 only; peak +50% at 2
+    est = pd.DataFrame({"name": "effect_vs_reference", "group": "Ketamine", "time": [1.0, 2.0, 3.0],
+                        "prob_above": [0.99, 0.97, 0.80], "median": [20.0, 50.0, 10.0]})
+    timecourse = STUDY[0]
+    plain = _text_result(read_tc(write_csv(tmp_path / "n.csv", unit_rows([-1, 1, 2]))))
+    plain.estimates = est
+    para = text.data_paragraph(plain)
+    assert "(Hour \u22121)" in para and "(Hour 1, 2)" in para  # fmt_number writes a minus sign
+    assert not re.search(r"\b(h|hr|hours?|d|days?)\b", para)
+    assert text._at(plain, 2.0) == "at Hour 2"
+    assert finding(timecourse, plain) == "Ketamine: P(increase) > 0.95 from 1 to 2; largest +50.0% at 2."
+    days = _text_result(read_tc(write_csv(tmp_path / "d.csv", unit_rows([-1, 1, 2])), time_unit="day"))
+    days.estimates = est
+    para = text.data_paragraph(days)
+    assert "(Hour \u22121 d)" in para and "(Hour 1, 2 d)" in para and not re.search(r"\bh\b", para)
+    assert text._at(days, 2.0) == "at 2 d"
+    assert finding(timecourse, days) == "Ketamine: P(increase) > 0.95 from 1 to 2 d; largest +50.0% at 2 d."
+    hours = _text_result(read_tc(write_csv(tmp_path / "h.csv", unit_rows(["-1 h", "1 h", "2 h"]))))
+    hours.estimates = est
+    assert finding(timecourse, hours) == "Ketamine: P(increase) > 0.95 from 1 to 2 h; largest +50.0% at 2 h."
+
+
+def test_reproduce_gives_the_microdialysis_unit():
+    from bayes_igf1.reproduce import STUDY
+
+    assert STUDY[0].design == "timecourse" and STUDY[0].options["time_unit"] == "h"
+
+
+def test_data_paragraph_states_every_reference_and_why(tmp_path):
+    from bayes_igf1.report import text
+
+    rows = [["mouse", "treatment", "antibody", "y"]]
+    for k, (a, b) in enumerate([(a, b) for a in ("ketamine", "saline") for b in ("anti-IGF-1", "Control IgG")] * 2):
+        rows.append([f"m{k}", a, b, 100 + k])
+    sheet = read_factorial(write_csv(tmp_path / "f.csv", rows), outcome="y", factors=["treatment", "antibody"],
+                           animal="mouse")
+    para = text.data_paragraph(_text_result(sheet))
+    assert ("Reference levels: treatment = saline (named like a control); antibody = Control IgG "
+            "(named like a control: Control).") in para
+    one = read_tc(write_csv(tmp_path / "d.csv", timecourse_rows()), reference="Ketamine")
+    assert "Reference level: Treatment = Ketamine (given with --reference)." in text.data_paragraph(_text_result(one))
+    frame = pd.concat([one_factor_frame(["vehicle", "saline", "ketamine"])] * 2).assign(z=list("aaaaaabbbbbb"))
+    two = read_factorial(frame, outcome="y", factors=["dose", "z"])
+    assert ("dose = ketamine (first in sorted order; several levels are named like a control: 'vehicle', "
+            "'saline'); z = a (first in sorted order).") in text.data_paragraph(_text_result(two))
+
+
+# -------------------------------------------------------------------------- censoring
+
+
+def latency_rows(flags: list[object], values: list[float], *, header: str = "cut") -> list[list[object]]:
+    """One row per mouse, 2 x 2 cells of equal size, the flag column called ``header``."""
+    n = len(values)
+    rows = [["mouse", "treatment", "antibody", "latency", header]]
+    for k in range(n):
+        rows.append([f"n{k + 1:02d}", ("saline", "ketamine")[k % 2], ("IgG", "nAb")[(k // 2) % 2], values[k], flags[k]])
+    return rows
+
+
+FACTORS = dict(outcome="latency", factors=["treatment", "antibody"], animal="mouse")
+
+
+def test_event_column_is_the_survival_coding_and_keeps_each_rows_time(tmp_path):
+    # different follow-up times per animal: censored at 250, 400 and 600
+    values = [250.0, 120.0, 400.0, 80.0, 600.0, 300.0, 90.0, 600.0]
+    events = ["0", "1", "no", "yes", "FALSE", "true", "1.0", "0"]
+    sheet = read_factorial(write_csv(tmp_path / "e.csv", latency_rows(events, values, header="ate")), event="ate",
+                           **FACTORS)
+    f = sheet.frame
+    assert f["censored"].tolist() == [True, False, True, False, True, False, False, True]
+    assert f["value"].tolist() == values  # each row's own time, no common cut-off
+    assert f.loc[f["censored"], "value"].tolist() == [250.0, 400.0, 600.0, 600.0]
+    assert sheet.columns["event"] == "ate" and "censored" not in sheet.columns
+    assert sheet.summary()["n_censored"] == 4 and sheet.summary()["censoring"] == "right"
+    assert_ledger_consistent(sheet)
+    # the same data coded the other way round, read with --censored, give the same frame
+    flipped = ["1", "0", "1", "0", "1", "0", "0", "1"]
+    same = read_factorial(write_csv(tmp_path / "c.csv", latency_rows(flipped, values)), censored="cut", **FACTORS)
+    pd.testing.assert_frame_equal(same.frame, f)
+    # with a cut-off too: 600 is censored by either, 250 and 400 by the flag, at their own times
+    both = read_factorial(write_csv(tmp_path / "e.csv", latency_rows(events, values, header="ate")), event="ate",
+                          censor_at=600, **FACTORS)
+    assert both.frame["censored"].tolist() == f["censored"].tolist() and both.frame["value"].tolist() == values
+
+
+def test_censored_and_event_together_is_an_error(tmp_path):
+    path = write_csv(tmp_path / "e.csv", latency_rows(["0", "1"] * 4, [100.0] * 8))
+    with pytest.raises(DataError, match="both --censored 'cut' and --event 'cut' are given") as err:
+        read_factorial(path, censored="cut", event="cut", **FACTORS)
+    assert "--event COLUMN when 1 means the event happened" in str(err.value)
+
+
+@pytest.mark.parametrize("option", ["censored", "event"])
+@pytest.mark.parametrize(("cell", "found"), [("2", "found '2'"), ("censored", "found 'censored'"),
+                                             ("dead", "found 'dead'"), ("-1", "found '-1'"), ("", "the cell is blank")])
+def test_flag_values_must_be_0_1(tmp_path, option, cell, found):
+    flags = ["0", "1"] * 4
+    flags[5] = cell  # row 7
+    path = write_csv(tmp_path / "e.csv", latency_rows(flags, [100.0] * 8))
+    with pytest.raises(DataError, match=re.escape(found)) as err:
+        read_factorial(path, **{option: "cut"}, **FACTORS)
+    assert err.value.file == "e.csv" and err.value.row == 7 and err.value.column == "cut"
+    msg = str(err.value)
+    assert "expected 1/0, yes/no, y/n or true/false" in msg and f"(--{option})" in msg
+    expect = "write 1 when the event happened" if option == "event" else "write 1 when the test ended before the event"
+    assert expect in msg
+
+
+@pytest.mark.parametrize("header", ["status", "Event", "dead", "Death", "died", "failure", "tumour", "Tumor",
+                                    "event_flag", "Status (1 = dead)", "deaths"])
+def test_censored_column_named_like_an_event(tmp_path, header):
+    path = write_csv(tmp_path / "e.csv", latency_rows(["0", "1"] * 4, [100.0] * 8, header=header))
+    with pytest.raises(DataError, match="named like an event indicator") as err:
+        read_factorial(path, censored=header, **FACTORS)
+    msg = str(err.value)
+    assert err.value.column == header and err.value.row == 1 and err.value.file == "e.csv"
+    assert "1 in such a column usually means the event happened" in msg
+    assert f"use --event {header!r} if 1 means the event happened" in msg and "rename the column" in msg
+    # the same column read as an event column is fine
+    assert read_factorial(path, event=header, **FACTORS).frame["censored"].tolist() == [True, False] * 4
+
+
+@pytest.mark.parametrize("header", ["cut", "censored", "nsft_censored", "eventually", "statusquo"])
+def test_censored_column_names_that_are_not_events(tmp_path, header):
+    path = write_csv(tmp_path / "e.csv", latency_rows(["0", "1"] * 4, [100.0] * 8, header=header))
+    assert read_factorial(path, censored=header, **FACTORS).frame["censored"].sum() == 4
+
+
+def test_mostly_censored_warns_and_notes(tmp_path):
+    values = [600.0] * 20
+    values[0], values[1] = 100.0, 200.0
+    # 18 of 20 censored = 90%: not more than 90%, no warning
+    flags = ["0", "0"] + ["1"] * 18
+    import warnings as w
+
+    with w.catch_warnings():
+        w.simplefilter("error")
+        ok = read_factorial(write_csv(tmp_path / "a.csv", latency_rows(flags, values)), censored="cut", **FACTORS)
+    assert ok.notes == () and "notes" not in ok.data_block() and ok.summary()["notes"] == []
+    # 19 of 20 = 95%
+    flags[1] = "1"
+    with pytest.warns(UserWarning, match=r"19 of 20 rows \(95\.0%\) are right-censored by the censoring column 'cut'") as rec:
+        sheet = read_factorial(write_csv(tmp_path / "b.csv", latency_rows(flags, values)), censored="cut", **FACTORS)
+    msg = str(rec[0].message)
+    assert "with --censored the package reads 1 = censored" in msg and "use --event instead" in msg
+    assert msg.startswith("b.csv: ")
+    assert len(sheet.notes) == 1 and "95.0%" in sheet.notes[0]
+    assert sheet.data_block()["notes"] == list(sheet.notes) and sheet.summary()["notes"] == list(sheet.notes)
+    assert sheet.frame["censored"].sum() == 19  # read as given, not flipped
+    # an event column that is mostly 0
+    events = ["1", "0"] + ["0"] * 18
+    with pytest.warns(UserWarning, match=r"\(95\.0%\).*event column 'ate'.*1 = the event happened"):
+        read_factorial(write_csv(tmp_path / "c.csv", latency_rows(events, values, header="ate")), event="ate", **FACTORS)
+    # the cut-off alone: 19 of the 20 values are at it
+    rows = latency_rows(["0"] * 20, [600.0] * 19 + [100.0])
+    with pytest.warns(UserWarning, match=r"19 of 20 rows \(95\.0%\) are right-censored at the cut-off \(--censor-at\)"):
+        read_factorial(write_csv(tmp_path / "d.csv", rows), censor_at=600, **FACTORS)
+
+
+def test_censored_below_an_observed_value_of_the_same_animal(tmp_path):
+    rows = [["mouse", "treatment", "antibody", "latency", "cut"]]
+    cells = [("saline", "IgG"), ("saline", "nAb"), ("ketamine", "IgG"), ("ketamine", "nAb")]
+    k = 0
+    for a, b in cells:
+        for m in range(2):
+            k += 1
+            rows.append([f"{a}-{b}-{m}", a, b, 100.0 + k, "0"])  # trial 1, observed
+            rows.append([f"{a}-{b}-{m}", a, b, 600.0, "1"])  # trial 2, censored at 600
+    path = write_csv(tmp_path / "t.csv", rows)
+    fine = read_factorial(path, censored="cut", **FACTORS)
+    assert fine.frame["censored"].sum() == 8
+    # row 3: saline-IgG-0 now censored at 90 s, below its own observed 101 s (row 2)
+    rows[2][3] = 90.0
+    with pytest.raises(DataError, match=r"'saline-IgG-0' is censored at 90 \(row 3\) but was observed at 101 \(row 2\)") as err:
+        read_factorial(write_csv(tmp_path / "t.csv", rows), censored="cut", **FACTORS)
+    assert err.value.row == 3 and err.value.column == "cut" and err.value.file == "t.csv"
+    assert "check the censoring flag" in str(err.value)
+    # another animal's observed value above a censoring time is no error
+    rows[2][3] = 600.0
+    rows[4][3] = 95.0  # row 5: saline-IgG-1 censored at 95; its own observed value (row 4) is 102
+    with pytest.raises(DataError, match=r"\(row 5\) but was observed at 102 \(row 4\)"):
+        read_factorial(write_csv(tmp_path / "t.csv", rows), censored="cut", **FACTORS)
+    rows[4][3] = 102.0  # equal to the observed value: allowed (censored at the time last seen)
+    assert read_factorial(write_csv(tmp_path / "t.csv", rows), censored="cut", **FACTORS).frame["censored"].sum() == 8

@@ -1293,6 +1293,7 @@ def analyse_factorial(
     cohort: str | None = None,
     family: str = "normal",
     censored: str | None = None,
+    event: str | None = None,
     censor_at: float | None = None,
     where: Sequence[str] = (),
     sheet: str | int | None = None,
@@ -1325,7 +1326,9 @@ def analyse_factorial(
         Animal ID and cohort columns. Without an animal column each row is one animal.
     family : {"normal", "student", "lognormal"}
     censored : str, optional
-        Column flagging right-censored rows (value = the cut-off).
+        Column flagging right-censored rows, 1 = censored (value = that row's censoring time).
+    event : str, optional
+        Column in the survival coding, 1 = the event happened, 0 = censored (instead of ``censored``).
     censor_at : float, optional
         Test cut-off: values at it are right-censored.
     where : sequence of str
@@ -1333,7 +1336,7 @@ def analyse_factorial(
     sheet : str or int, optional
         Excel sheet.
     reference : mapping of str to str, optional
-        Factor -> reference level (first level otherwise).
+        Factor -> reference level (default: named like a control, else the lowest number, else sorted).
     rope : float, optional
         Half-width of the ROPE (outcome units; % change for lognormal).
     ss_type : {3, 2}
@@ -1375,7 +1378,7 @@ def analyse_factorial(
     if isinstance(where, str):
         where = [where]
     sheet_obj = read_factorial(source, outcome=outcome, factors=factors, animal=animal, cohort=cohort,
-                               censored=censored, censor_at=censor_at, sheet=sheet, where=where,
+                               censored=censored, event=event, censor_at=censor_at, sheet=sheet, where=where,
                                positive=options.log, reference=dict(reference) if reference else None)
     data = prepare(sheet_obj.frame, factors, options, animal_ids_made_up=sheet_obj.animal_ids_made_up)
     resolved = resolve_priors(data, options, priors)
@@ -1408,7 +1411,7 @@ def analyse_factorial(
     settings_out = {
         "source": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
         "outcome": outcome, "factors": list(factors), "animal": animal, "cohort": cohort, "family": family,
-        "censored": censored, "censor_at": censor_at, "where": list(where), "sheet": sheet,
+        "censored": censored, "event": event, "censor_at": censor_at, "where": list(where), "sheet": sheet,
         "reference": {a_name: data.levels_a[0], b_name: data.levels_b[0]},
         "rope": rope, "ss_type": ss_type, "ci_prob": ci_prob, "ci_kind": ci_kind, "prior_scale": prior_scale,
         "draws": int(draws), "tune": int(tune), "chains": int(chains), "seed": int(seed),

@@ -76,14 +76,15 @@ class TimecourseData:
     dt: np.ndarray = field(repr=False)              # time since that fraction (0 when none)
     has_baseline: bool = True
     scale: str = "log"
+    time_unit: str = ""                             # "h", "min", "d", ...; "" when the sheet gives none
 
     @property
     def fractions_per_animal(self) -> float:
         return len(self.y) / len(self.animals)
 
 
-def prepare(frame: pd.DataFrame, options: TimecourseOptions) -> TimecourseData:
-    """Turn a validated tidy frame (io.read_timecourse) into model arrays."""
+def prepare(frame: pd.DataFrame, options: TimecourseOptions, *, time_unit: str = "") -> TimecourseData:
+    """Turn a validated tidy frame (io.read_timecourse) into model arrays (``time_unit``: the sheet's)."""
     groups = tuple(str(g) for g in frame["group"].cat.categories)
     reference = options.reference if options.reference is not None else groups[0]
     if reference not in groups:
@@ -141,6 +142,7 @@ def prepare(frame: pd.DataFrame, options: TimecourseOptions) -> TimecourseData:
         dt=dt,
         has_baseline=options.baseline == "auto",
         scale=options.scale,
+        time_unit=time_unit,
     )
 
 
@@ -540,7 +542,10 @@ def estimates_table(draws: dict[str, xr.DataArray], data: TimecourseData, option
 
 def _label(rec: dict, data: TimecourseData) -> str:
     t = rec.get("time")
-    at = f" at {t:g} h" if isinstance(t, float) and not np.isnan(t) else ""
+    if isinstance(t, float) and not np.isnan(t):
+        at = f" at {t:g} {data.time_unit}" if data.time_unit else f" at time {t:g}"
+    else:
+        at = ""
     g = rec.get("group")
     name = rec["name"]
     if name == "effect_vs_reference":
@@ -654,6 +659,7 @@ def analyse_timecourse(
     baseline: str = "auto",
     likelihood: str = "student",
     reference: str | None = None,
+    time_unit: str | None = None,
     rope: float | None = None,
     ci_prob: float = CI_PROB,
     ci_kind: str = CI_KIND,
@@ -680,7 +686,10 @@ def analyse_timecourse(
         Auto: fractions at time <= 0 are baseline.
     likelihood : {"student", "normal"}
     reference : str, optional
-        Reference group (default: the first level in the sheet).
+        Reference group (default: a level named like a control, else the lowest number, else
+        the first in sorted order; see `bayes_igf1.io`).
+    time_unit : str, optional
+        Unit of the time column ("h", "min", "day", "week"), when the values do not say it.
     rope : float, optional
         Half-width of the region of practical equivalence of the effect vs reference, on
         its reporting scale (% change on the log scale).
@@ -704,8 +713,8 @@ def analyse_timecourse(
                                 rope=rope, ci_prob=ci_prob, ci_kind=ci_kind, prior_scale=prior_scale, ar1=ar1)
     data_sheet = read_timecourse(source, animal=animal, group=group, time=time, value=value, sheet=sheet,
                                  where=where, lloq=lloq, layout=layout, log_scale=scale == "log",
-                                 reference=reference)
-    data = prepare(data_sheet.frame, options)
+                                 reference=reference, time_unit=time_unit)
+    data = prepare(data_sheet.frame, options, time_unit=data_sheet.time_unit)
     priors = default_priors(data, options)
     model = build_model(data, priors, options)
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
@@ -729,7 +738,7 @@ def analyse_timecourse(
     settings_dict = {
         "animal": animal, "group": group, "time": time, "value": value, "sheet": sheet,
         "where": list(where), "lloq": lloq, "layout": layout, "scale": scale, "baseline": baseline,
-        "likelihood": likelihood, "reference": data.reference, "rope": rope, "ci_prob": ci_prob,
+        "likelihood": likelihood, "reference": data.reference, "time_unit": data.time_unit, "rope": rope, "ci_prob": ci_prob,
         "ci_kind": ci_kind, "prior_scale": prior_scale, "ar1": ar1, "draws": draws, "tune": tune, "chains": chains,
         "seed": seed, "source": data_sheet.source,
     }

@@ -16,8 +16,10 @@ import pandas as pd
 
 from bayes_igf1.report.format import (
     TIMES,
+    bf_category,
     decimals_for,
     fmt_F,
+    fmt_bf,
     fmt_interval,
     fmt_number,
     fmt_p,
@@ -170,21 +172,27 @@ def _direction(r: dict) -> tuple[str, str]:
 
 
 def _freq_phrase(r: dict, unit: str, *, label: str = "mixed model", sign: bool = True) -> str:
+    """"; planned t contrast: −60 s (95% CI, Sidak-adjusted, −85 to −35 s), Sidak-adjusted p = .001":
+    the interval is adjusted as the p-value beside it is."""
     if not _present(r.get("freq_estimate")):
         return ""
-    d = decimals_for(r.get("freq_ci_low"), r.get("freq_ci_high"))
-    est = fmt_number(r["freq_estimate"], d, sign=sign) + unit
-    ci = fmt_interval(r.get("freq_ci_low"), r.get("freq_ci_high"), d, unit=unit)
-    ci_prob = f"{100 * float(r.get('ci_prob') or 0.95):g}%"
     p_adj = r.get("freq_p_adjusted")
-    if _present(p_adj) and _present(r.get("freq_p")) and float(p_adj) == float(r["freq_p"]):
-        p = fmt_p(p_adj)
+    adjusted = _present(p_adj) and not (_present(r.get("freq_p")) and float(p_adj) == float(r["freq_p"]))
+    word = _adjust_word(r.get("freq_method")) if adjusted else ""
+    use_adj = adjusted and _present(r.get("freq_ci_low_adjusted"))
+    lo, hi = (r.get("freq_ci_low_adjusted"), r.get("freq_ci_high_adjusted")) if use_adj else (
+        r.get("freq_ci_low"), r.get("freq_ci_high"))
+    d = decimals_for(lo, hi)
+    est = fmt_number(r["freq_estimate"], d, sign=sign) + unit
+    ci = fmt_interval(lo, hi, d, unit=unit)
+    ci_prob = f"{100 * float(r.get('ci_prob') or 0.95):g}% CI" + (f", {word or 'adjusted'}-adjusted" if use_adj else "")
+    if adjusted:
+        p = fmt_p(p_adj).replace("p ", f"{word or 'adjusted'}-adjusted p ", 1)
     elif _present(p_adj):
-        word = _adjust_word(r.get("freq_method"))
-        p = fmt_p(p_adj).replace("p ", f"{word}-adjusted p ", 1) if word else fmt_p(p_adj).replace("p ", "adjusted p ", 1)
+        p = fmt_p(p_adj)
     else:
         p = fmt_p(r.get("freq_p"))
-    return f"; {label}: {est} ({ci_prob} CI {ci}), {p}"
+    return f"; {label}: {est} ({ci_prob} {ci}), {p}"
 
 
 # ------------------------------------------------------------------------------- data
@@ -209,6 +217,7 @@ def data_paragraph(result) -> str:
     word = "group" if result.design == "timecourse" else "cell"
     parts.append(f"The experimental unit is the {unit_word}: {summ['n_animals']} animals in total, per {word}: "
                  f"{groups}.")
+    parts.append(_reference_sentence(summ))
     if result.design == "timecourse":
         times = summ.get("times", [])
         base = [t for t in times if t <= 0]
@@ -241,8 +250,35 @@ def data_paragraph(result) -> str:
     elif ad:
         parts.append(f"The frequentist ANOVA (on {_dv_name(result)}) analysed "
                      f"{ad.get('n_analysed', ad.get('n_animals'))} animals; none was left out.")
+    parts += [str(n) for n in summ.get("notes", [])]
     parts += [str(n) for n in result.notes]
     return " ".join(p.strip() for p in parts if p)
+
+
+def _reference_sentence(summ: dict) -> str:
+    """'Reference levels: treatment = saline (named like a control); antibody = IgG (named like a control).'"""
+    levels = summ.get("reference_level") or {}
+    rules = summ.get("reference_rule") or {}
+    bits = []
+    for name, level in levels.items():
+        rule = str(rules.get(name, "")).strip()
+        why = _rule_words(rule, level)
+        bits.append(f"{name} = {level}" + (f" ({why})" if why else ""))
+    if not bits:
+        return ""
+    return f"Reference level{'s' if len(bits) > 1 else ''}: " + "; ".join(bits) + "."
+
+
+def _rule_words(rule: str, level: str) -> str:
+    """The io's rule text for a sentence: 'named like a control (saline)' -> 'named like a control' when the
+    word is the level itself, else 'named like a control: Control'; other parentheses -> '; ...'."""
+    head, sep, inner = rule.partition(" (")
+    if not sep:
+        return rule
+    inner = inner.removesuffix(")")
+    if head == "named like a control":
+        return head if inner.casefold() == str(level).casefold() else f"{head}: {inner}"
+    return f"{head}; {inner}"
 
 
 # ---------------------------------------------------------------------------- methods
@@ -488,14 +524,15 @@ def _dv_name(result) -> str:
     return dv.replace("value", value) if dv in ("value", "log(value)") else dv
 
 
-def _bf_text(bf) -> str:
-    bf = float(bf)
-    if not np.isfinite(bf):
-        return "> 10^300"
-    if bf >= 1000 or bf < 0.001:
-        exp = int(np.floor(np.log10(bf)))
-        return f"{bf / 10 ** exp:.1f} × 10^{exp}".replace("-", "\u2212")
-    return f"{bf:.3g}"
+def _bf_text(bf, *, method: str = "") -> str:
+    """"BF10 = 4.21 (moderate evidence for an interaction)", "BF10 > 100 (extreme ...)"; names the
+    far-tail normal approximation of the Savage-Dickey ratio where it was used."""
+    text = fmt_bf(bf)
+    rel = text if text[0] in "<>" else f"= {text}"
+    words = bf_category(bf, h1="an interaction", h0="no interaction")
+    if "normal approximation" in str(method):
+        words += "; posterior density at 0 from a normal approximation, 0 being in the posterior's far tail"
+    return f"BF10 {rel} ({words})"
 
 
 def _factorial_sentence(result, r: dict, what: str, *, freq_label: str) -> str:
@@ -532,7 +569,8 @@ def _factorial_sentences(result) -> list[tuple[str, str]]:
         if isinstance(bf, pd.DataFrame) and len(bf):
             main = bf[(bf["cell"] == r["cell"]) & (bf["prior_multiplier"] == 1.0)]
             if len(main):
-                sentence = sentence[:-1] + f"; Savage-Dickey BF10 = {_bf_text(main['BF10'].iloc[0])}."
+                bf_words = _bf_text(main["BF10"].iloc[0], method=main["method"].iloc[0])
+                sentence = sentence[:-1] + f"; Savage-Dickey {bf_words}."
         out.append(("interaction", sentence))
     for r in _est(result, "blockade_pct").to_dict("records"):
         base = blockade_base(e, r)
@@ -575,7 +613,9 @@ def _anova_sentence(result) -> str:
         eff = str(r["effect"]).replace(":", f" {TIMES} ")
         text = f"{eff} {fmt_F(r['df_num'], r['df_den'], r['F'])}, "
         if _present(r.get("epsilon_gg")) and _present(r.get("p_gg")):
-            text += f"GG-corrected {fmt_p(r['p_gg'])} (ε = {fmt_number(r['epsilon_gg'], 2)})"
+            eps = float(r["epsilon_gg"])
+            text = (f"{eff} Greenhouse-Geisser corrected {fmt_F(eps * r['df_num'], eps * r['df_den'], r['F'])}, "
+                    f"{fmt_p(r['p_gg'])} (ε = {fmt_number(eps, 2)})")
         else:
             text += fmt_p(r["p"])
         if _present(r.get("partial_eta_sq")):
@@ -587,8 +627,9 @@ def _anova_sentence(result) -> str:
                 f"({ad.get('n_animals', '?')} of {result.sheet.summary()['n_animals']} animals; type III)")
     else:
         ss = int(result.settings.get("ss_type", 3))
+        block = f"; {ad['block']} as a fixed block, as in the Bayesian model" if ad.get("block") else ""
         head = (f"Two-way ANOVA on {_dv_name(result)} ({ad.get('n_analysed', ad.get('n_animals', '?'))} animals; "
-                f"type {'III' if ss == 3 else 'II'})")
+                f"type {'III' if ss == 3 else 'II'}{block})")
     return head + ": " + "; ".join(bits) + "."
 
 
@@ -610,7 +651,8 @@ def _bayes_anova_sentence(result) -> str:
     log = (result.settings.get("scale") == "log") if result.design == "timecourse" else \
         (result.settings.get("family") == "lognormal")
     scale = "log scale" if log else "measured scale"
-    return f"Bayesian ANOVA (finite-population SD of the effects, {scale}): " + "; ".join(bits) + "."
+    return (f"Bayesian ANOVA ({scale}; Gelman's finite-population SD of each source's effects, and the posterior "
+            "partial η² defined as the ANOVA's): " + "; ".join(bits) + ".")
 
 
 def results_sentences(result) -> list[tuple[str, str]]:
@@ -730,9 +772,9 @@ def checks_text(result) -> list[str]:
                 main = grp[grp["prior_multiplier"] == 1.0]
                 main = main.iloc[0] if len(main) else grp.iloc[0]
                 others = grp[grp["prior_multiplier"] != 1.0]
-                sens = "; ".join(f"prior scale ×{m:g}: {_bf_text(v)}"
+                sens = "; ".join(f"prior scale ×{m:g}: {fmt_bf(v)}"
                                  for m, v in zip(others["prior_multiplier"], others["BF10"], strict=True))
-                out.append(f"Bayes factor of the interaction {main['contrast']}: BF10 = {_bf_text(main['BF10'])} "
+                out.append(f"Bayes factor of the interaction {main['contrast']}: {_bf_text(main['BF10'])} "
                            f"(interaction prior Normal(0, {main['interaction_prior_sd']:.4g}); {main['method']})" + (f"; sensitivity to the prior scale: {sens}." if sens else
                                                    "; prior sensitivity not run."))
             continue
