@@ -55,6 +55,82 @@ def posterior_predictive_stats(
     return pd.DataFrame(rows)
 
 
+def replicates(tree: xr.DataTree, var_names: Sequence[str], n_rows: int) -> np.ndarray:
+    """Posterior predictive draws of every row of the tidy frame, shape (draws, n_rows).
+
+    Each observed variable's single dimension holds the rows' positions in the frame; the
+    draws of ``var_names`` (e.g. the observed and the censored terms) are put back in row
+    order. A replicate of a censored term is what PyMC draws for it: clipped at that row's
+    bound.
+    """
+    out = np.full((0, n_rows), np.nan)
+    for name in _observed_vars(tree, var_names):
+        rep = tree["posterior_predictive"][name]
+        dim = [d for d in rep.dims if d not in ("chain", "draw")][0]
+        draws = np.asarray(rep.stack(sample=("chain", "draw")).transpose("sample", dim).values, dtype=float)
+        if out.shape[0] == 0:
+            out = np.full((draws.shape[0], n_rows), np.nan)
+        out[:, np.asarray(rep[dim].values, dtype=int)] = draws
+    return out
+
+
+def km_summaries(times: np.ndarray, events: np.ndarray, *, tau: float) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier median and restricted mean up to ``tau`` of each row of right-censored data.
+
+    ``times`` and ``events`` have shape (..., n). The median is the first time at which the
+    survival curve is at or below 0.5 (inf where it never falls that far); the restricted
+    mean is the area under the curve from 0 to ``tau`` (survival::survfit's ``rmean``; the
+    times must be positive). Ties: events before censorings at the same time, as in R.
+    """
+    times = np.asarray(times, dtype=float)
+    events = np.asarray(events, dtype=bool)
+    order = np.lexsort((~events, times), axis=-1)
+    t = np.take_along_axis(times, order, axis=-1)
+    e = np.take_along_axis(events, order, axis=-1)
+    n = t.shape[-1]
+    at_risk = n - np.arange(n)
+    surv = np.cumprod(np.where(e, 1.0 - 1.0 / at_risk, 1.0), axis=-1)
+    below = (surv <= 0.5 + 1e-12) & e
+    median = np.where(below.any(axis=-1), np.take_along_axis(t, np.argmax(below, axis=-1)[..., None], -1)[..., 0],
+                      np.inf)
+    edges = np.minimum(np.concatenate([np.zeros(t.shape[:-1] + (1,)), t, np.full(t.shape[:-1] + (1,), tau)], -1), tau)
+    level = np.concatenate([np.ones(t.shape[:-1] + (1,)), surv], -1)
+    rmean = np.sum(level * np.diff(edges, axis=-1), axis=-1)
+    return median, rmean
+
+
+def censored_ppc(
+    rep: np.ndarray, value: np.ndarray, censored: np.ndarray, cut: np.ndarray, groups: np.ndarray,
+) -> pd.DataFrame:
+    """Posterior predictive p-values of right-censored data, censored alike on both sides.
+
+    Each replicate row is censored at that row's own censoring time ``cut`` (the observed
+    censoring time of a censored row; the follow-up end for a row whose event was seen), and
+    the same statistics are computed on the observed and the replicated censored data, per
+    group: the share censored, the Kaplan-Meier median (inf when not reached) and the
+    restricted mean up to the largest censoring time (when every time is positive). Columns
+    group, statistic, observed, predicted_median, p = P(T(y_rep) >= T(y)).
+    """
+    value, censored, cut = (np.asarray(a) for a in (value, censored, cut))
+    rep_time = np.minimum(rep, cut)
+    rep_event = rep < cut
+    tau = float(np.max(cut))
+    positive = bool(np.all(value > 0) and np.all(rep_time > 0))
+    rows = []
+    for level in pd.unique(groups):
+        m = np.asarray(groups == level)
+        stats_ = {"share censored": (float(np.mean(censored[m])), np.mean(~rep_event[:, m], axis=1))}
+        if positive:
+            med_o, rm_o = km_summaries(value[m], ~censored[m], tau=tau)
+            med_r, rm_r = km_summaries(rep_time[:, m], rep_event[:, m], tau=tau)
+            stats_["Kaplan-Meier median"] = (float(med_o), med_r)
+            stats_[f"restricted mean to {tau:.4g}"] = (float(rm_o), rm_r)
+        for name, (t_obs, t_rep) in stats_.items():
+            rows.append({"group": level, "statistic": name, "observed": t_obs,
+                         "predicted_median": float(np.median(t_rep)), "p": float(np.mean(t_rep >= t_obs))})
+    return pd.DataFrame(rows)
+
+
 def prior_predictive_range(
     tree: xr.DataTree, *, var: str = "y", low: float, high: float, transform=None
 ) -> dict:

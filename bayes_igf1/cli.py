@@ -189,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "e.g. saline, vehicle, IgG, WT, 0 mg/kg; else the lowest number; else the first in "
                         "sorted order)")
     g.add_argument("--ss-type", type=int, choices=[2, 3], default=3, help="ANOVA sums of squares (default 3)")
+    g.add_argument("--blocker", default=None, metavar="FACTOR",
+                   help="the factor that is an antagonist or neutralizing antibody (e.g. antibody): report the "
+                        "%% of the other factor's effect it abolishes (default: no %% blockade)")
     _add_fit_options(p)
 
     p = sub.add_parser("reproduce", help="every analysis of the study on the shipped data",
@@ -368,7 +371,7 @@ def cmd_factorial(args: argparse.Namespace) -> int:
         return analyse_factorial(args.data, outcome=args.outcome, factors=args.factors, animal=args.animal,
                                  cohort=args.cohort, censored=args.censored, event=args.event,
                                  censor_at=args.censor_at, where=args.where, sheet=args.sheet,
-                                 reference=_references(args.reference),
+                                 reference=_references(args.reference), blocker=args.blocker,
                                  ss_type=args.ss_type, **kw)
 
     result = run()

@@ -268,7 +268,7 @@ def _prepared(spec: _Spec, frame: pd.DataFrame):
     if spec.design == "factorial":
         from bayes_igf1.designs import factorial as fa
 
-        options = fa.FactorialOptions(family=spec.family)
+        options = fa.FactorialOptions(family=spec.family, blocker=spec.factors[1])
         return fa.prepare(frame, spec.factors, options), options
     from bayes_igf1.designs import timecourse as tc
 
@@ -970,7 +970,7 @@ def _factorial_priors(spec: _Spec, user: dict | None) -> dict:
 
     centre_spec = _replace(spec, params={k: v.mean(axis=0, keepdims=True) for k, v in spec.params.items()})
     frame, _ = _simulate_factorial(centre_spec, _PRIOR_N, 0, _int_seed(_sequence(spec.settings.seed, 3)))
-    options = fa.FactorialOptions(family=spec.family)
+    options = fa.FactorialOptions(family=spec.family, blocker=spec.factors[1])
     data = fa.prepare(frame, spec.factors, options)
     return fa.resolve_priors(data, options, user)
 

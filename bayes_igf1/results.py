@@ -143,17 +143,21 @@ def jsonable(obj):
 
 
 def blockade_base(estimates: pd.DataFrame, row: Mapping) -> dict | None:
-    """The simple effect a % blockade row is a percentage of: a vs a0 under the reference b0.
+    """The simple effect a % blockade row is a percentage of: the treated factor's effect under the
+    blocker's reference level (a vs a0 under b0 when B blocks; b vs b0 under a0 when A blocks).
 
-    Returns that ``simple_effect`` row of ``estimates`` with ``interpretable``: False when its
-    interval contains no effect (0; 1 for a ratio). 100 (1 - x / y) is undefined at y = 0, and
-    its posterior is then heavy-tailed and says nothing about a blockade.
+    The blockade row's ``group`` is ``"treated:blocker"``. Returns that ``simple_effect`` row of
+    ``estimates`` with ``interpretable``: False when its interval contains no effect (0; 1 for a
+    ratio). 100 (1 - x / y) is undefined at y = 0, and its posterior is then heavy-tailed and
+    says nothing about a blockade.
     """
     from bayes_igf1.designs.factorial import cell_key  # not at the top: factorial imports this module
 
-    a = str(row["cell"]).split("|", 1)[0]
+    a, b = str(row["cell"]).split("|", 1)
     a0, b0 = str(row["reference"]).split("|", 1)
-    match = estimates[(estimates["name"] == "simple_effect") & (estimates["cell"] == cell_key(a, b0))
+    treated = str(row.get("group") or "").split(":", 1)[0]
+    match = estimates[(estimates["name"] == "simple_effect") & (estimates["group"] == treated)
+                      & estimates["cell"].isin([cell_key(a, b0), cell_key(a0, b)])
                       & (estimates["reference"] == cell_key(a0, b0))]
     if not len(match):
         return None

@@ -80,3 +80,62 @@ def test_prior_scale_table_keeps_headline_rows_per_multiplier():
     assert table["label"].unique().tolist() == ["a"]
     assert table["multiplier"].tolist() == [0.5, 1.0, 2.0]
     assert table["median"].tolist() == pytest.approx([0.9, 1.0, 1.2])
+
+
+# --------------------------------------------------------------- right-censored data, censored alike
+
+
+def test_km_summaries_match_survfit_on_the_rats_study():
+    # survival::rats (tests/fixtures/reviewer_golden.R): survfit(Surv(time, status) ~ rx + sex),
+    # print(..., rmean = 104): medians NA, NA, 103, NA; restricted means below.
+    from pathlib import Path
+
+    rats = pd.read_csv(Path(__file__).parent / "fixtures" / "rats.csv")
+    r_rmean = {(0, "f"): 97.5644100555538, (0, "m"): 103.299625468165, (1, "f"): 93.4081796661079, (1, "m"): 104.0}
+    r_median = {(0, "f"): np.inf, (0, "m"): np.inf, (1, "f"): 103.0, (1, "m"): np.inf}
+    for key, g in rats.groupby(["rx", "sex"]):
+        median, rmean = checks.km_summaries(g["time"].to_numpy(), g["status"].to_numpy() == 1, tau=104.0)
+        assert rmean == pytest.approx(r_rmean[key], rel=1e-12)
+        assert median == r_median[key]
+
+
+def test_km_summaries_by_hand_and_row_by_row():
+    # times 2, 3+, 3, 5, 8+ (+ = censored): S = 4/5 after 2; at 3 the event comes before the
+    # censoring, S = 4/5 x 3/4 = 3/5; after 5, 3/5 x 1/2 = 3/10 -> median 5. Area to tau = 6:
+    # 2 x 1 + 1 x 4/5 + 2 x 3/5 + 1 x 3/10 = 4.3.
+    t = np.array([3.0, 2.0, 5.0, 3.0, 8.0])
+    e = np.array([False, True, True, True, False])
+    median, rmean = checks.km_summaries(t, e, tau=6.0)
+    assert (median, rmean) == (5.0, pytest.approx(4.3))
+    # vectorised over draws: each row as if alone
+    rng = np.random.default_rng(3)
+    tt, ee = rng.exponential(size=(7, 12)) + 0.01, rng.random((7, 12)) < 0.6
+    med, rm = checks.km_summaries(tt, ee, tau=1.5)
+    for i in range(7):
+        assert (med[i], rm[i]) == checks.km_summaries(tt[i], ee[i], tau=1.5)
+
+
+def test_censored_ppc_censors_each_replicate_at_its_own_time():
+    # Truth: exponential times, each animal followed for its own time (0.3 to 3). Replicates
+    # drawn from the truth and censored at each animal's own time reproduce the observed
+    # number censored; censoring every replicate at the smallest follow-up (the old rule)
+    # would predict nearly every animal censored.
+    rng = np.random.default_rng(11)
+    n, draws = 300, 2000
+    follow = rng.uniform(0.3, 3.0, n)
+    true = rng.exponential(1.0, n)
+    censored = true >= follow
+    value = np.where(censored, follow, true)
+    rep = rng.exponential(1.0, (draws, n))
+    rep = np.where(censored, np.minimum(rep, follow), rep)  # what PyMC gives for a censored term: clipped
+    cut = np.where(censored, value, follow)  # here the follow-up of every animal is known
+    table = checks.censored_ppc(rep, value, censored, cut, np.array(["all"] * n))
+    share = table.set_index("statistic").loc["share censored"]
+    assert share["observed"] == pytest.approx(censored.mean())
+    assert 0.05 < share["p"] < 0.95
+    assert abs(share["predicted_median"] - censored.mean()) < 0.05
+    assert table["statistic"].tolist() == ["share censored", "Kaplan-Meier median",
+                                           f"restricted mean to {cut.max():.4g}"]
+    assert ((table["p"] > 0.025) & (table["p"] < 0.975)).all()
+    old_rule = np.mean(rep >= follow.min(), axis=1) * n
+    assert np.median(old_rule) > censored.sum() + 100  # about 216 vs 77 observed

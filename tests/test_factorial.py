@@ -74,9 +74,9 @@ def hand_posterior(cell: np.ndarray, levels_a, levels_b, sigma, **extra) -> xr.D
     return ds
 
 
-def data_for(levels_a, levels_b, family="normal", **kw) -> fx.FactorialData:
+def data_for(levels_a, levels_b, family="normal", blocker=B, **kw) -> fx.FactorialData:
     frame = make_frame(levels_a, levels_b, positive=family == "lognormal", **kw)
-    return fx.prepare(frame, [A, B], fx.FactorialOptions(family=family))
+    return fx.prepare(frame, [A, B], fx.FactorialOptions(family=family, blocker=blocker))
 
 
 # ------------------------------------------------------------------------------ graph builds
@@ -342,7 +342,7 @@ def small_fit() -> tuple[AnalysisResult, pd.DataFrame, dict]:
     df, truth = simulate_factorial(cell_means=TRUE_MEANS, n_per_cell=10, residual_sd=30.0, factor_names=(A, B),
                                    cohorts=2, cohort_sd=5.0, seed=11)
     res = fx.analyse_factorial(df, outcome="value", factors=[A, B], animal="mouse", cohort="cohort", rope=10.0,
-                               seed=7, **TINY)
+                               blocker=B, seed=7, **TINY)
     return res, df, truth
 
 
@@ -449,7 +449,7 @@ def test_end_to_end_several_rows_per_animal_aggregates_for_anova():
 def test_end_to_end_censored_lognormal_keeps_censored_rows():
     raw = pd.read_csv(FIXTURES / "nsf_latency.csv")
     res = fx.analyse_factorial(FIXTURES / "nsf_latency.csv", outcome="latency", factors=[A, B], animal="mouse",
-                               censor_at=600, family="lognormal", bf_sensitivity=False, seed=5, **TINY)
+                               censor_at=600, family="lognormal", blocker=B, bf_sensitivity=False, seed=5, **TINY)
     n_cens = int((~raw["ate"]).sum())
     assert n_cens > 0 and int(res.sheet.frame["censored"].sum()) == n_cens
     loglik = res.tree["log_likelihood"]
@@ -535,3 +535,21 @@ def test_posterior_partial_eta_squared_is_within_003_of_afex_on_unbalanced_real_
         assert abs(ba.loc[effect, "eta_median"] - pes) < 0.03, (effect, ba.loc[effect, "eta_median"], pes)
     # the frequentist table beside it is afex's
     np.testing.assert_allclose(res.anova["partial_eta_sq"], list(afex_pes.values()), rtol=1e-9)
+
+
+def test_blockade_only_with_a_named_blocker_and_either_factor_can_block():
+    la, lb = ("saline", "ketamine"), ("IgG", "nAb")
+    cell = np.array([[[150.0, 153.0], [90.0, 146.0]]])
+    post = hand_posterior(cell, la, lb, [30.0])
+    none = fx.estimand_draws(post, data_for(la, lb, blocker=None))
+    assert "blockade_pct" not in none  # e.g. genotype x treatment: no antagonist, no % blockade
+    tab = fx.estimates_table(none, data_for(la, lb, blocker=None), fx.FactorialOptions())
+    assert "blockade_pct" not in set(tab["name"])
+    # B blocks A: 100 (1 - (146 - 153) / (90 - 150)) = 88.33...
+    by_b = fx.estimand_draws(post, data_for(la, lb, blocker=B))["blockade_pct"]
+    assert by_b.sel({A: "ketamine", B: "nAb"}).item() == pytest.approx(100 * (1 - (146 - 153) / (90 - 150)))
+    # A blocks B: the effect of nAb vs IgG under ketamine (56) against under saline (3)
+    by_a = fx.estimand_draws(post, data_for(la, lb, blocker=A))["blockade_pct"]
+    assert by_a.sel({A: "ketamine", B: "nAb"}).item() == pytest.approx(100 * (1 - (146 - 90) / (153 - 150)))
+    with pytest.raises(DesignError, match="blocker 'cohort' is not one of the factors.*Fix:"):
+        data_for(la, lb, blocker="cohort")

@@ -43,7 +43,7 @@ def result():
     from bayes_igf1.designs.timecourse import analyse_timecourse
 
     return analyse_timecourse(DATA / "microdialysis_igf1.csv", animal="mouse", group="treatment", time="hour",
-                              value="igf1_pg_ml", lloq=8.0, rope=10.0, draws=200, tune=200, chains=2)
+                              value="igf1_pg_ml", lloq=8.0, time_unit="h", rope=10.0, draws=200, tune=200, chains=2)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +58,8 @@ def factorial(tmp_path_factory):
     from bayes_igf1.designs.factorial import analyse_factorial
 
     res = analyse_factorial(DATA / "fst_igf1_nab.csv", outcome="immobility_s", factors=["treatment", "antibody"],
-                            animal="mouse", cohort="cohort", draws=100, tune=100, chains=2, bf_sensitivity=False,
-                            retry=False)
+                            animal="mouse", cohort="cohort", blocker="antibody", draws=100, tune=100, chains=2,
+                            bf_sensitivity=False, retry=False)
     out = tmp_path_factory.mktemp("factorial")
     return res, out, write_report(res, out, figures=False)  # figures drawn (not saved) below: saving costs seconds
 
@@ -162,7 +162,7 @@ def test_results_paragraph_numbers_match_results_json(report, result):
     assert text in (out / "report.md").read_text()
     pattern = re.compile(
         rf"(?P<group>[\w ]+?) (?P<verb>raised|lowered) igf1_pg_ml by (?P<mag>{NUM})% relative to (?P<ref>[\w ]+?) "
-        rf"at hour (?P<t>{NUM}), its largest posterior median effect \(posterior median; 95% HDI "
+        rf"at (?P<t>{NUM}) h, its largest posterior median effect \(posterior median; 95% HDI "
         rf"(?P<lo>{NUM})(?:\u2013| to )(?P<hi>{NUM})%; P\((?:increase|decrease)\) (?P<pd>[<>=] \.\d+); "
         rf"P\(in ROPE ±10%\) (?P<rope>[<>=] \.\d+)\); mixed model: (?P<fe>{NUM})% \(95% CI, Sidak-adjusted "
         rf"(?P<flo>{NUM})(?:\u2013| to )(?P<fhi>{NUM})%\), Sidak-adjusted p (?P<p>[<>=] \.\d+)\.")

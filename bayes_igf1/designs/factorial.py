@@ -90,6 +90,9 @@ class FactorialOptions:
     ``rope`` is the half-width of the region of practical equivalence around no effect, in
     the outcome's units for ``normal`` / ``student``; for ``lognormal`` a % change, the
     ROPE of a ratio being [1 / (1 + rope / 100), 1 + rope / 100].
+
+    ``blocker`` names the factor that is an antagonist or neutralizing antibody: the % of the
+    other factor's effect that it abolishes (``blockade_pct``) is reported only then.
     """
 
     family: str = "normal"
@@ -98,6 +101,7 @@ class FactorialOptions:
     ci_prob: float = CI_PROB
     ci_kind: str = CI_KIND
     prior_scale: float = 1.0
+    blocker: str | None = None
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -161,6 +165,7 @@ class FactorialData:
     censored: np.ndarray = field(repr=False)
     family: str = "normal"
     animal_ids_made_up: bool = False
+    blocker: str | None = None
 
     @property
     def n_obs(self) -> int:
@@ -212,6 +217,11 @@ def prepare(frame: pd.DataFrame, factors: Sequence[str], options: FactorialOptio
     """
     factors = _check_factors(factors)
     a_name, b_name = factors
+    if options.blocker is not None and options.blocker not in factors:
+        raise DesignError(
+            f"the blocker {options.blocker!r} is not one of the factors {list(factors)}. Fix: name the factor that "
+            f"is the antagonist or antibody, e.g. --blocker {b_name}, or leave --blocker out (no % blockade)."
+        )
     for col in (ANIMAL, VALUE, CENSORED, *factors):
         if col not in frame.columns:
             raise DesignError(f"the tidy frame has no column {col!r}. Fix: read the sheet with io.read_factorial.")
@@ -317,6 +327,7 @@ def prepare(frame: pd.DataFrame, factors: Sequence[str], options: FactorialOptio
         censored=censored,
         family=options.family,
         animal_ids_made_up=animal_ids_made_up,
+        blocker=options.blocker,
     )
     if data.cohort_kind == "fixed":
         why = _cohort_confounding(data)
@@ -545,8 +556,10 @@ def contrast_draws(cell_mean: xr.DataArray, data: FactorialData) -> dict[str, xr
 
     Returns ``simple_a`` (dims A = non-reference levels, B: a - a0 within b),
     ``simple_b`` (dims A, B = non-reference levels: b - b0 within a), ``interaction`` (dims
-    A, B both non-reference: (a - a0 | b) - (a - a0 | b0)) and ``blockade_pct`` (same dims:
-    100 (1 - (a - a0 | b) / (a - a0 | b0))).
+    A, B both non-reference: (a - a0 | b) - (a - a0 | b0)) and, only when the design names a
+    blocker, ``blockade_pct`` (same dims): with B the blocker 100 (1 - (a - a0 | b) / (a - a0
+    | b0)), the % of A's effect that b abolishes; with A the blocker 100 (1 - (b - b0 | a) /
+    (b - b0 | a0)).
     """
     a_name, b_name = data.factors
     a0, b0 = data.reference
@@ -555,12 +568,12 @@ def contrast_draws(cell_mean: xr.DataArray, data: FactorialData) -> dict[str, xr
     simple_b = cell_mean.sel({b_name: b_other}) - cell_mean.sel({b_name: b0}, drop=True)
     under_b = simple_a.sel({b_name: b_other})
     under_ref = simple_a.sel({b_name: b0}, drop=True)
-    return {
-        "simple_a": simple_a,
-        "simple_b": simple_b,
-        "interaction": under_b - under_ref,
-        "blockade_pct": 100.0 * (1.0 - under_b / under_ref),
-    }
+    out = {"simple_a": simple_a, "simple_b": simple_b, "interaction": under_b - under_ref}
+    if data.blocker == b_name:
+        out["blockade_pct"] = 100.0 * (1.0 - under_b / under_ref)
+    elif data.blocker == a_name:
+        out["blockade_pct"] = 100.0 * (1.0 - simple_b.sel({a_name: a_other}) / simple_b.sel({a_name: a0}, drop=True))
+    return out
 
 
 def total_sd(posterior: xr.Dataset) -> xr.DataArray | None:
@@ -599,7 +612,8 @@ def estimand_draws(posterior: xr.Dataset, data: FactorialData) -> dict[str, xr.D
     if data.family == "lognormal":
         out["pct_change_a"] = 100.0 * (np.exp(con["simple_a"]) - 1.0)
         out["pct_change_b"] = 100.0 * (np.exp(con["simple_b"]) - 1.0)
-    out["blockade_pct"] = con["blockade_pct"]
+    if "blockade_pct" in con:
+        out["blockade_pct"] = con["blockade_pct"]
     sigma = posterior["sigma"]
     for key in ("simple_a", "simple_b", "interaction"):
         out[f"d_{key}"] = con[key] / sigma
@@ -681,11 +695,20 @@ def estimates_table(draws: dict[str, xr.DataArray], data: FactorialData, options
     add(draws["simple_b"], "simple_effect", eff_scale, null_eff, rope_eff, meta_b)
     add(draws["interaction"], "interaction", "ratio of ratios" if log else "difference of differences",
         null_eff, rope_eff, meta_i, headline=True)
-    add(draws["blockade_pct"], "blockade_pct", "percent (P relative to 50 %)" + (", log scale" if log else ""),
-        50.0, None, lambda r: {
-            "label": f"% of the {r[a_name]} vs {a0} effect abolished by {r[b_name]} (vs {b0})",
-            "group": f"{a_name}:{b_name}", "cell": cell_key(r[a_name], r[b_name]), "reference": cell_key(a0, b0)},
-        headline=True)
+    if "blockade_pct" in draws:
+        # group: "treated:blocker" (results.blockade_base reads which simple effect it divides by)
+        if data.blocker == b_name:
+            def meta_blk(r):
+                return {"label": f"% of the {r[a_name]} vs {a0} effect abolished by {r[b_name]} (vs {b0})",
+                        "group": f"{a_name}:{b_name}", "cell": cell_key(r[a_name], r[b_name]),
+                        "reference": cell_key(a0, b0)}
+        else:
+            def meta_blk(r):
+                return {"label": f"% of the {r[b_name]} vs {b0} effect abolished by {r[a_name]} (vs {a0})",
+                        "group": f"{b_name}:{a_name}", "cell": cell_key(r[a_name], r[b_name]),
+                        "reference": cell_key(a0, b0)}
+        add(draws["blockade_pct"], "blockade_pct", "percent (P relative to 50 %)" + (", log scale" if log else ""),
+            50.0, None, meta_blk, headline=True)
     if log:
         add(draws["pct_change_a"], "pct_change", "percent change", 0.0, _rope(options, "pct"), meta_a)
         add(draws["pct_change_b"], "pct_change", "percent change", 0.0, _rope(options, "pct"), meta_b)
@@ -1100,11 +1123,16 @@ def attach_frequentist(estimates: pd.DataFrame, twin: dict, data: FactorialData,
         put((est["name"] == "interaction") & (est["cell"] == r["cell"]), method_i, back(r["estimate"]), r["se"],
             back(r["ci_low"]), back(r["ci_high"]), r["p"], r["p_adjusted"], back(r["ci_low_adjusted"]),
             back(r["ci_high_adjusted"]))
-    # Blockade: plug-in ratio of the two simple effects, no interval.
-    for b in data.levels_b[1:]:
+    # Blockade (with a blocker): plug-in ratio of the two simple effects, no interval.
+    a0 = data.reference[0]
+    for b in data.levels_b[1:] if data.blocker else ():
         for a in data.levels_a[1:]:
-            under_b = simple_lookup.get((a_name, cell_key(a, b)))
-            under_0 = simple_lookup.get((a_name, cell_key(a, b0)))
+            if data.blocker == b_name:  # A's effect under b and under b0
+                under_b = simple_lookup.get((a_name, cell_key(a, b)))
+                under_0 = simple_lookup.get((a_name, cell_key(a, b0)))
+            else:  # B's effect under a and under a0
+                under_b = simple_lookup.get((b_name, cell_key(a, b)))
+                under_0 = simple_lookup.get((b_name, cell_key(a0, b)))
             if under_b is None or under_0 is None or under_0["estimate"] == 0:
                 continue
             value = 100.0 * (1.0 - under_b["estimate"] / under_0["estimate"])
@@ -1225,7 +1253,9 @@ def design_notes(data: FactorialData, options: FactorialOptions) -> list[str]:
                      + " + ".join(n for n, on in (("sigma_animal^2", data.animal_effect),
                                                   ("sigma_cohort^2", data.cohort_kind == "random")) if on)
                      + "); fixed cohort blocks are not part of the total SD.")
-    notes.append("blockade_pct rows: prob_above and prob_direction are relative to 50 % (prob_above = P(blockade > 50 %)).")
+    if data.blocker:
+        notes.append(f"% blockade: the share of the other factor's effect abolished by {data.blocker} (named as the "
+                     "blocker); its posterior probabilities are relative to 50% (P(blockade > 50%)).")
     return notes
 
 
@@ -1251,27 +1281,34 @@ def run_checks(tree: xr.DataTree, data: FactorialData) -> dict:
     if log:
         low, high = np.log(max(low, 1e-9 * hi_v)), np.log(high)
     out: dict = {}
-    if "y" in tree["observed_data"].data_vars:
+    if data.censored.any():
+        # Replicates censored as the data were: each row at its own censoring time (a censored
+        # row's observed time; for a row whose event was seen, the follow-up end, i.e. the
+        # largest censoring time), and statistics that respect censoring on both sides.
+        cut = np.where(data.censored, data.value, float(np.max(data.value[data.censored])))
+        rep = checks.replicates(tree, ("y", "y_censored"), len(data.value))
+        groups = frame[list(data.factors)].astype(str).agg("|".join, axis=1).to_numpy()
+        ppc = checks.censored_ppc(rep, data.value, data.censored, cut, groups)
+        out["ppc"] = {"statistics": ppc.to_dict("records"), "scale": "outcome, censored as observed",
+                      "n_extreme": int(((ppc["p"] < 0.025) | (ppc["p"] > 0.975)).sum())}
+        count = (rep >= cut * (1 - 1e-9)).sum(axis=1)
+        observed = int(data.censored.sum())
+        out["censoring"] = {
+            "cut_off": float(np.max(cut)), "per_row_censoring_times": bool(len(np.unique(cut)) > 1),
+            "observed_censored": observed,
+            "predicted_censored_median": float(np.median(count)),
+            "predicted_censored_90": [float(q) for q in np.quantile(count, [0.05, 0.95])],
+            "p": float(np.mean(count >= observed)),
+        }
+    elif "y" in tree["observed_data"].data_vars:
         ppc = checks.posterior_predictive_stats(tree, frame, by=list(data.factors), transform=transform)
         out["ppc"] = {"statistics": ppc.to_dict("records"), "scale": "log" if log else "identity",
                       "n_extreme": int(((ppc["p"] < 0.025) | (ppc["p"] > 0.975)).sum())}
+    if "y" in tree["observed_data"].data_vars:
         out["prior_predictive"] = {
             **checks.prior_predictive_range(tree, low=low, high=high, transform=transform),
             "note": ("log scale; " if log else "") + "plausible range 0 (or the smallest value less the "
                     "observed range) to the largest value plus the observed range",
-        }
-    if data.censored.any():
-        # Predicted number of censored animals: every row's replicate at or beyond the cut-off.
-        cut = float(np.min(data.value[data.censored]))
-        rep = tree["posterior_predictive"]
-        count = sum((rep[v] >= cut * (1 - 1e-9)).sum([d for d in rep[v].dims if d not in ("chain", "draw")])
-                    for v in ("y", "y_censored") if v in rep)
-        observed = int(data.censored.sum())
-        out["censoring"] = {
-            "cut_off": cut, "observed_censored": observed,
-            "predicted_censored_median": float(count.median()),
-            "predicted_censored_90": [float(q) for q in count.quantile([0.05, 0.95]).values],
-            "p": float((count >= observed).mean()),
         }
     out["loo"] = checks.loo_check(tree, frame, var_names=("y", "y_censored"))
     sens = checks.prior_sensitivity(tree, gated_estimands(tree["posterior"].to_dataset(), data))
@@ -1303,6 +1340,7 @@ def analyse_factorial(
     ci_prob: float = CI_PROB,
     ci_kind: str = CI_KIND,
     prior_scale: float = 1.0,
+    blocker: str | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -1345,6 +1383,9 @@ def analyse_factorial(
         Interval mass and kind ("hdi" or "eti").
     prior_scale : float
         Multiplies every prior scale.
+    blocker : str, optional
+        The factor that is an antagonist or neutralizing antibody (e.g. "antibody"): the %
+        blockade of the other factor's effect is reported only when it is named.
     draws, tune, chains, seed : int
         NUTS settings (nutpie).
     progress : bool
@@ -1361,7 +1402,7 @@ def analyse_factorial(
     AnalysisResult
     """
     options = FactorialOptions(family=family, rope=rope, ss_type=ss_type, ci_prob=ci_prob, ci_kind=ci_kind,
-                               prior_scale=prior_scale)
+                               prior_scale=prior_scale, blocker=blocker)
     factors = _check_factors(factors)
     for name, value, low in (("draws", draws, 10), ("tune", tune, 0), ("chains", chains, 1)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
@@ -1414,6 +1455,7 @@ def analyse_factorial(
         "censored": censored, "event": event, "censor_at": censor_at, "where": list(where), "sheet": sheet,
         "reference": {a_name: data.levels_a[0], b_name: data.levels_b[0]},
         "rope": rope, "ss_type": ss_type, "ci_prob": ci_prob, "ci_kind": ci_kind, "prior_scale": prior_scale,
+        "blocker": blocker,
         "draws": int(draws), "tune": int(tune), "chains": int(chains), "seed": int(seed),
         "priors": {k: dict(v) for k, v in (priors or {}).items()}, "bf_sensitivity": bool(bf_sensitivity),
         "retry": bool(retry),

@@ -661,12 +661,26 @@ def _predictive(result, group: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]
             g = labels.iloc[rows].to_numpy()
         else:
             g = np.array(["all"] * len(rows))
+        pred = np.asarray(p.stack(_s=("chain", "draw")).transpose("_s", dim).values, dtype=float)
+        cut = _right_censoring_times(result)
+        if cut is not None and np.issubdtype(rows.dtype, np.integer):
+            pred = np.minimum(pred, cut[rows])  # replicates censored as the data were
         ys.append(np.asarray(o.values, dtype=float))
-        preds.append(np.asarray(p.stack(_s=("chain", "draw")).transpose("_s", dim).values, dtype=float))
+        preds.append(pred)
         groups.append(g)
     if not ys:
         return np.empty(0), np.empty((0, 0)), np.empty(0)
     return np.concatenate(ys), np.concatenate(preds, axis=1), np.concatenate(groups)
+
+
+def _right_censoring_times(result) -> np.ndarray | None:
+    """Each row's censoring time for right-censored data (its own when censored, else the follow-up end)."""
+    f = result.sheet.frame
+    if result.sheet.summary().get("censoring") != "right":
+        return None
+    value = f["value"].to_numpy(dtype=float)
+    cens = f["censored"].to_numpy(dtype=bool)
+    return np.where(cens, value, float(np.max(value[cens])))
 
 
 def _scale_transform(result):

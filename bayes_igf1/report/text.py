@@ -810,9 +810,14 @@ def _ppc_text(ppc: dict) -> str:
     stats = ppc.get("statistics") or []
     n = len(stats)
     extreme = [r for r in stats if _present(r.get("p")) and (float(r["p"]) < 0.025 or float(r["p"]) > 0.975)]
-    text = (f"Posterior predictive check: posterior predictive p-values P(T(y_rep) ≥ T(y)) of the mean, SD, minimum "
-            f"and maximum of each group ({n} statistics, {ppc.get('scale', 'modelled')} scale; Table "
-            "'Posterior predictive p-values'): ")
+    names = list(dict.fromkeys(str(r.get("statistic")) for r in stats))
+    what = ("the mean, SD, minimum and maximum" if set(names) <= {"mean", "sd", "min", "max"} else
+            ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0] if names else "statistics")
+    censored = "censored" in str(ppc.get("scale", ""))
+    text = (f"Posterior predictive check: posterior predictive p-values P(T(y_rep) ≥ T(y)) of {what} of each group "
+            f"({n} statistics, {ppc.get('scale', 'modelled')} scale"
+            + ("; each replicate censored at its animal's own censoring time, as the data were" if censored else "")
+            + "; Table 'Posterior predictive p-values'): ")
     if extreme:
         bits = [f"{_cell(r['group'])} {r['statistic']} ({fmt_p(r['p'], symbol='p')})" for r in extreme]
         text += f"{len(extreme)} outside [.025, .975]: " + "; ".join(bits) + "."
