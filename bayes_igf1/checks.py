@@ -29,9 +29,10 @@ def posterior_predictive_stats(
 ) -> pd.DataFrame:
     """Posterior predictive p-values of per-group mean, SD, min and max of ``var``.
 
-    ``p`` is P(T(y_rep) >= T(y)) over the posterior predictive draws; values near 0 or 1
-    flag a feature of the data the model does not reproduce. Censored observations are a
-    separate variable and are not in these statistics.
+    ``p`` is P(T(y_rep) >= T(y)) over the posterior predictive draws (the mid-p of
+    `predictive_stats`); values near 0 or 1 flag a feature of the data the model does not
+    reproduce. For censored data use
+    `replicates` with `predictive_stats` (censored alike on both sides) or `censored_ppc`.
     """
     obs = tree["observed_data"][var]
     rep = tree["posterior_predictive"][var]
@@ -43,15 +44,26 @@ def posterior_predictive_stats(
     yrep = np.asarray(rep.stack(sample=("chain", "draw")).transpose("sample", dim).values, dtype=float)
     if transform is not None:
         y, yrep = transform(y), transform(yrep)
+    return predictive_stats(yrep, y, key.to_numpy())
+
+
+def predictive_stats(rep: np.ndarray, y: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
+    """Posterior predictive p of each group's mean, SD, minimum and maximum (rep: draws x rows).
+
+    p = P(T(y_rep) > T(y)) + P(T(y_rep) = T(y)) / 2, the mid-p: equal to P(T(y_rep) >= T(y))
+    for continuous replicates, and not pushed to 1 by ties when values are censored at a
+    limit on both sides (a minimum at the assay limit).
+    """
     rows = []
-    for level in pd.unique(key):
-        mask = (key == level).to_numpy()
+    for level in pd.unique(groups):
+        mask = np.asarray(groups == level)
         for stat, fn in (("mean", np.mean), ("sd", lambda a, axis=None: np.std(a, axis=axis, ddof=1)),
                          ("min", np.min), ("max", np.max)):
             t_obs = float(fn(y[mask]))
-            t_rep = fn(yrep[:, mask], axis=1)
+            t_rep = fn(rep[:, mask], axis=1)
             rows.append({"group": level, "statistic": stat, "observed": t_obs,
-                         "predicted_median": float(np.median(t_rep)), "p": float(np.mean(t_rep >= t_obs))})
+                         "predicted_median": float(np.median(t_rep)),
+                         "p": float(np.mean(t_rep > t_obs) + 0.5 * np.mean(t_rep == t_obs))})
     return pd.DataFrame(rows)
 
 
@@ -109,7 +121,8 @@ def censored_ppc(
     the same statistics are computed on the observed and the replicated censored data, per
     group: the share censored, the Kaplan-Meier median (inf when not reached) and the
     restricted mean up to the largest censoring time (when every time is positive). Columns
-    group, statistic, observed, predicted_median, p = P(T(y_rep) >= T(y)).
+    group, statistic, observed, predicted_median, p = P(T(y_rep) > T(y)) + P(T(y_rep) = T(y)) / 2
+    (the mid-p: these statistics tie often, e.g. two medians that are not reached).
     """
     value, censored, cut = (np.asarray(a) for a in (value, censored, cut))
     rep_time = np.minimum(rep, cut)
@@ -126,8 +139,10 @@ def censored_ppc(
             stats_["Kaplan-Meier median"] = (float(med_o), med_r)
             stats_[f"restricted mean to {tau:.4g}"] = (float(rm_o), rm_r)
         for name, (t_obs, t_rep) in stats_.items():
+            # mid-p: these statistics tie (a share; a median not reached on both sides, inf = inf)
+            p = float(np.mean(t_rep > t_obs) + 0.5 * np.mean(t_rep == t_obs))
             rows.append({"group": level, "statistic": name, "observed": t_obs,
-                         "predicted_median": float(np.median(t_rep)), "p": float(np.mean(t_rep >= t_obs))})
+                         "predicted_median": float(np.median(t_rep)), "p": p})
     return pd.DataFrame(rows)
 
 

@@ -25,7 +25,7 @@ ESTIMATE_COLUMNS = [
     "mean", "median", "sd", "ci_low", "ci_high", "ci_prob", "ci_kind", "prob_direction",
     "prob_above", "rope_low", "rope_high", "prob_in_rope", "headline",
     "freq_estimate", "freq_se", "freq_ci_low", "freq_ci_high", "freq_ci_low_adjusted", "freq_ci_high_adjusted",
-    "freq_p", "freq_p_adjusted", "freq_method",
+    "freq_p", "freq_p_adjusted", "freq_method", "freq_survival",
 ]
 
 
@@ -95,6 +95,8 @@ class AnalysisResult:
                 "p_adjusted": jsonable(rec.get("freq_p_adjusted")),
                 "method": jsonable(rec.get("freq_method")),
             }
+            if isinstance(rec.get("freq_survival"), Mapping):  # censored outcome: the censoring-aware test
+                item["frequentist"]["survival"] = jsonable(rec["freq_survival"])
             estimates.append(item)
         return jsonable({
             "design": self.design,
@@ -110,9 +112,24 @@ class AnalysisResult:
             "anova": self.anova.to_dict("records"),
             "anova_data": self.anova_data,
             "mixed_model": self.mixed_model,
+            **self._extra_blocks(),
             "checks": self.checks,
             "notes": list(self.notes),
         })
+
+    def _extra_blocks(self) -> dict:
+        """``anova_plain`` (the lab's ANOVA without the cohort block) and ``survival`` (censored
+        outcomes: Kaplan-Meier medians, log-rank, Cox), when the analysis has them."""
+        extra = self.frequentist_extra or {}
+        out = {}
+        if "anova_plain" in extra:
+            out["anova_plain"] = extra["anova_plain"].to_dict("records")
+        if "logrank" in extra:
+            out["survival"] = {k: extra[k] for k in ("km_median", "logrank", "cox", "cox_interaction", "cox_main")
+                               if k in extra}
+            out["survival"]["ties"] = extra.get("survival_ties")
+            out["survival"]["note"] = extra.get("survival_note")
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_json_dict(), indent=2, allow_nan=False) + "\n"

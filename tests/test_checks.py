@@ -60,7 +60,7 @@ def test_posterior_predictive_p_values_by_hand():
     assert out.loc["mean", "observed"] == 2.0
     assert out.loc["mean", "p"] == 0.5          # P(mean(yrep) >= 2) = 1/2
     assert out.loc["max", "p"] == 0.5           # maxima 2 and 6 against 3
-    assert out.loc["sd", "p"] == 1.0            # every replicate has SD sqrt(2), as observed
+    assert out.loc["sd", "p"] == 0.5            # every replicate has SD sqrt(2), as observed: a tie, mid-p 1/2
 
 
 def test_prior_predictive_share_outside():
@@ -139,3 +139,15 @@ def test_censored_ppc_censors_each_replicate_at_its_own_time():
     assert ((table["p"] > 0.025) & (table["p"] < 0.975)).all()
     old_rule = np.mean(rep >= follow.min(), axis=1) * n
     assert np.median(old_rule) > censored.sum() + 100  # about 216 vs 77 observed
+
+
+def test_predictive_stats_mid_p_by_hand():
+    # One group of 2 rows, 4 replicate draws. Observed min 1 (a value at the limit 1): the
+    # replicates' minima 1, 1, 2, 0.5 -> P(> 1) = 1/4, P(= 1) = 2/4 -> mid-p 1/4 + 1/4 = 1/2.
+    y = np.array([1.0, 3.0])
+    rep = np.array([[1.0, 2.0], [1.0, 5.0], [2.0, 2.5], [0.5, 4.0]])
+    t = checks.predictive_stats(rep, y, np.array(["g", "g"])).set_index("statistic")
+    assert t.loc["min", "p"] == pytest.approx(0.5)
+    # mean 2 vs replicate means 1.5, 3, 2.25, 2.25 -> 3 of 4 above, none equal
+    assert t.loc["mean", "p"] == pytest.approx(0.75)
+    assert t.loc["max", "predicted_median"] == pytest.approx(3.25)

@@ -553,3 +553,44 @@ def test_blockade_only_with_a_named_blocker_and_either_factor_can_block():
     assert by_a.sel({A: "ketamine", B: "nAb"}).item() == pytest.approx(100 * (1 - (146 - 90) / (153 - 150)))
     with pytest.raises(DesignError, match="blocker 'cohort' is not one of the factors.*Fix:"):
         data_for(la, lb, blocker="cohort")
+
+
+# ------------------------------------------------------------------------------ censored outcomes
+
+
+def test_censored_priors_are_scaled_from_a_censored_normal_fit_like_survreg():
+    # R: survreg(Surv(time, status) ~ 1, dist = "lognormal") on survival::rats and on the NSF
+    # fixture (tests/fixtures): intercept and scale of log time.
+    rats = pd.read_csv(FIXTURES / "rats.csv")
+    m, s = fx.location_scale(np.log(rats["time"].to_numpy()), (rats["status"] == 0).to_numpy())
+    assert (m, s) == pytest.approx((5.15916131593943, 0.557253917574082), rel=1e-7)
+    nsf = pd.read_csv(FIXTURES / "nsf_latency.csv")
+    m, s = fx.location_scale(np.log(nsf["latency"].to_numpy()), (~nsf["ate"]).to_numpy())
+    assert (m, s) == pytest.approx((5.41736498445956, 1.57390244485799), rel=1e-7)
+    # no censoring: the sample mean and SD, as before
+    y = np.array([1.0, 2.0, 4.0])
+    assert fx.location_scale(y, np.zeros(3, bool)) == pytest.approx((7 / 3, np.std(y, ddof=1)))
+
+
+def test_per_animal_censoring_end_to_end_on_the_rats_study():
+    # survival::rats: tumour onset (weeks), each rat followed for its own time; 258 of 300
+    # censored; no tumour at all among rx = 1 males.
+    res = fx.analyse_factorial(FIXTURES / "rats.csv", outcome="time", factors=["rx", "sex"], event="status",
+                               family="lognormal", bf_sensitivity=False, seed=3, **TINY)
+    cens = res.checks["censoring"]
+    assert cens["observed_censored"] == 258 and cens["per_row_censoring_times"]
+    lo, hi = cens["predicted_censored_90"]
+    assert lo <= 258 <= hi and 0.05 < cens["p"] < 0.95  # each rat censored at its own time fits
+    stats_ = pd.DataFrame(res.checks["ppc"]["statistics"])
+    assert set(stats_["statistic"]) == {"share censored", "Kaplan-Meier median", "restricted mean to 104"}
+    assert res.priors["cell_mean"]["mu"] == pytest.approx(5.15916131593943, rel=1e-5)  # survreg's, not the naive mean
+    doc = res.to_json_dict()
+    assert "cox" not in doc["survival"]  # no model with the interaction was fitted
+    assert [t["term"] for t in doc["survival"]["cox_main"]] == ["rx1", "sexm"]
+    inter = next(e for e in doc["estimates"] if e["name"] == "interaction")
+    surv = inter["frequentist"]["survival"]
+    assert surv["estimable"] is False and "rx = 1, sex = m" in surv["reason"]
+    simple = next(e for e in doc["estimates"] if e["name"] == "simple_effect" and e["cell"] == "1|f")
+    assert simple["frequentist"]["survival"]["test"] == "log-rank"
+    assert simple["frequentist"]["survival"]["chisq"] == pytest.approx(8.60618176766222, rel=1e-6)  # survdiff
+    assert "ignores censoring" in simple["frequentist"]["method"]

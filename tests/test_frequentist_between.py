@@ -690,7 +690,8 @@ def test_cox_skipped_when_a_cell_has_no_event(nsf):
     d.loc[(d["treatment"] == "saline") & (d["antibody"] == "IgG"), "ate"] = False
     result = censored_tests(d, time="latency", event="ate", factors=["treatment", "antibody"])
     assert result["cox"] is None
-    assert "no event" in result["note"]
+    assert "no event" in result["note"] and "treatment = saline, antibody = IgG" in result["note"]
+    assert result["cox_main"] is not None and "main-effects Cox model" in result["note"]
 
 
 # ------------------------------------------------------------------ errors
@@ -1093,3 +1094,66 @@ def test_block_confounded_with_a_factor_is_rejected():
     d["block"] = np.where(d["N"] == "1", "b1", "b2")  # every block holds one level of N
     with pytest.raises(DesignError, match="block 'block' is confounded with 'N'.*Fix:"):
         factorial_anova(d, dv="yield", factors=["N", "P"], block="block")
+
+
+# ------------------------------------------------------------------ survival::rats: per-animal follow-up,
+# a cell with no event (R values from tests/fixtures/reviewer_golden.R)
+
+RATS_COUNTS = {
+    "n": 300, "n_censored": 258, "n_events": 42,
+    "rx": [0, 0, 1, 1], "sex": ["f", "m", "f", "m"],
+    "n_cell": [100, 100, 50, 50],
+    "censored_cell": [81, 98, 29, 50],
+    "events_cell": [19, 2, 21, 0],
+}
+
+RATS_LOGRANK = {  # survdiff(Surv(time, status) ~ A, data = subset(B == b)); Sidak over the 4
+    "test": ["rx|sex=f", "rx|sex=m", "sex|rx=0", "sex|rx=1"],
+    "chisq": [8.60618176766222, 0.954655863911103, 14.3746852490213, 25.6403497502611],
+    "df": [1, 1, 1, 1],
+    "p": [0.00335023912562863, 0.328537011909567, 0.00014980274798969, 4.11347440802638e-07],
+    "p_sidak": [0.0133337621770458, 0.796722966079401, 0.00059907636022527, 1.64538874791731e-06],
+    "p_sidak_exact": [0.0133337621770461, 0.796722966079401, 0.000599076360225235, 1.64538874797053e-06],
+}
+
+RATS_COX_MAIN = {  # coxph(Surv(time, status) ~ rx + sex, ties = 'efron')
+    "term": ["rx", "sexm"],
+    "coef": [0.790996147108952, -3.06769357715977],
+    "se": [0.309359879825657, 0.724796785606319],
+    "z": [2.55688018612733, -4.23248783394304],
+    "p": [0.0105615588164432, 2.31120419006769e-05],
+    "hazard_ratio": [2.20559242682404, 0.0465283452349145],
+    "loglik": [-225.28221349933, -200.264201247658],  # null, fitted
+    "iter": 6,
+    "any_infinite": False,  # |coef| > 10 or exp(coef) not finite
+    "warnings": [],
+}
+
+
+@pytest.fixture(scope="module")
+def rats() -> pd.DataFrame:
+    d = pd.read_csv(FIXTURES / "rats.csv", dtype={"rx": str})
+    d["rx"] = pd.Categorical(d["rx"], categories=["0", "1"])
+    d["sex"] = pd.Categorical(d["sex"], categories=["f", "m"])
+    return d
+
+
+def test_rats_logrank_and_main_effects_cox_match_survival(rats):
+    res = censored_tests(rats, time="time", event="status", factors=["rx", "sex"])
+    lr = res["logrank"]
+    # R's order: rx|sex=f, rx|sex=m, sex|rx=0, sex|rx=1 -- the package's planned order is the same
+    assert [f"{e}|{w}" for e, w in zip(lr["effect"], lr["within"], strict=True)] == RATS_LOGRANK["test"]
+    assert list(lr["chisq"]) == _approx(RATS_LOGRANK["chisq"])
+    assert list(lr["p"]) == _approx(RATS_LOGRANK["p"])
+    assert list(lr["p_adjusted"]) == _approx(RATS_LOGRANK["p_sidak_exact"])
+    km = res["km_median"]
+    assert km["events"].tolist() == [19, 21, 2, 0]  # cells in emmeans order: (0,f), (1,f), (0,m), (1,m)
+    # rx = 1 males have no tumour: R's coxph(~ rx * sex) gives rx:sexm = -16.9 (SE 2958) and warns
+    # 'coefficient may be infinite'; the package fits no interaction model, says why, and gives
+    # the main-effects model instead.
+    assert res["cox"] is None and res["cox_interaction"] is None
+    assert "rx = 1, sex = m" in res["note"]
+    main = res["cox_main"]
+    assert main["term"].tolist() == ["rx1", "sexm"]  # R's names for rx as a factor (numeric rx in R: "rx")
+    for col in ("coef", "se", "z", "p", "hazard_ratio"):
+        assert list(main[col]) == pytest.approx(RATS_COX_MAIN[col], rel=1e-6), col

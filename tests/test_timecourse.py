@@ -240,3 +240,24 @@ def test_bayesian_partial_eta_squared_equals_rm_anova_at_the_least_squares_fit(b
     assert eta["group"].item() == pytest.approx(aov.loc["group", "partial_eta_sq"], rel=1e-10)
     assert eta["time"].item() == pytest.approx(aov.loc["time", "partial_eta_sq"], rel=1e-10)
     assert eta["group:time"].item() == pytest.approx(aov.loc["group:time", "partial_eta_sq"], rel=1e-10)
+
+
+def test_effect_prior_is_scaled_from_the_largest_observed_change():
+    # Two animals per group; baseline log values 1 and 3 (means per animal); the treated group
+    # rises by 1.9 at time 2: the largest mean change from baseline is 1.9, so beta's prior
+    # scale is 2 x 1.9 = 3.8, not 2 x the SD of all values.
+    rows, r = [], 2
+    for g, rise in (("control", 0.0), ("treated", 1.9)):
+        for k, level in enumerate((1.0, 3.0)):
+            for t, d in ((-1, 0.0), (1, rise / 2), (2, rise)):
+                rows.append(dict(row=r, animal=f"{g}{k}", group=g, time=float(t), value=float(np.exp(level + d)),
+                                 censored=False, limit=np.nan))
+                r += 1
+    frame = pd.DataFrame(rows)
+    frame["group"] = pd.Categorical(frame["group"], categories=["control", "treated"])
+    opt = tc.TimecourseOptions()
+    data = tc.prepare(frame, opt)
+    assert tc.largest_change(data) == pytest.approx(1.9)
+    s = np.std(np.log(frame["value"]), ddof=1)
+    assert s < 1.9  # the old rule, 2 s, would have been narrower than the effect
+    assert tc.default_priors(data, opt)["beta"]["sigma"] == pytest.approx(3.8, abs=1e-4)

@@ -368,16 +368,48 @@ def _check_factors(factors: Sequence[str]) -> tuple[str, str]:
 # ------------------------------------------------------------------------------ priors
 
 
+def location_scale(y: np.ndarray, censored: np.ndarray) -> tuple[float, float]:
+    """Maximum-likelihood mean and SD of a normal sample with right-censored values.
+
+    ``y`` on the model scale (log for lognormal), censored values at their censoring time;
+    a censored value contributes P(Y > y). Without censoring: the sample mean and the SD
+    (ddof = 1, as before). With censoring: R's ``survreg(Surv(y, event) ~ 1, dist =
+    "gaussian")`` (``"lognormal"`` on the raw times), so that a prior scaled from it respects
+    the censoring instead of taking the censored values as observed.
+    """
+    y = np.asarray(y, dtype=float)
+    censored = np.asarray(censored, dtype=bool)
+    m = float(np.mean(y))
+    s = float(np.std(y, ddof=1)) if len(y) > 1 else 1.0
+    s = s if np.isfinite(s) and s > 0 else 1.0
+    if not censored.any() or censored.all():
+        return m, s
+    from scipy.optimize import minimize
+
+    obs, cens = y[~censored], y[censored]
+
+    def nll(theta):
+        mu, log_sd = theta
+        sd = np.exp(log_sd)
+        return -(stats.norm.logpdf(obs, mu, sd).sum() + stats.norm.logsf(cens, mu, sd).sum())
+
+    fit = minimize(nll, x0=[m, np.log(s)], method="Nelder-Mead",
+                   options={"xatol": 1e-12, "fatol": 1e-12, "maxiter": 20000, "maxfev": 40000})
+    mu, sd = float(fit.x[0]), float(np.exp(fit.x[1]))
+    if not (fit.success and np.isfinite(mu) and np.isfinite(sd) and sd > 0):
+        return m, s
+    return mu, sd
+
+
 def default_priors(data: FactorialData, options: FactorialOptions) -> dict[str, dict]:
     """Weakly informative priors scaled to the data (name -> distribution and parameters).
 
     ``m`` and ``s`` are the mean and SD of the outcome on the model scale (log for
-    lognormal) over all rows, censored values at their cut-off; ``prior_scale`` multiplies
-    every scale (and divides the rate of nu's Gamma).
+    lognormal) over all rows; with censored rows, the maximum-likelihood mean and SD of a
+    censored normal sample (`location_scale`), never the censored values taken as observed.
+    ``prior_scale`` multiplies every scale (and divides the rate of nu's Gamma).
     """
-    s = float(np.std(data.y, ddof=1)) if data.n_obs > 1 else 1.0
-    s = s if np.isfinite(s) and s > 0 else 1.0
-    m = float(np.mean(data.y))
+    m, s = location_scale(data.y, data.censored)
     k = float(options.prior_scale)
     priors = {
         "cell_mean": {"dist": "Normal", "mu": round(m, 6), "sigma": round(2.5 * s * k, 6)},
@@ -723,8 +755,9 @@ def estimates_table(draws: dict[str, xr.DataArray], data: FactorialData, options
     table["time"] = np.nan
     for col in ESTIMATE_COLUMNS:
         if col not in table.columns:
-            table[col] = None if col == "freq_method" else np.nan
-    table["freq_method"] = table["freq_method"].astype(object)
+            table[col] = None if col in ("freq_method", "freq_survival") else np.nan
+    for col in ("freq_method", "freq_survival"):
+        table[col] = table[col].astype(object)
     return table[ESTIMATE_COLUMNS]
 
 
@@ -1050,10 +1083,11 @@ def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
             except DesignError as err:
                 out["notes"].append(f"Kaplan-Meier / log-rank / Cox were not run: {err}")
             else:
-                for key in ("km_median", "logrank", "cox", "cox_interaction"):
+                for key in ("km_median", "logrank", "cox", "cox_interaction", "cox_main"):
                     if cens.get(key) is not None:
                         extra[key] = cens[key]
                 extra["survival_note"] = cens["note"]
+                extra["survival_ties"] = cens["ties"]
     out["extra"] = extra
     return out
 
@@ -1123,6 +1157,7 @@ def attach_frequentist(estimates: pd.DataFrame, twin: dict, data: FactorialData,
         put((est["name"] == "interaction") & (est["cell"] == r["cell"]), method_i, back(r["estimate"]), r["se"],
             back(r["ci_low"]), back(r["ci_high"]), r["p"], r["p_adjusted"], back(r["ci_low_adjusted"]),
             back(r["ci_high_adjusted"]))
+    _attach_survival(est, twin, data)
     # Blockade (with a blocker): plug-in ratio of the two simple effects, no interval.
     a0 = data.reference[0]
     for b in data.levels_b[1:] if data.blocker else ():
@@ -1140,6 +1175,50 @@ def attach_frequentist(estimates: pd.DataFrame, twin: dict, data: FactorialData,
                 "plug-in from the simple-effect estimates (no interval)" + (", log scale" if log else ""),
                 value, np.nan, np.nan, np.nan)
     return est
+
+
+def _attach_survival(est: pd.DataFrame, twin: dict, data: FactorialData) -> None:
+    """The censoring-aware tests beside each estimate (``freq_survival``, results.json
+    ``frequentist.survival``): Kaplan-Meier median of each cell, log-rank test of each simple
+    effect (Sidak), the Cox interaction (efron) or why it was not fitted."""
+    extra = twin.get("extra", {})
+    if "logrank" not in extra:
+        return
+    a_name, b_name = data.factors
+
+    def put(mask, value):
+        for i in est.index[mask]:
+            est.at[i, "freq_survival"] = value
+
+    for r in extra["km_median"].to_dict("records"):
+        cell = cell_key(str(r[a_name]), str(r[b_name]))
+        put(est["name"].isin(["cell_mean", "cell_median"]) & (est["cell"] == cell), {
+            "test": "Kaplan-Meier", "km_median": r["median"] if r["median_reached"] else None,
+            "median_reached": bool(r["median_reached"]), "median_label": r["median_label"],
+            "n": int(r["n"]), "events": int(r["events"])})
+    for r in extra["logrank"].to_dict("records"):
+        wl = r["within"].split("=", 1)[1]
+        cell = cell_key(r["level"], wl) if r["effect"] == a_name else cell_key(wl, r["level"])
+        put(est["name"].isin(["simple_effect", "pct_change"]) & (est["group"] == r["effect"]) & (est["cell"] == cell), {
+            "test": "log-rank", "chisq": r["chisq"], "df": r["df"], "p": r["p"], "p_adjusted": r["p_adjusted"],
+            "adjustment": "Sidak over the planned simple effects"})
+    cox = extra.get("cox")
+    for i in est.index[est["name"] == "interaction"]:
+        a, b = str(est.at[i, "cell"]).split("|", 1)
+        if cox is not None:
+            term = cox[cox["term"] == f"{a_name}{a}:{b_name}{b}"]
+            if len(term):
+                t = term.iloc[0]
+                est.at[i, "freq_survival"] = {
+                    "test": f"Cox interaction ({extra.get('survival_ties', 'efron')} ties)", "estimable": True,
+                    "hazard_ratio": t["hazard_ratio"], "coef": t["coef"], "se": t["se"], "z": t["z"], "p": t["p"]}
+        else:
+            main = extra.get("cox_main")
+            est.at[i, "freq_survival"] = {
+                "test": "Cox interaction", "estimable": False,
+                "reason": str(extra.get("survival_note", "")).removeprefix("No Cox model with the interaction: "),
+                "main_effects": None if main is None else main[["term", "hazard_ratio", "se", "z", "p"]].to_dict("records"),
+            }
 
 
 # ------------------------------------------------------------------------------ text
@@ -1237,11 +1316,15 @@ def design_notes(data: FactorialData, options: FactorialOptions) -> list[str]:
         )
     if data.censored.any():
         n = int(data.censored.sum())
-        cuts = ", ".join(f"{c:g}" for c in np.unique(data.value[data.censored]))
+        cuts = np.unique(data.value[data.censored])
+        at = (f"at the cut-off ({cuts[0]:g})" if len(cuts) == 1 else
+              f"each at its own censoring time ({cuts.min():g} to {cuts.max():g})")
         notes.append(
-            f"{n} value(s) were right-censored at the cut-off ({cuts}): they enter the likelihood through the "
-            "probability of exceeding the cut-off (pm.Censored), not dropped or replaced. The ANOVA and t-based "
-            "tests treat them as observed at the cut-off; Kaplan-Meier, log-rank and Cox treat them as censored."
+            f"{n} value(s) were right-censored {at}: they enter the likelihood through the probability of "
+            "exceeding the censoring time, not dropped or replaced; the default priors are scaled from a "
+            "censored-normal fit of the outcome, and the predictive checks censor each replicate at its "
+            "animal's own time. The ANOVA and t-based tests treat censored values as observed (they ignore "
+            "the censoring); Kaplan-Meier, log-rank and Cox treat them as censored."
         )
     if data.family == "lognormal":
         notes.append("Family lognormal: cell means on the log scale; cell medians exp(.) and effects as ratios "

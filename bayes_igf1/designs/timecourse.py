@@ -162,7 +162,11 @@ def default_priors(data: TimecourseData, options: TimecourseOptions) -> dict[str
     """Weakly informative priors scaled to the data (name -> distribution and parameters).
 
     ``s`` is the SD of the (transformed) outcome over all fractions and ``m`` the median of
-    the baseline fractions (of all fractions without a baseline).
+    the baseline fractions (of all fractions without a baseline). The effect prior (beta, the
+    change from baseline) has the scale 2 max(s, d), with d the largest observed change: the
+    largest absolute mean change from the animals' baselines over the group x time cells, so
+    that a large effect (a growth curve rising by 1.9 on the log scale) is not shrunk by a
+    prior scaled from the spread around it.
     """
     s = float(np.std(data.y, ddof=1)) if len(data.y) > 1 else 1.0
     s = s if s > 0 else 1.0
@@ -170,7 +174,7 @@ def default_priors(data: TimecourseData, options: TimecourseOptions) -> dict[str
     m = float(np.median(base))
     k = options.prior_scale
     priors = {
-        "beta": {"dist": "Normal", "mu": 0.0, "sigma": round(2.0 * s * k, 4)},
+        "beta": {"dist": "Normal", "mu": 0.0, "sigma": round(2.0 * max(s, largest_change(data)) * k, 4)},
         "sigma_animal": {"dist": "HalfNormal", "sigma": round(2.0 * s * k, 4)},
         "sigma": {"dist": "HalfNormal", "sigma": round(1.0 * s * k, 4)},
     }
@@ -183,6 +187,27 @@ def default_priors(data: TimecourseData, options: TimecourseOptions) -> dict[str
     if options.ar1:
         priors["rho"] = {"dist": "Uniform", "lower": 0.0, "upper": 1.0}
     return priors
+
+
+def largest_change(data: TimecourseData) -> float:
+    """The largest absolute mean change from baseline over the group x time cells (model scale).
+
+    Each post-injection fraction's change from its animal's mean baseline; 0 without a
+    baseline. Below-limit values enter at their limit.
+    """
+    if not data.has_baseline:
+        return 0.0
+    before = data.obs_cell_time < 0
+    base = np.bincount(data.obs_animal[before], weights=data.y[before], minlength=len(data.animals))
+    n_base = np.bincount(data.obs_animal[before], minlength=len(data.animals))
+    post = (data.obs_cell_time >= 0) & (n_base[data.obs_animal] > 0)
+    if not post.any():
+        return 0.0
+    change = data.y[post] - (base / np.maximum(n_base, 1))[data.obs_animal[post]]
+    cell = data.animal_group[data.obs_animal[post]] * len(data.times) + data.obs_cell_time[post]
+    sums = np.bincount(cell, weights=change)
+    counts = np.bincount(cell)
+    return float(np.max(np.abs(sums[counts > 0] / counts[counts > 0])))
 
 
 def _prior(name: str, spec: dict, **kwargs):
@@ -595,13 +620,33 @@ def run_checks(tree: xr.DataTree, frame: pd.DataFrame, data: TimecourseData) -> 
     else:
         low, high = 0.0, 10.0 * float(np.max(observed))
         where = "plausible range 0 to 10x the largest fraction"
-    ppc = checks.posterior_predictive_stats(tree, frame, by="group")
+    below = np.isfinite(data.lower)
+    if below.any():
+        # Censored alike on both sides: every replicate below the assay limit is set at the
+        # limit, as the below-limit fractions are in the data (each row at its own limit;
+        # a fraction that was measured, at the largest limit of the sheet).
+        limit = np.where(below, data.lower, float(np.max(data.lower[below])))
+        rep = np.maximum(checks.replicates(tree, ("y", "y_below_limit"), len(data.y)), limit)
+        groups = frame["group"].astype(str).to_numpy()
+        ppc = checks.predictive_stats(rep, data.y, groups)
+        share = []
+        for g in pd.unique(groups):
+            m = groups == g
+            t_obs, t_rep = float(np.mean(below[m])), np.mean(rep[:, m] <= limit[m], axis=1)
+            share.append({"group": g, "statistic": "share below the limit", "observed": t_obs,
+                          "predicted_median": float(np.median(t_rep)),  # mid-p: a share ties
+                          "p": float(np.mean(t_rep > t_obs) + 0.5 * np.mean(t_rep == t_obs))})
+        ppc = pd.concat([ppc, pd.DataFrame(share)], ignore_index=True)
+        scale = f"{data.scale}, below-limit values at the limit on both sides"
+    else:
+        ppc = checks.posterior_predictive_stats(tree, frame, by="group")
+        scale = data.scale
     sens = checks.prior_sensitivity(tree, gated_estimands(tree["posterior"].to_dataset(), data))
     return {
         "sensitivity": {"table": sens.to_dict("records"),
                         "flagged": sens[sens["diagnosis"] != "ok"].to_dict("records"),
                         "method": "power-scaling (Kallioinen et al. 2024), arviz-stats psense, threshold 0.05"},
-        "ppc": {"statistics": ppc.to_dict("records"), "scale": data.scale,
+        "ppc": {"statistics": ppc.to_dict("records"), "scale": scale,
                 "n_extreme": int(((ppc["p"] < 0.025) | (ppc["p"] > 0.975)).sum())},
         "prior_predictive": {**checks.prior_predictive_range(tree, low=low, high=high), "note": where},
         "loo": checks.loo_check(tree, frame, var_names=("y", "y_below_limit")),

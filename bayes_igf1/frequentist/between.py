@@ -24,6 +24,7 @@ censored_tests         Kaplan-Meier medians, log-rank simple effects, Cox model 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -913,9 +914,12 @@ def censored_tests(
         p_adjusted``: two-sample log-rank tests (R ``survdiff``) of the planned simple effects,
         Sidak over the family. ``cox``: DataFrame ``term, coef, se, hazard_ratio, z, p`` of
         ``Surv(time, event) ~ A * B`` (treatment contrasts, R term names), or None when a
-        cell has no event (infinite hazard ratio); ``cox_interaction``: Wald chi-square, df
+        cell has no event or a coefficient diverges (infinite hazard ratio); ``cox_interaction``: Wald chi-square, df
         and p of the interaction terms (for a 2 x 2 the interaction coefficient's p);
-        ``cox_loglik``, ``ties`` and ``note``.
+        ``cox_main``: when the model with the interaction is not estimable (a cell with no
+        event, or a diverging coefficient), the main-effects model ``Surv ~ A + B`` (same
+        columns; None when it is not estimable either); ``note`` says which model was fitted
+        and names the cells without events. ``cox_loglik``, ``ties`` and ``note``.
     """
     if ties not in ("efron", "breslow"):
         raise DesignError(f'ties must be "efron" or "breslow", got {ties!r}. Fix: ties="efron".')
@@ -983,49 +987,70 @@ def censored_tests(
     logrank = logrank[list(LOGRANK_COLUMNS)]
 
     no_event = km.loc[km["events"] == 0]
-    cox = cox_interaction = cox_loglik = None
+    cox = cox_interaction = cox_loglik = cox_main = None
     note = f"Cox model with {ties} ties (R coxph(..., ties = \"{ties}\"))."
     if len(no_event):
+        cells = "; ".join(f"{a} = {r[a]}, {b} = {r[b]}" for r in no_event.to_dict("records"))
         note = (
-            "No Cox model: a cell has no event, so its hazard ratio is infinite (monotone "
-            "likelihood); report the Kaplan-Meier medians and log-rank tests."
+            f"No Cox model with the interaction: the cell(s) {cells} have no event, so the interaction's "
+            "hazard ratio is infinite (monotone likelihood; R's coxph warns 'coefficient may be infinite')."
         )
     else:
-        # Design matrix from patsy (treatment contrasts), intercept dropped: Cox has none.
-        model = PHReg.from_formula(
-            f"{_Y} ~ C({_A}) * C({_B})", data=f, status=f["_event"].astype(float).to_numpy(),
-            ties=ties,
-        )
-        res = model.fit(method="newton", tol=1e-12, maxiter=200)
-        coef = np.asarray(res.params, dtype=float)
-        se = np.asarray(res.bse, dtype=float)
-        z = coef / se
-        cox = pd.DataFrame(
-            {
-                "term": [_r_term(n, design) for n in model.exog_names],
-                "coef": coef,
-                "se": se,
-                "hazard_ratio": np.exp(coef),
-                "z": z,
-                "p": 2.0 * stats.norm.sf(np.abs(z)),
-            },
-            columns=list(COX_COLUMNS),
-        )
-        inter = np.array([":" in n for n in model.exog_names])
-        cov = np.asarray(res.cov_params(), dtype=float)[np.ix_(inter, inter)]
-        chi2 = float(coef[inter] @ np.linalg.solve(cov, coef[inter]))
-        cox_interaction = {
-            "chisq": chi2,
-            "df": float(inter.sum()),
-            "p": float(stats.chi2.sf(chi2, inter.sum())),
-        }
-        cox_loglik = float(res.llf)
+        cox, cox_interaction, cox_loglik = _cox(f, design, ties, interaction=True)
+        if cox is None:
+            note = ("No Cox model with the interaction: its coefficients diverge (monotone likelihood; a "
+                    "hazard ratio is infinite).")
+    if cox is None:
+        cox_main, _, _ = _cox(f, design, ties, interaction=False)
+        note += (f" Reported instead: the main-effects Cox model ({a} + {b}, {ties} ties)."
+                 if cox_main is not None else
+                 " The main-effects Cox model is not estimable either (a factor level has no event).")
     return {
         "km_median": km,
         "logrank": logrank,
         "cox": cox,
         "cox_interaction": cox_interaction,
+        "cox_main": cox_main,
         "cox_loglik": cox_loglik,
         "ties": ties,
         "note": note,
     }
+
+
+#: A Cox coefficient beyond this (|log hazard ratio|), or an SE beyond 1e3, is taken as infinite.
+_COX_INFINITE = 15.0
+
+
+def _cox(f: pd.DataFrame, design: _Design, ties: str, *, interaction: bool):
+    """Cox model ``A * B`` (or ``A + B``): (table, interaction Wald test, log-likelihood), or
+    (None, None, None) when a coefficient diverges (monotone likelihood)."""
+    formula = f"{_Y} ~ C({_A}) {'*' if interaction else '+'} C({_B})"
+    # Design matrix from patsy (treatment contrasts), intercept dropped: Cox has none.
+    model = PHReg.from_formula(formula, data=f, status=f["_event"].astype(float).to_numpy(), ties=ties)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = model.fit(method="newton", tol=1e-12, maxiter=200)
+    coef = np.asarray(res.params, dtype=float)
+    se = np.asarray(res.bse, dtype=float)
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(se))) or np.any(np.abs(coef) > _COX_INFINITE) \
+            or np.any(se > 1e3):
+        return None, None, None
+    z = coef / se
+    table = pd.DataFrame(
+        {
+            "term": [_r_term(n, design) for n in model.exog_names],
+            "coef": coef,
+            "se": se,
+            "hazard_ratio": np.exp(coef),
+            "z": z,
+            "p": 2.0 * stats.norm.sf(np.abs(z)),
+        },
+        columns=list(COX_COLUMNS),
+    )
+    wald = None
+    if interaction:
+        inter = np.array([":" in n for n in model.exog_names])
+        cov = np.asarray(res.cov_params(), dtype=float)[np.ix_(inter, inter)]
+        chi2 = float(coef[inter] @ np.linalg.solve(cov, coef[inter]))
+        wald = {"chisq": chi2, "df": float(inter.sum()), "p": float(stats.chi2.sf(chi2, inter.sum()))}
+    return table, wald, float(res.llf)

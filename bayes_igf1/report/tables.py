@@ -213,6 +213,31 @@ def anova_table(result) -> pd.DataFrame:
     return out
 
 
+def survival_table(result) -> pd.DataFrame:
+    """Censored outcome: Kaplan-Meier median per cell, log-rank test per simple effect (Sidak), Cox model."""
+    extra = result.frequentist_extra or {}
+    if "logrank" not in extra:
+        return pd.DataFrame()
+    a, b = list(result.sheet.factors)[:2]
+    rows = []
+    for r in extra["km_median"].to_dict("records"):
+        rows.append({"Analysis": "Kaplan-Meier median", "Term": f"{r[a]}/{r[b]}",
+                     "Estimate": str(r["median_label"]) if r["median_reached"] else f"not reached ({r['median_label']})",
+                     "Test": f"{int(r['events'])} events of {int(r['n'])}", "p": MISSING})
+    for r in extra["logrank"].to_dict("records"):
+        rows.append({"Analysis": "Log-rank (Sidak)", "Term": f"{r['level']} vs {r['reference']} within {r['within']}",
+                     "Estimate": MISSING, "Test": f"χ²({fmt_df(r['df'])}) = {fmt_number(r['chisq'], 2)}",
+                     "p": fmt_p_value(r["p_adjusted"])})
+    cox = extra.get("cox") if "cox" in extra else extra.get("cox_main")
+    label = "Cox, with interaction" if "cox" in extra else "Cox, main effects only"
+    if isinstance(cox, pd.DataFrame):
+        for r in cox.to_dict("records"):
+            rows.append({"Analysis": label, "Term": str(r["term"]),
+                         "Estimate": f"HR {fmt_number(r['hazard_ratio'], 2)}",
+                         "Test": f"z = {fmt_number(r['z'], 2)}", "p": fmt_p_value(r["p"])})
+    return pd.DataFrame(rows)
+
+
 def _plain_anova_table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Effect": [str(e).replace(":", f" {TIMES} ") for e in frame["effect"]],
@@ -324,6 +349,12 @@ def tables(result) -> dict[str, tuple[pd.DataFrame, str]]:
             "The lab's ANOVA as the paper ran it (no cohort term), for comparison with the published analysis; "
             "the table above, adjusted for the cohort as the Bayesian model is, is the one to compare with the "
             "posterior."))
+    surv = survival_table(result)
+    if len(surv):
+        note = str((result.frequentist_extra or {}).get("survival_note", ""))
+        out["survival"] = (surv, (
+            "Analyses that respect the censoring: Kaplan-Meier median per cell, log-rank test of each simple effect "
+            "(Sidak-adjusted p), and the Cox proportional-hazards model (hazard ratio, Wald z). " + note))
     ppc = (result.checks or {}).get("ppc")
     if isinstance(ppc, dict) and ppc.get("statistics"):
         frame = pd.DataFrame(ppc["statistics"])

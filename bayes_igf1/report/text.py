@@ -355,9 +355,14 @@ def _frequentist_methods(result) -> str:
             parts.append("the interaction contrast (difference of differences)")
         if "assumptions" in extra:
             parts.append("Shapiro-Wilk test of the residuals and the median-centred Levene test")
-        if "logrank" in extra or "cox" in extra:
-            parts.append("for the censored outcome, Kaplan-Meier medians, log-rank tests of the simple effects and a "
-                         "Cox proportional-hazards model with interaction")
+        if "logrank" in extra:
+            ties = extra.get("survival_ties", "efron")
+            cox = ("a Cox proportional-hazards model with the interaction" if "cox" in extra else
+                   f"a main-effects Cox proportional-hazards model ({a} + {b}; the model with the interaction was "
+                   "not estimable, see Results)" if "cox_main" in extra else "no Cox model (not estimable, see Results)")
+            parts.append("for the censored outcome, leading the comparison as the analyses that respect censoring: "
+                         f"Kaplan-Meier medians, log-rank tests of the simple effects (Sidak) and {cox} ({ties} ties); "
+                         "the ANOVA and t contrasts above take censored values as observed at the cut-off")
         mm = result.mixed_model or {}
         if mm.get("method") and mm.get("formula"):
             parts.append(f"a {mm['method']} linear mixed model ({mm['formula']})")
@@ -546,7 +551,32 @@ def _factorial_sentence(result, r: dict, what: str, *, freq_label: str) -> str:
             f"{_rope_phrase(r, unit)})")
     if r.get("name") == "blockade_pct" and _present(r.get("freq_estimate")):
         return text + f"; plug-in from the frequentist simple effects: {fmt_number(r['freq_estimate'], d)}{unit}."
+    surv = _survival_phrase(r.get("freq_survival"))
+    if surv:  # a censored outcome: the censoring-aware test leads, the t-based one is marked
+        return (text + surv + _freq_phrase(r, unit, label=f"{freq_label} on values at the cut-off (ignores censoring)",
+                                           sign=_null(r) == 0.0) + ".")
     return text + _freq_phrase(r, unit, label=freq_label, sign=_null(r) == 0.0) + "."
+
+
+def _survival_phrase(s) -> str:
+    """"; log-rank χ²(1) = 8.61, Sidak-adjusted p = .013" (censoring-aware twin), or ""."""
+    if not isinstance(s, dict):
+        return ""
+    if s.get("test") == "log-rank":
+        return (f"; log-rank χ²({fmt_number(s['df'], 0)}) = {fmt_number(s['chisq'], 2)}, "
+                + fmt_p(s["p_adjusted"]).replace("p ", "Sidak-adjusted p ", 1))
+    if str(s.get("test", "")).startswith("Cox"):
+        if not s.get("estimable", True):
+            reason = str(s.get("reason", "")).split(" Reported instead")[0].rstrip(".")
+            text = f"; no Cox model with the interaction: {reason}"
+            if s.get("main_effects"):
+                text += "; main-effects Cox model: " + ", ".join(
+                    f"{t['term']} hazard ratio {fmt_number(t['hazard_ratio'], 2)} ({fmt_p(t['p'])})"
+                    for t in s["main_effects"])
+            return text
+        return (f"; {s['test']}: hazard ratio {fmt_number(s['hazard_ratio'], 2)}, "
+                f"z = {fmt_number(s['z'], 2)}, {fmt_p(s['p'])}")
+    return ""
 
 
 def _factorial_sentences(result) -> list[tuple[str, str]]:
@@ -777,6 +807,14 @@ def checks_text(result) -> list[str]:
                 out.append(f"Bayes factor of the interaction {main['contrast']}: {_bf_text(main['BF10'])} "
                            f"(interaction prior Normal(0, {main['interaction_prior_sd']:.4g}); {main['method']})" + (f"; sensitivity to the prior scale: {sens}." if sens else
                                                    "; prior sensitivity not run."))
+            continue
+        if key == "censoring" and isinstance(value, dict) and "observed_censored" in value:
+            lo, hi = value["predicted_censored_90"]
+            at = ("each replicate censored at its animal's own censoring time" if value.get("per_row_censoring_times")
+                  else f"replicates censored at the cut-off ({fmt_number(value['cut_off'], 0)})")
+            out.append(f"Censoring: {value['observed_censored']} values observed censored; the model predicts "
+                       f"{fmt_number(value['predicted_censored_median'], 0)} (90% interval {fmt_number(lo, 0)}–"
+                       f"{fmt_number(hi, 0)}; {fmt_p(value['p'])}, P(predicted ≥ observed)), {at}.")
             continue
         if key == "prior_scale" and isinstance(value, pd.DataFrame) and len(value):
             out.append(_prior_scale_text(value))
