@@ -110,9 +110,14 @@ def finding(analysis: Analysis, result) -> str:
         spread = bf["BF10"]
         bf10 = fmt_bf(main["BF10"])
         out.append(f"BF10 (interaction) {bf10 if bf10[0] in '<>' else '= ' + bf10}, {bf_category(main['BF10'])}"
-                   + (f" ({fmt_bf(spread.min())} to {fmt_bf(spread.max())} with the prior scale halved or doubled)"
-                      if len(bf) > 1 else ""))
+                   + (_bf_spread(fmt_bf(spread.min()), fmt_bf(spread.max())) if len(bf) > 1 else ""))
     return "; ".join(out) + "." if out else "see the report."
+
+
+def _bf_spread(low: str, high: str) -> str:
+    if low == high:
+        return f" ({low} with the prior scale halved or doubled too)"
+    return f" ({low} to {high} with the prior scale halved or doubled)"
 
 
 def _unit(result) -> str:

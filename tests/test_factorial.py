@@ -594,3 +594,24 @@ def test_per_animal_censoring_end_to_end_on_the_rats_study():
     assert simple["frequentist"]["survival"]["test"] == "log-rank"
     assert simple["frequentist"]["survival"]["chisq"] == pytest.approx(8.60618176766222, rel=1e-6)  # survdiff
     assert "ignores censoring" in simple["frequentist"]["method"]
+
+
+def test_bayesian_partial_eta_squared_with_a_block_equals_car_at_the_least_squares_fit():
+    # datasets::npk: 6 blocks, each holding every N x P cell once (balanced), so at the
+    # least-squares fit of y ~ block + N * P each source's effect variance x N is its type III
+    # SS: the posterior formula gives car::Anova's SS / (SS + SS_resid) exactly
+    # (tests/fixtures/reviewer_golden.R, NPK_BLOCK_TYPE3).
+    npk = pd.read_csv(FIXTURES / "npk_block.csv", dtype={"block": str, "N": str, "P": str})
+    frame = pd.DataFrame({"row": np.arange(len(npk)) + 2, "animal": npk["plot"].astype(str),
+                          A: pd.Categorical(npk["N"], categories=["0", "1"]),
+                          B: pd.Categorical(npk["P"], categories=["0", "1"]),
+                          "value": npk["yield"], "censored": False, "cohort": npk["block"]})
+    data = fx.prepare(frame, [A, B], fx.FactorialOptions())
+    cells = frame.groupby([A, B], observed=True)["value"].mean().unstack().loc[["0", "1"], ["0", "1"]]
+    block = frame.groupby("cohort")["value"].mean() - frame["value"].mean()
+    post = hand_posterior(cells.to_numpy()[None], ("0", "1"), ("0", "1"), [3.0])
+    post["cohort_effect"] = (("chain", "draw", "cohort"), block.loc[list(data.cohorts)].to_numpy()[None, None])
+    post = post.assign_coords(cohort=list(data.cohorts))
+    eta = fx.bayesian_anova(post, data)["partial_eta_sq"]
+    car = {A: 0.376016448588229, B: 0.0260511410616834, f"{A}:{B}": 0.063454122604755, "cohort": 0.522201095223608}
+    assert {k: eta[k].item() for k in car} == pytest.approx(car, rel=1e-9)

@@ -841,7 +841,8 @@ def bayesian_anova(posterior: xr.Dataset, data: FactorialData) -> dict[str, dict
     variance is the mean squared residual of the unit the ANOVA analyses (an animal: its
     mean row minus cell mean and cohort effect; a row when animals have one row), so that
     eta_p^2 = var_effect / (var_effect + var_error) mirrors SS_effect / (SS_effect +
-    SS_error) = (SS_effect / N) / (SS_effect / N + SS_error / N).
+    SS_error) = (SS_effect / N) / (SS_effect / N + SS_error / N). A cohort block's effect
+    variance is the mean over the animals of their cohort's squared effect.
     """
     a_name, b_name = data.factors
     mu = posterior["cell_mean"]
@@ -862,6 +863,9 @@ def bayesian_anova(posterior: xr.Dataset, data: FactorialData) -> dict[str, dict
     }
     if data.cohort_kind != "none":
         sds[COHORT] = finite_population_sd(posterior["cohort_effect"], [COHORT])
+        # a block's effect variance: the mean over the animals of their cohort's squared effect
+        effect_var[COHORT] = (posterior["cohort_effect"].isel(
+            {COHORT: xr.DataArray(data.animal_cohort, dims="unit")}, drop=True) ** 2).mean("unit")
     if data.animal_effect:
         sds[ANIMAL] = finite_population_sd(posterior["animal_effect"], [ANIMAL])
     resid = xr.DataArray(data.y, dims="obs_all") - _fitted(posterior, data)

@@ -735,6 +735,11 @@ def plot_ppc(result, *, group: str | None = None, kind: str = "posterior", n_dra
     if len(y) > 2 and np.ptp(y) > 0:
         ax.plot(inverse(grid), stats.gaussian_kde(y)(grid), color="black", lw=1.4)
     ax.plot(inverse(y), np.zeros_like(y), ls="none", marker="|", color="black", ms=5, mew=0.6, clip_on=False)
+    cut = _right_censoring_times(result)
+    if cut is not None:  # replicates are censored there, as the data are
+        ax.axvline(float(np.max(cut)), color="grey", lw=0.8, ls="--")
+        ax.text(float(np.max(cut)), 1.0, " censored here", transform=ax.get_xaxis_transform(), fontsize=6,
+                color="grey", va="top", ha="left")
     if logaxis:
         ax.set_xscale("log")
         _log_ticks(ax.xaxis)
