@@ -6,14 +6,17 @@ numba backend (PyTensor caches those functions on disk) and then wraps them in t
 (``uuid4``) keys and numba dispatchers, so numba can never reuse them across processes:
 in a fresh process they cost ~6 s of the ~9 s of compilation of a study-sized model.
 
-`compile_model` runs nutpie's own compilation with three of its helpers swapped in:
+`compile_model` does what nutpie's numba compilation does, step by step, calling nutpie's
+own pieces (``_make_functions`` for the PyTensor graph functions and initial points,
+``make_user_data``, ``_prepare_dims_and_coords``, ``CompiledPyMCModel``) and two of ours
+instead of nutpie's wrapper factories:
 
 * the wrappers are generated as plain source (one line per shared variable, no closures,
   no ``literal_unroll``, an explicit copy loop instead of ``out[...] = grad`` whose
   broadcasting error message alone took ~2 s to compile), with the same return codes as
   nutpie's (``-1`` wrong dimension, ``1`` exception, ``3`` non-finite gradient, ``4``
   non-finite log density);
-* the keys of the shared variables are ``s0, s1, ...`` instead of random;
+* the keys of the shared variables are ``s0, s1, ...`` instead of random ``uuid4`` keys;
 * the wrappers are compiled with ``cache=True`` under a locator of ours, whose key is a
   hash of PyTensor's own cache key of the wrapped function plus everything else the
   wrapper's code depends on (dimension, shared variables' dtypes and ranks, record
@@ -29,22 +32,38 @@ the same way, only not stored. ``BAYES_IGF1_NO_CACHE=1`` turns the disk cache of
 ``BAYES_IGF1_CACHE_DIR`` moves it (default ``$XDG_CACHE_HOME/bayes-igf1`` or
 ``~/.cache/bayes-igf1``).
 
-This relies on nutpie internals (``_make_c_logp_func``, ``_make_c_expand_func``,
-``uuid4`` and ``address_as_void_pointer`` of ``nutpie.compile_pymc``); the supported
-nutpie versions are pinned in ``pyproject.toml`` and a test compares the log density and
-gradient with nutpie's own compilation.
+This relies on private pieces of nutpie (those named above and ``address_as_void_pointer``
+of ``nutpie.compile_pymc``; versions pinned in ``pyproject.toml``) and of numba (the cache
+locator list ``numba.core.caching.CacheImpl._locator_classes``). They are looked up and
+their signatures checked before each compilation: when one is missing or has changed, the
+model is compiled by plain ``nutpie.compile_pymc_model`` (same density and draws, only no
+disk cache of the wrappers) with a one-line ``RuntimeWarning`` naming what was missing.
+A test compares the log density and gradient with nutpie's own compilation.
+
+Threads: nothing of nutpie is patched (no module attribute is swapped, so another thread
+never sees a half-patched nutpie). Three pieces of process-wide state remain: PyTensor's
+``numba__fastmath`` flag (a global config, which PyTensor offers no per-call way to set:
+``change_flags`` sets and restores it for the whole process), our cache locator in numba's
+list (added once) and the key table it reads. So every compilation, ours and the fallback
+alike, holds the one module-level ``_LOCK`` from start to end: two threads compiling at
+the same time compile one after the other (numba compiles under a global lock anyway), and
+neither restores the flag while the other still relies on it. A PyTensor compilation
+outside this module that runs during ours sees ``fastmath`` off (only its rounding changes).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import hashlib
-import itertools
+import inspect
 import os
 import threading
 import uuid
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -53,6 +72,7 @@ import numpy as np
 TEMPLATE_VERSION = 1
 
 _KEYS: WeakKeyDictionary = WeakKeyDictionary()
+#: Held by every compilation (ours and the fallback) from start to end: see the module docstring.
 _LOCK = threading.Lock()
 _locator_registered = False
 
@@ -83,14 +103,22 @@ def cache_dir() -> Path | None:
     return path
 
 
-def _register_locator() -> None:
-    """Put our cache locator in front of numba's (once per process)."""
+def _numba_cache_classes():
+    """numba's private cache classes our locator needs: (CacheImpl, _CacheLocator)."""
+    from numba.core.caching import CacheImpl, _CacheLocator
+
+    if not isinstance(CacheImpl._locator_classes, list):
+        raise TypeError("numba.core.caching.CacheImpl._locator_classes is not a list")
+    return CacheImpl, _CacheLocator
+
+
+def _register_locator(cache_impl, locator_base) -> None:
+    """Put our cache locator in front of numba's (once per process; under ``_LOCK``)."""
     global _locator_registered
     if _locator_registered:
         return
-    from numba.core.caching import CacheImpl, _CacheLocator
 
-    class _Locator(_CacheLocator):
+    class _Locator(locator_base):
         """Numba cache locator for the wrappers of `compile_model`, keyed by our hash."""
 
         def __init__(self, py_func, py_file, key, path):
@@ -118,7 +146,7 @@ def _register_locator() -> None:
                 return None
             return cls(py_func, py_file, *entry)
 
-    CacheImpl._locator_classes.insert(0, _Locator)
+    cache_impl._locator_classes.insert(0, _Locator)
     _locator_registered = True
 
 
@@ -135,9 +163,10 @@ def _pytensor_key(dispatcher) -> str | None:
     """PyTensor's on-disk cache key of a compiled graph function (None: not cacheable)."""
     try:
         from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
-    except ImportError:  # pragma: no cover - other pytensor layout
+
+        return CACHED_SRC_FUNCTIONS.get(getattr(dispatcher, "py_func", None))
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - other pytensor layout
         return None
-    return CACHED_SRC_FUNCTIONS.get(getattr(dispatcher, "py_func", None))
 
 
 def _array_lines(keys, shared_data) -> tuple[list[str], list[str]]:
@@ -205,10 +234,12 @@ def {name}(dim, expanded, x_, out_, user_data_):
 '''
 
 
-def _make_wrapper(template, role, inner, user_data, keys, shared_data, path, **sizes):
-    """Generate and exec one cfunc wrapper around ``inner``; key it for the cache in ``path`` (None: off)."""
+def _make_wrapper(template, role, inner, user_data, keys, shared_data, path, address, **sizes):
+    """Generate and exec one cfunc wrapper around ``inner``; key it for the cache in ``path`` (None: off).
+
+    ``address``: nutpie's ``address_as_void_pointer`` intrinsic.
+    """
     import numba
-    from nutpie.compile_pymc import address_as_void_pointer
 
     lines, names = _array_lines(keys, shared_data)
     inner_key = _pytensor_key(inner)
@@ -229,7 +260,7 @@ def _make_wrapper(template, role, inner, user_data, keys, shared_data, path, **s
         "numba": numba,
         "np": np,
         "RECORD": user_data.dtype,
-        "address_as_void_pointer": address_as_void_pointer,
+        "address_as_void_pointer": address,
         "inner": inner,
     }
     local: dict = {}
@@ -240,7 +271,6 @@ def _make_wrapper(template, role, inner, user_data, keys, shared_data, path, **s
             # Not reusable (PyTensor gives the graph no key): numba still needs a place for
             # it, so it goes to a folder of this process's own that is removed at exit.
             digest, path = uuid.uuid4().hex, _scratch_dir()
-        _register_locator()
         _KEYS[func] = (digest, path)
     return func
 
@@ -259,50 +289,195 @@ def _scratch_dir() -> Path:
     return _SCRATCH[0]
 
 
-def _logp_wrapper(n_dim, logp_fn, user_data, shared_keys, shared_data, *, path):
-    """Stands in for nutpie's ``_make_c_logp_func``: (py_func, C signature)."""
+def _logp_wrapper(n_dim, logp_fn, user_data, shared_keys, shared_data, *, path, address):
+    """Our stand-in for nutpie's ``_make_c_logp_func``: (py_func, C signature)."""
     import numba.types as nt
 
     sig = nt.int64(nt.uint64, nt.CPointer(nt.double), nt.CPointer(nt.double), nt.CPointer(nt.double), nt.voidptr)
-    return _make_wrapper(_LOGP, "logp", logp_fn, user_data, shared_keys, shared_data, path, n_dim=n_dim), sig
+    func = _make_wrapper(_LOGP, "logp", logp_fn, user_data, shared_keys, shared_data, path, address, n_dim=n_dim)
+    return func, sig
 
 
-def _expand_wrapper(n_dim, n_expanded, expand_fn, user_data, shared_keys, shared_data, *, path):
-    """Stands in for nutpie's ``_make_c_expand_func``: (py_func, C signature)."""
+def _expand_wrapper(n_dim, n_expanded, expand_fn, user_data, shared_keys, shared_data, *, path, address):
+    """Our stand-in for nutpie's ``_make_c_expand_func``: (py_func, C signature)."""
     import numba.types as nt
 
     sig = nt.int64(nt.uint64, nt.uint64, nt.CPointer(nt.double), nt.CPointer(nt.double), nt.voidptr)
-    func = _make_wrapper(_EXPAND, "expand", expand_fn, user_data, shared_keys, shared_data, path,
+    func = _make_wrapper(_EXPAND, "expand", expand_fn, user_data, shared_keys, shared_data, path, address,
                          n_dim=n_dim, n_expanded=n_expanded)
     return func, sig
 
 
-class _Key:
-    """Stands in for ``uuid4()``: deterministic keys s0, s1, ... of the shared variables."""
+class _Unsupported(Exception):
+    """A private piece of nutpie / numba that `compile_model` uses is missing or has changed."""
 
-    def __init__(self, i: int):
-        self.hex = f"s{i}"
+
+#: Fields `compile_model` fills in nutpie's ``CompiledPyMCModel``.
+_MODEL_FIELDS = ("dims", "compiled_logp_func", "compiled_expand_func", "initial_point_func", "shared_data",
+                 "shared_var_keys", "user_data", "n_expanded", "shape_info", "logp_func", "expand_func", "_n_dim",
+                 "_shapes", "_coords", "reparameterized_names")
+
+
+def _parts(path) -> SimpleNamespace:
+    """The private pieces `compile_model` calls, looked up and their signatures checked.
+
+    Raises `_Unsupported` naming every missing or changed piece. ``path``: the cache
+    folder (None: no disk cache, so numba's cache classes are not needed).
+    """
+    problems = []
+    try:
+        from nutpie import compile_pymc as cp
+    except ImportError as err:
+        raise _Unsupported(f"nutpie.compile_pymc cannot be imported ({err})") from err
+    from pymc.initial_point import make_initial_point_fn
+
+    calls = {  # name -> a call of the same shape as ours (None: only needs to exist)
+        "_make_functions": ((None,), dict(mode="NUMBA", compute_grad=True, join_expanded=True,
+                                          pymc_initial_point_fn=None, var_names=None)),
+        "make_user_data": ((None, None), {}),
+        "_prepare_dims_and_coords": ((None, None, None), {}),
+        "CompiledPyMCModel": ((), dict.fromkeys(_MODEL_FIELDS)),
+        "address_as_void_pointer": None,
+    }
+    found = {}
+    for name, call in calls.items():
+        obj = getattr(cp, name, None)
+        if obj is None:
+            problems.append(f"nutpie.compile_pymc.{name} is missing")
+            continue
+        if call is not None:
+            try:
+                inspect.signature(obj).bind(*call[0], **call[1])
+            except (TypeError, ValueError):
+                problems.append(f"nutpie.compile_pymc.{name} has another signature")
+                continue
+        found[name] = obj
+    if "CompiledPyMCModel" in found and not dataclasses.is_dataclass(found["CompiledPyMCModel"]):
+        problems.append("nutpie.compile_pymc.CompiledPyMCModel is no longer a dataclass")
+    try:
+        inspect.signature(make_initial_point_fn).bind(model=None, overrides=None, jitter_rvs=None,
+                                                      default_strategy="support_point", return_transformed=True)
+    except (TypeError, ValueError):
+        problems.append("pymc.initial_point.make_initial_point_fn has another signature")
+    cache_classes = None
+    if path is not None:
+        try:
+            cache_classes = _numba_cache_classes()
+        except (ImportError, AttributeError, TypeError) as err:
+            problems.append(f"numba's cache locators are not where they were ({type(err).__name__}: {err})")
+    if problems:
+        raise _Unsupported("; ".join(problems))
+    if cache_classes is not None:
+        _register_locator(*cache_classes)
+    return SimpleNamespace(
+        make_functions=found["_make_functions"],
+        make_user_data=found["make_user_data"],
+        prepare_dims_and_coords=found["_prepare_dims_and_coords"],
+        model_class=found["CompiledPyMCModel"],
+        address=found["address_as_void_pointer"],
+        make_initial_point_fn=make_initial_point_fn,
+    )
+
+
+def _serialised(func):
+    """``func`` called by one thread at a time (as nutpie wraps the initial-point function)."""
+    lock = threading.Lock()
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with lock:
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _compile_ours(model, parts, *, var_names, path):
+    """nutpie's ``compile_pymc_model`` (numba backend, default options) with our wrappers."""
+    import numba
+    from numba.core.errors import NumbaError
+
+    point_fn = parts.make_initial_point_fn(model=model, overrides=None, jitter_rvs=set(model.free_RVs),
+                                           default_strategy="support_point", return_transformed=True)
+    made = parts.make_functions(model, mode="NUMBA", compute_grad=True, join_expanded=True,
+                                pymc_initial_point_fn=_serialised(point_fn), var_names=var_names)
+    try:
+        n_dim, n_expanded, logp_pt, expand_pt, initial_point_fn, shape_info, reparameterized = made
+        logp_fn, expand_fn = logp_pt.vm.jit_fn, expand_pt.vm.jit_fn
+        logp_shared, expand_shared = list(logp_pt.get_shared()), list(expand_pt.get_shared())
+    except (AttributeError, TypeError, ValueError) as err:
+        raise _Unsupported(f"nutpie.compile_pymc._make_functions returns something else "
+                           f"({type(err).__name__}: {err})") from err
+    shared_data, shared_var_keys = {}, {}
+    for var in [*logp_shared, *expand_shared]:
+        if var in shared_var_keys:
+            continue
+        key = f"s{len(shared_var_keys)}"  # nutpie: uuid4().hex, which numba can never cache
+        value = np.array(var.get_value(), order="C", copy=True)
+        value.flags.writeable = False
+        shared_data[key] = value
+        shared_var_keys[var] = key
+    user_data = parts.make_user_data(shared_var_keys, shared_data)
+    try:
+        logp_raw, logp_sig = _logp_wrapper(n_dim, logp_fn, user_data, [shared_var_keys[v] for v in logp_shared],
+                                           shared_data, path=path, address=parts.address)
+        logp_c = numba.cfunc(logp_sig, cache=path is not None)(logp_raw)
+        expand_raw, expand_sig = _expand_wrapper(n_dim, n_expanded, expand_fn, user_data,
+                                                 [shared_var_keys[v] for v in expand_shared], shared_data,
+                                                 path=path, address=parts.address)
+        expand_c = numba.cfunc(expand_sig, cache=path is not None)(expand_raw)
+    except NumbaError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise _Unsupported(f"numba cannot compile the generated wrappers ({first})") from err
+    try:
+        dims, coords = parts.prepare_dims_and_coords(model, shape_info, reparameterized)
+        return parts.model_class(
+            _n_dim=n_dim,
+            dims=dims,
+            _coords=coords,
+            _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},
+            compiled_logp_func=logp_c,
+            compiled_expand_func=expand_c,
+            initial_point_func=initial_point_fn,
+            shared_data=shared_data,
+            shared_var_keys=shared_var_keys,
+            user_data=user_data,
+            n_expanded=n_expanded,
+            shape_info=shape_info,
+            logp_func=logp_pt,
+            expand_func=expand_pt,
+            reparameterized_names=reparameterized,
+        )
+    except (AttributeError, TypeError, ValueError) as err:
+        raise _Unsupported(f"nutpie's compiled-model record has changed ({type(err).__name__}: {err})") from err
+
+
+def _fastmath_off():
+    """PyTensor's ``numba__fastmath`` off (process-wide: only under ``_LOCK``)."""
+    import pytensor
+
+    try:
+        return pytensor.config.change_flags(numba__fastmath=False)
+    except (AttributeError, KeyError):  # pragma: no cover - a PyTensor without the flag
+        return contextlib.nullcontext()
 
 
 def compile_model(model, *, var_names=None):
     """Compile ``model`` for nutpie (numba backend), reusing compiled wrappers from disk.
 
     Returns nutpie's ``CompiledPyMCModel``: sample it with `sampling.sample_compiled`,
-    swap data in with ``with_data``.
+    swap data in with ``with_data``. When nutpie's private pieces are missing or changed,
+    the model is compiled by ``nutpie.compile_pymc_model`` instead, with a warning.
+    Thread-safe: compilations run one at a time (see the module docstring).
     """
     import nutpie
-    import pytensor
-    from nutpie import compile_pymc as cp
 
     path = cache_dir()
-    with _LOCK:
-        saved = (cp._make_c_logp_func, cp._make_c_expand_func, cp.uuid4)
-        counter = itertools.count()
-        cp._make_c_logp_func = functools.partial(_logp_wrapper, path=path)
-        cp._make_c_expand_func = functools.partial(_expand_wrapper, path=path)
-        cp.uuid4 = lambda: _Key(next(counter))
+    with _LOCK, _fastmath_off():
         try:
-            with pytensor.config.change_flags(numba__fastmath=False):
-                return nutpie.compile_pymc_model(model, var_names=var_names, cache=path is not None)
-        finally:
-            cp._make_c_logp_func, cp._make_c_expand_func, cp.uuid4 = saved
+            parts = _parts(path)
+            return _compile_ours(model, parts, var_names=var_names, path=path)
+        except _Unsupported as err:
+            reason = " ".join(str(err).split())  # one line
+        warnings.warn(f"bayes-igf1: {reason}; compiling with nutpie.compile_pymc_model instead (its sampler "
+                      "entry points are then compiled again in every process)", RuntimeWarning, stacklevel=2)
+        return nutpie.compile_pymc_model(model, var_names=var_names)

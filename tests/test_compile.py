@@ -210,3 +210,137 @@ def test_an_unwritable_cache_folder_warns_and_compiles_without_it(tmp_path, monk
     with pytest.warns(RuntimeWarning, match="cannot write the compilation cache"):
         ours = compile_model(model)
     assert _logp(ours, np.zeros(4))[0] == 0
+
+
+# ------------------------------------------------ nutpie internals missing: plain nutpie, one warning
+
+
+def _stand_in(monkeypatch):
+    """A copy of ``nutpie.compile_pymc`` put where `compile_model` looks it up.
+
+    nutpie's own functions read their helpers from the real module's globals, so hiding a
+    helper on the copy is what a renamed or removed private helper looks like to us while
+    nutpie's public compilation keeps working (deleting it from the real module would
+    break nutpie itself, which is not the situation the fallback is for).
+    """
+    import types
+
+    import nutpie
+    from nutpie import compile_pymc as cp
+
+    copy = types.ModuleType(cp.__name__)
+    copy.__dict__.update(cp.__dict__)
+    monkeypatch.setattr(nutpie, "compile_pymc", copy)
+    return copy
+
+
+def _fallback_warnings(record):
+    return [w for w in record
+            if issubclass(w.category, RuntimeWarning) and "nutpie.compile_pymc_model instead" in str(w.message)]
+
+
+def _is_nutpies(compiled):
+    """Compiled by nutpie's own wrappers (random uuid keys, its ``logp_numba``), not ours."""
+    return (compiled.compiled_logp_func.__name__ == "logp_numba"
+            and not any(k.startswith("s") for k in compiled.shared_data))
+
+
+def test_a_missing_nutpie_helper_falls_back_to_nutpie_with_one_warning(cache, monkeypatch):
+    import warnings
+
+    import nutpie
+
+    model = _model("normal")
+    theirs = _nutpie(model)
+    monkeypatch.delattr(_stand_in(monkeypatch), "_make_functions")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        ours = compile_model(model)
+    (warning,) = _fallback_warnings(record)
+    message = str(warning.message)
+    assert "nutpie.compile_pymc._make_functions is missing" in message and "\n" not in message
+    assert _is_nutpies(ours)
+    for x in np.random.default_rng(1).normal(size=(3, ours.n_dim)):
+        assert _logp(ours, x)[1] == pytest.approx(_logp(theirs, x)[1], rel=1e-12)
+    # It samples, and gives nutpie's own draws for the same seed; with_data still works.
+    kw = dict(draws=20, tune=20, chains=1, seed=4, progress_bar=False)
+    a = nutpie.sample(ours, **kw).posterior["mu"].values
+    b = nutpie.sample(theirs, **kw).posterior["mu"].values
+    np.testing.assert_array_equal(a, b)
+    new = np.arange(12.0)
+    x = np.linspace(-0.5, 0.5, ours.n_dim)
+    swapped = _logp(ours.with_data(y_data=new), x)[1]
+    assert swapped == pytest.approx(_logp(theirs.with_data(y_data=new), x)[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("change", ["renamed keyword", "numba locator gone"])
+def test_a_changed_nutpie_or_numba_internal_falls_back_with_one_warning(cache, monkeypatch, change):
+    import warnings
+
+    import numba.core.caching
+
+    model = _model("normal")
+    if change == "renamed keyword":
+        copy = _stand_in(monkeypatch)
+
+        def _make_functions(model, *, mode, compute_grad, join_expanded, initial_point_fn, var_names=None):
+            raise AssertionError("never called with a signature we do not know")
+
+        monkeypatch.setattr(copy, "_make_functions", _make_functions)
+        expected = "nutpie.compile_pymc._make_functions has another signature"
+    else:
+        monkeypatch.delattr(numba.core.caching, "_CacheLocator")
+        expected = "numba's cache locators are not where they were"
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        ours = compile_model(model)
+    (warning,) = _fallback_warnings(record)
+    assert expected in str(warning.message)
+    assert _is_nutpies(ours)
+    x = np.array([0.1, 0.2, 0.3, -0.1])
+    point = {"mu": x[:3], "sigma_log__": x[3]}
+    assert _logp(ours, x)[1] == pytest.approx(float(model.compile_logp(mode="FAST_RUN")(point)), rel=1e-12)
+
+
+def test_models_compiled_in_threads_at_the_same_time_each_get_their_own_density(cache):
+    """Two compile_model calls and nutpie's own compilation, started together in three threads.
+
+    Nothing of nutpie is patched, so the thread compiling with nutpie directly gets nutpie's
+    own wrappers; each model gets its own density; PyTensor's fastmath flag is restored.
+    """
+    import threading
+
+    import nutpie
+    import pytensor
+
+    flag = pytensor.config.numba__fastmath
+    models = {"normal": _model("normal"), "student": _model("student"),
+              "nutpie": _model("student", y=np.linspace(-3.0, 3.0, 12))}
+    start = threading.Barrier(len(models))
+    results, errors = {}, []
+
+    def run(name):
+        try:
+            start.wait(timeout=60)
+            compile_ = nutpie.compile_pymc_model if name == "nutpie" else compile_model
+            results[name] = compile_(models[name])
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append((name, err))
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in models]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
+    assert _is_nutpies(results["nutpie"])
+    assert sorted(results["normal"].shared_data) == sorted(results["student"].shared_data) == ["s0"]
+    x = np.array([0.3, -0.2, 0.1, 0.4])
+    point = {"mu": x[:3], "sigma_log__": x[3]}
+    densities = {}
+    for name, compiled in results.items():
+        code, densities[name], _ = _logp(compiled, x)
+        assert code == 0
+        assert densities[name] == pytest.approx(float(models[name].compile_logp(mode="FAST_RUN")(point)), rel=1e-12)
+    assert len({round(v, 6) for v in densities.values()}) == 3
+    assert pytensor.config.numba__fastmath == flag

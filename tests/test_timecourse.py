@@ -261,3 +261,62 @@ def test_effect_prior_is_scaled_from_the_largest_observed_change():
     s = np.std(np.log(frame["value"]), ddof=1)
     assert s < 1.9  # the old rule, 2 s, would have been narrower than the effect
     assert tc.default_priors(data, opt)["beta"]["sigma"] == pytest.approx(3.8, abs=1e-4)
+
+
+def test_ar1_with_data_equals_a_fresh_compile_on_the_new_data(tmp_path, monkeypatch):
+    """The AR(1) lag follows y_data: swapping data in gives the density and draws of a fresh compile."""
+    import nutpie
+    from test_compile import _logp
+
+    from bayes_igf1.compile import compile_model
+
+    monkeypatch.setenv("BAYES_IGF1_CACHE_DIR", str(tmp_path))
+    opt = tc.TimecourseOptions(ar1=True, likelihood="normal")  # the lag is the same with Student-t; faster
+    frame = _frame(censor_first=True)
+    data = tc.prepare(frame, opt)
+    priors = tc.default_priors(data, opt)  # fixed priors, as calibration and planning use
+    measured = ~frame["censored"].to_numpy()
+    new_frame = frame.copy()
+    new_frame.loc[measured, "value"] *= np.exp(np.random.default_rng(5).normal(0.0, 0.3, measured.sum()))
+    new = tc.prepare(new_frame, opt)
+    assert new.lower[0] == data.lower[0] and np.isfinite(new.lower[0])  # the below-limit row is unchanged
+    swapped = compile_model(tc.build_model(data, priors, opt)).with_data(y_data=new.y[measured])
+    fresh = compile_model(tc.build_model(new, priors, opt))
+    assert swapped.n_dim == fresh.n_dim
+    for x in np.random.default_rng(2).normal(0.0, 0.5, size=(3, fresh.n_dim)):
+        code, lp, grad = _logp(swapped, x)
+        code_f, lp_f, grad_f = _logp(fresh, x)
+        assert code == code_f == 0
+        assert lp == pytest.approx(lp_f, rel=1e-12)
+        np.testing.assert_allclose(grad, grad_f, rtol=1e-10, atol=1e-12)
+    kw = dict(draws=25, tune=25, chains=1, cores=1, seed=7, progress_bar=False)
+    a = nutpie.sample(swapped, **kw).posterior
+    b = nutpie.sample(fresh, **kw).posterior
+    for name in ("beta", "rho", "sigma"):
+        np.testing.assert_allclose(a[name].values, b[name].values, rtol=1e-9)
+
+
+@pytest.mark.parametrize("case", ["all below the limit", "constant"])
+def test_an_outcome_with_nothing_to_estimate_is_a_design_error_before_any_fit(case, monkeypatch):
+    import bayes_igf1.sampling
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted")
+
+    monkeypatch.setattr(bayes_igf1.sampling, "fit", no_fit)
+    rows = [dict(mouse=f"{g}{k}", treatment=g, hour=t)
+            for g in ("saline", "ket") for k in range(3) for t in (-1, 0, 1, 2)]
+    sheet = pd.DataFrame(rows).assign(igf1="<LLOQ" if case == "all below the limit" else "12.5")
+    expected = "below the assay limit" if case == "all below the limit" else "values is 12.5"
+    with pytest.raises(DesignError, match=expected) as err:
+        tc.analyse_timecourse(sheet, animal="mouse", group="treatment", time="hour", value="igf1", lloq=8.0,
+                              draws=10, tune=10, chains=1)
+    assert "Fix:" in str(err.value)
+    # prepare itself refuses the validated frame (the one place the check lives).
+    frame = _frame()
+    if case == "all below the limit":
+        frame = frame.assign(value=10.0, censored=True, limit=10.0)
+    else:
+        frame = frame.assign(value=12.5)
+    with pytest.raises(DesignError, match=expected):
+        tc.prepare(frame, tc.TimecourseOptions())

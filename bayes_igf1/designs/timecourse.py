@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor.tensor as pt
 import xarray as xr
 
 from bayes_igf1.constants import CI_KIND, CI_PROB
@@ -84,7 +85,25 @@ class TimecourseData:
 
 
 def prepare(frame: pd.DataFrame, options: TimecourseOptions, *, time_unit: str = "") -> TimecourseData:
-    """Turn a validated tidy frame (io.read_timecourse) into model arrays (``time_unit``: the sheet's)."""
+    """Turn a validated tidy frame (io.read_timecourse) into model arrays (``time_unit``: the sheet's).
+
+    Raises DesignError (before any fit) when every value is below the assay limit or every
+    value is the same: neither leaves anything to estimate.
+    """
+    n = len(frame)
+    if n and frame["censored"].to_numpy(dtype=bool).all():
+        raise DesignError(
+            f"Every one of the {n} values is below the assay limit: with no measured value there is "
+            "nothing to estimate. Fix: check the value column (--value), its units and the assay limit "
+            "(--lloq, or the '<LLOQ' cells of the sheet); at least some fractions must be measured."
+        )
+    values = frame["value"].to_numpy(dtype=float)
+    if n and np.all(values == values[0]):
+        raise DesignError(
+            f"Every one of the {n} values is {values[0]:g}: an outcome that never varies gives the model "
+            "nothing to estimate (its residual SD would be 0). Fix: check that --value names the measured "
+            "column (not an ID, a dose or a constant) and that --where keeps the rows you meant."
+        )
     groups = tuple(str(g) for g in frame["group"].cat.categories)
     reference = options.reference if options.reference is not None else groups[0]
     if reference not in groups:
@@ -245,6 +264,9 @@ def build_model(data: TimecourseData, priors: dict[str, dict], options: Timecour
             cell = pm.math.where(obs_time < 0, 0.0, cell)
         mean = alpha[obs_animal] + cell
         sigma = _prior("sigma", priors["sigma"])
+        # The observations are pm.Data so that a compiled model can take new data
+        # (calibration, planning) without recompiling.
+        y_data = pm.Data("y_data", data.y[observed], dims="obs")
         if options.ar1:
             # Continuous-time AR(1) residuals: a fraction's residual is rho^dt times the
             # previous fraction's plus an innovation of scale sigma sqrt(1 - rho^(2 dt)).
@@ -252,7 +274,12 @@ def build_model(data: TimecourseData, priors: dict[str, dict], options: Timecour
             has_prev = data.prev >= 0
             before = np.maximum(data.prev, 0)
             decay = rho ** data.dt
-            lagged = (data.y[before] - mean[before]) * decay  # below-limit values enter at their limit
+            # Every fraction in frame order: the observed ones from y_data (so that the lag
+            # follows data swapped in with with_data), the below-limit ones at their limit
+            # (a constant; the observed rows of the constant are placeholders, overwritten).
+            at_limit = np.where(np.isfinite(lower), lower, 0.0)
+            y_all = pt.set_subtensor(pt.as_tensor(at_limit)[observed], y_data)
+            lagged = (y_all[before] - mean[before]) * decay
             mean = mean + pm.math.where(has_prev, lagged, 0.0)
             sigma = sigma * pm.math.where(has_prev, pm.math.sqrt(1.0 - decay**2), 1.0)
         nu = _prior("nu", priors["nu"]) if options.likelihood == "student" else None
@@ -260,9 +287,6 @@ def build_model(data: TimecourseData, priors: dict[str, dict], options: Timecour
         # a regularised incomplete beta function (and its gradient) per observation.
         m = mean[observed]
         s_obs = sigma[observed] if options.ar1 else sigma
-        # The observations are pm.Data so that a compiled model can take new data
-        # (calibration, planning) without recompiling.
-        y_data = pm.Data("y_data", data.y[observed], dims="obs")
         if nu is not None:
             pm.StudentT("y", nu=nu, mu=m, sigma=s_obs, observed=y_data, dims="obs")
         else:

@@ -403,8 +403,9 @@ def methods_paragraph(result) -> str:
         + (f" The region of practical equivalence (ROPE; Kruschke 2018) of the group contrasts is ±{rope:g}"
            f"{'%' if result.settings.get('scale', 'log') == 'log' else ''}; P(in ROPE) is the posterior mass inside it."
            if _present(rope) else " No region of practical equivalence (ROPE) was set.")
-        + " The Bayesian ANOVA reports the finite-population SD of each source's effects (Gelman 2005) and a "
-          "posterior partial η².")
+        + " The Bayesian ANOVA reports the finite-population SD of each source's effects (Gelman 2005) and the "
+          "posterior partial η², defined as the ANOVA's: the variance of the source's effects over the cells divided "
+          "by that plus the error variance of the ANOVA's unit in the same error stratum.")
     checks = result.checks or {}
     used = [w for k, w in (
         ("ppc", "posterior predictive p-values of each group's mean, SD, minimum and maximum"),
