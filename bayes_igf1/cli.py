@@ -1,18 +1,23 @@
 """The ``bayes-igf1`` command: thin over the Python API.
 
-Exit codes: 0 the analysis ran and passed its diagnostics; 1 it ran but failed them (the
-report is still written, marked FAILED); 2 bad input or usage (message on stderr, no
-traceback).
+Exit codes (`EXIT_CODES`): 0 the analysis ran and passed its diagnostics; 1 it ran but failed
+them (the report is still written, marked FAILED); 2 bad input or usage, known before fitting
+whenever it can be (message on stderr, no traceback); 3 an internal error (one paragraph on
+stderr and the full traceback in a log file).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import math
 import os
 import sys
+import tempfile
 import time
+import traceback
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,12 +25,34 @@ from pathlib import Path
 from bayes_igf1.constants import CI_KIND, CI_PROB, DEFAULT_SEED
 from bayes_igf1.errors import BayesIGF1Error
 
-EXIT_OK, EXIT_FAILED_DIAGNOSTICS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED_DIAGNOSTICS, EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR = 0, 1, 2, 3
+
+EXIT_CODES = """\
+exit codes:
+  0  the analysis ran and passed its diagnostics gate
+  1  it ran but failed the gate (the report is still written, marked FAILED)
+  2  bad input or usage: a one-paragraph message with the fix, given before fitting whenever it
+     can be known then (data, options, an --out that cannot be written, is in use by another
+     run, or holds files bayes-igf1 did not write)
+  3  internal error: one paragraph on stderr and the path of a log with the full traceback"""
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps descriptions as argparse does; text with line breaks of its own (the exit codes) is kept as is."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # usage errors: exit 2, one paragraph, no traceback
         self.print_usage(sys.stderr)
         print(f"bayes-igf1: error: {message}", file=sys.stderr)
@@ -53,6 +80,11 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--where", action="append", default=[], metavar="COLUMN=VALUE",
                    help="analyse only rows where COLUMN equals VALUE (repeatable; the same column "
                         "repeated means OR, different columns AND), e.g. --where Group=Stress")
+    g = p.add_argument_group("numbers")
+    g.add_argument("--decimal", default=None, metavar="SEP",
+                   help="decimal separator of the sheet's numbers: . or , (12,5 = 12.5); default a point")
+    g.add_argument("--thousands", default=None, metavar="SEP",
+                   help="thousands separator: . , ' or a space (--thousands . reads 1.810 as 1810); default none")
 
 
 def _add_timecourse_mapping(p: argparse.ArgumentParser, *, required: bool) -> None:
@@ -94,7 +126,12 @@ def _add_factorial_mapping(p: argparse.ArgumentParser, *, required: bool) -> Non
 
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("fitting and reporting")
-    g.add_argument("--out", default="results", help="folder for the report (default: results)")
+    g.add_argument("--out", default="results",
+                   help="folder for the report (default: results); written whole into a temporary folder "
+                        "beside it, then put in place. A folder holding files bayes-igf1 did not write is "
+                        "refused (see --force); a run already writing into it makes this one stop (exit 2)")
+    g.add_argument("--force", action="store_true",
+                   help="replace --out even when it holds files bayes-igf1 did not write (they are deleted)")
     g.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     g.add_argument("--draws", type=int, default=1000, help="posterior draws per chain (default 1000)")
     g.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (default 1000)")
@@ -123,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bayes-igf1",
         description="Hierarchical Bayesian analysis of preclinical pharmacology studies beside the "
                     "frequentist ANOVA (time course of an analyte; treatment x antibody designs).",
+        epilog=EXIT_CODES,
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -154,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the results.json 'data' block as JSON on stdout")
 
     p = sub.add_parser("timecourse", help="time course (e.g. microdialysis IGF-1): Bayesian model + RM ANOVA",
+                       epilog=EXIT_CODES,
                        description="Fit the hierarchical time-course model (animal random intercept, "
                                    "% of baseline modelled, left-censored below-limit values) and its "
                                    "frequentist twin (two-way RM ANOVA, REML mixed model), and write a "
@@ -175,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first-order autocorrelation of an animal's successive residuals (AR(1), continuous time)")
     _add_fit_options(p)
 
-    p = sub.add_parser("factorial", help="A x B between-animal design (e.g. treatment x antibody): Bayesian model + ANOVA",
+    p = sub.add_parser("factorial",
+                       help="A x B between-animal design (e.g. treatment x antibody): Bayesian model + ANOVA",
+                       epilog=EXIT_CODES,
                        description="Fit the hierarchical cell-means model of an A x B design and its "
                                    "frequentist twin (two-way ANOVA type III, post hoc, mixed model, "
                                    "survival tests for censored latencies), and write a report folder.")
@@ -194,10 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "%% of the other factor's effect it abolishes (default: no %% blockade)")
     _add_fit_options(p)
 
-    p = sub.add_parser("reproduce", help="every analysis of the study on the shipped data",
+    p = sub.add_parser("reproduce", epilog=EXIT_CODES, help="every analysis of the study on the shipped data",
                        description="Run every analysis of the study on the shipped (simulated) data, "
                                    "each into its own sub-folder, and write index.html.")
-    p.add_argument("--out", default="results", help="folder for the results (default: results)")
+    p.add_argument("--out", default="results",
+                   help="folder for the results (default: results); written whole, as for an analysis")
+    p.add_argument("--force", action="store_true",
+                   help="replace --out even when it holds files bayes-igf1 did not write (they are deleted)")
     p.add_argument("--data-dir", default=str(DATA_DIR), help="folder with the shipped data")
     p.add_argument("--only", action="append", default=[], metavar="KEY",
                    help="run only this analysis (repeatable): timecourse, fst_nab, battery_fst, battery_fust, "
@@ -219,8 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     p.add_argument("--draws", type=int, default=500, help="posterior draws per chain and fit (default 500)")
     p.add_argument("--tune", type=int, default=500, help="tuning steps per chain and fit (default 500)")
-    p.add_argument("--chains", type=int, default=os.cpu_count() or 2,
-                   help="chains per fit, one per core (default: the number of cores)")
+    p.add_argument("--chains", type=int, default=max(2, os.cpu_count() or 2),
+                   help="chains per fit, one per core (default: the number of cores, at least 2)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p = sub.add_parser("plan", help="Bayesian assurance of the next experiment: animals per group by simulation",
                        description="Bayesian assurance of the next experiment. Draw the parameters from the "
@@ -294,25 +338,25 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             raise BayesIGF1Error("A factorial sheet needs --outcome and two --factor columns.")
         sheet = read_factorial(args.data, outcome=args.outcome, factors=args.factors, animal=args.animal,
                                cohort=args.cohort, censored=args.censored, event=args.event,
-                               censor_at=args.censor_at, sheet=args.sheet, where=args.where)
+                               censor_at=args.censor_at, sheet=args.sheet, where=args.where,
+                               decimal=args.decimal, thousands=args.thousands)
     elif args.group or args.time or args.value:
         missing = [o for o in ("animal", "group", "time", "value") if getattr(args, o) is None]
         if missing:
             raise BayesIGF1Error(f"A time-course sheet needs --{' --'.join(missing)} as well.")
         sheet = read_timecourse(args.data, animal=args.animal, group=args.group, time=args.time,
                                 value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
-                                layout=args.layout, time_unit=args.time_unit)
+                                layout=args.layout, time_unit=args.time_unit, decimal=args.decimal,
+                                thousands=args.thousands)
     else:
         raise BayesIGF1Error(
             "Say which columns to read: --animal --group --time --value for a time course, or "
             "--outcome --factor A --factor B for a factorial design."
         )
     if args.json:
-        print(json.dumps(sheet.data_block(), indent=2))
+        _stdout(json.dumps(sheet.data_block(), indent=2))
         return EXIT_OK
-    print(sheet.ledger.to_text())
-    print()
-    print(_design_text(sheet))
+    _stdout(sheet.ledger.to_text() + "\n\n" + _design_text(sheet))
     return EXIT_OK
 
 
@@ -333,6 +377,50 @@ def _design_text(sheet) -> str:
     return "\n".join(lines)
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    """Numeric options out of range: exit 2 before anything is read, the message naming the option."""
+    def fail(option: str, value, rule: str, fix: str) -> None:
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        raise BayesIGF1Error(f"{option} {shown}: {option} must be {rule}. Fix: {fix}.")
+
+    draws, tune, chains, seed = (getattr(args, k, None) for k in ("draws", "tune", "chains", "seed"))
+    if draws is not None and draws < 10:
+        fail("--draws", draws, "at least 10 (posterior draws per chain)",
+             "--draws 1000 (the default), or --draws 200 for a quick look")
+    if tune is not None and tune < 0:
+        fail("--tune", tune, "0 or more (tuning steps per chain)", "--tune 1000 (the default)")
+    if chains is not None and chains < 2:  # one chain has no R-hat: the diagnostics gate compares chains
+        fail("--chains", chains, "at least 2 (the diagnostics gate's R-hat compares the chains)",
+             "--chains 4 (the default for an analysis; one per core runs fastest), or --chains 2 for a quick look")
+    if seed is not None and not 0 <= seed < 2**63:
+        fail("--seed", seed, "a whole number from 0 to 2^63 - 1", f"--seed {DEFAULT_SEED} (the default) or any "
+             "other non-negative number")
+    ci = getattr(args, "ci", None)
+    if ci is not None and not (math.isfinite(ci) and 0 < ci < 1):
+        fix = (f"--ci {ci / 100:g} (a probability, not a percentage)" if 1 < ci < 100
+               else "--ci 0.95 (the default), or e.g. --ci 0.9")
+        fail("--ci", ci, "a probability between 0 and 1 (the interval's probability)", fix)
+    rope = getattr(args, "rope", None)
+    if rope is not None and not (math.isfinite(rope) and rope > 0):
+        fail("--rope", rope, "a positive number (the half-width of the region of practical equivalence, on the "
+             "effects' reporting scale)", "e.g. --rope 10 (±10% on the log scale), or leave --rope out (no ROPE)")
+    scale = getattr(args, "prior_scale", None)
+    if scale is not None and not (math.isfinite(scale) and scale > 0):
+        fail("--prior-scale", scale, "a positive number (it multiplies every prior scale)",
+             "--prior-scale 1 (the default), or 0.5 and 2 to see how much the priors matter")
+
+
+@contextlib.contextmanager
+def _claim_out(args: argparse.Namespace):
+    """Before fitting: --out must be writable, not in use by another run and hold only bayes-igf1's files
+    (unless --force); its lock is held until the report is in place, so a second run is refused at once."""
+    from bayes_igf1.report.writer import CLI_NAMES, check_output_folder, output_lock
+
+    with output_lock(args.out, names=CLI_NAMES):
+        check_output_folder(args.out, force=args.force, names=CLI_NAMES)
+        yield Path(args.out)
+
+
 def _fit_kwargs(args: argparse.Namespace) -> dict:
     return dict(rope=args.rope, ci_prob=args.ci, ci_kind=args.ci_kind, prior_scale=args.prior_scale,
                 draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed, progress=not args.quiet,
@@ -343,18 +431,21 @@ def cmd_timecourse(args: argparse.Namespace) -> int:
     from bayes_igf1.designs.timecourse import analyse_timecourse
 
     say = Progress(args.quiet)
-    say(f"Reading {args.data} and fitting the time-course model (nutpie; compiling takes a few seconds)")
+
     def run(**change):
         kw = {**_fit_kwargs(args), "likelihood": args.likelihood, "ar1": args.ar1, **change}
         return analyse_timecourse(args.data, animal=args.animal, group=args.group, time=args.time,
                                   value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
                                   layout=args.layout, scale=args.scale, baseline=args.baseline,
-                                  reference=args.reference, time_unit=args.time_unit, **kw)
+                                  reference=args.reference, time_unit=args.time_unit, decimal=args.decimal,
+                                  thousands=args.thousands, **kw)
 
-    result = run()
-    alternatives = {"likelihood": "normal" if args.likelihood == "student" else "student", "ar1": not args.ar1}
-    result = _extra_checks(result, run, args, alternatives, say)
-    return _finish(result, Path(args.out), say)
+    with _claim_out(args) as out:
+        say(f"Reading {args.data} and fitting the time-course model (nutpie; compiling takes a few seconds)")
+        result = run()
+        alternatives = {"likelihood": "normal" if args.likelihood == "student" else "student", "ar1": not args.ar1}
+        result = _extra_checks(result, run, args, alternatives, say)
+        return _finish(result, out, say, force=args.force)
 
 
 def cmd_factorial(args: argparse.Namespace) -> int:
@@ -363,7 +454,7 @@ def cmd_factorial(args: argparse.Namespace) -> int:
     if len(args.factors) != 2:
         raise BayesIGF1Error(f"Give exactly two --factor columns (got {len(args.factors)}), e.g. --factor treatment --factor antibody.")
     say = Progress(args.quiet)
-    say(f"Reading {args.data} and fitting the factorial model (nutpie; compiling takes a few seconds)")
+
     def run(**change):
         kw = {**_fit_kwargs(args), "family": args.family, **change}
         if change:
@@ -372,12 +463,14 @@ def cmd_factorial(args: argparse.Namespace) -> int:
                                  cohort=args.cohort, censored=args.censored, event=args.event,
                                  censor_at=args.censor_at, where=args.where, sheet=args.sheet,
                                  reference=_references(args.reference), blocker=args.blocker,
-                                 ss_type=args.ss_type, **kw)
+                                 decimal=args.decimal, thousands=args.thousands, ss_type=args.ss_type, **kw)
 
-    result = run()
-    alternatives = {"family": {"normal": "student", "student": "normal"}.get(args.family)}
-    result = _extra_checks(result, run, args, alternatives, say)
-    return _finish(result, Path(args.out), say)
+    with _claim_out(args) as out:
+        say(f"Reading {args.data} and fitting the factorial model (nutpie; compiling takes a few seconds)")
+        result = run()
+        alternatives = {"family": {"normal": "student", "student": "normal"}.get(args.family)}
+        result = _extra_checks(result, run, args, alternatives, say)
+        return _finish(result, out, say, force=args.force)
 
 
 def _extra_checks(result, run, args: argparse.Namespace, alternatives: dict, say: Progress):
@@ -412,11 +505,11 @@ def _extra_checks(result, run, args: argparse.Namespace, alternatives: dict, say
     return replace(result, checks=extra)
 
 
-def _finish(result, out: Path, say: Progress) -> int:
+def _finish(result, out: Path, say: Progress, *, force: bool) -> int:
     from bayes_igf1.report.writer import write_report
 
     say("Writing the report")
-    files = write_report(result, out)
+    files = write_report(result, out, force=force)
     d = result.diagnostics
     status = "passed" if d.passed else "FAILED: " + "; ".join(d.problems)
     say(f"Diagnostics {status} (max R-hat {d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}, "
@@ -427,19 +520,25 @@ def _finish(result, out: Path, say: Progress) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
+    from bayes_igf1.report.writer import CLI_NAMES, output_folder
     from bayes_igf1.reproduce import reproduce
 
     say = Progress(args.quiet)
-    summary = reproduce(Path(args.out), data_dir=Path(args.data_dir), seed=args.seed, draws=args.draws,
-                        tune=args.tune, chains=args.chains, only=args.only, progress=say)
+    # The whole results folder (every analysis and index.html) is written into a temporary
+    # sibling and put in place at the end, like one report.
+    with output_folder(args.out, force=args.force, kind="reproduce", names=CLI_NAMES) as tmp:
+        summary = reproduce(tmp, data_dir=Path(args.data_dir), seed=args.seed, draws=args.draws,
+                            tune=args.tune, chains=args.chains, only=args.only, progress=say)
     say(f"Done in {time.perf_counter() - say.start:.0f} s. Open {Path(args.out) / 'index.html'}")
     return EXIT_OK if all(a["passed"] for a in summary["analyses"]) else EXIT_FAILED_DIAGNOSTICS
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bayes_igf1 import calibrate
+    from bayes_igf1.report.writer import CLI_NAMES, check_output_path
     from bayes_igf1.sampling import SamplerSettings
 
+    check_output_path(args.out, names=CLI_NAMES)
     say = Progress(args.quiet)
     if args.sims < 10:
         raise BayesIGF1Error(f"--sims {args.sims} is too few to judge calibration; use at least 10 (200 for a record).")
@@ -465,7 +564,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from bayes_igf1 import plan
+    from bayes_igf1.report.writer import CLI_NAMES, check_output_path
 
+    check_output_path(args.out, names=CLI_NAMES)
     factorial = args.design == "factorial"
     wrong = [o for o, v in (("--cell-means", args.cell_means), ("--sd", args.sd), ("--factor", args.factors))
              if v] if not factorial else [o for o, v in (
@@ -500,7 +601,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                                       residual_sd=args.residual_sd, baseline_level=args.baseline_level,
                                       residual_nu=args.nu, **common)
     files = plan.write_plan(result, Path(args.out))
-    print(plan.format_table(result))
+    _stdout(plan.format_table(result))
     for note in result.notes:
         say(note)
     say(f"Done in {result.seconds:.0f} s. Wrote {', '.join(sorted(files))} to {args.out}/")
@@ -539,19 +640,101 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         print(warnings.formatwarning(message, category, filename, lineno, line), file=file or sys.stderr, end="")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    _quiet_libraries(args.command)
+class _StdoutClosed(Exception):
+    """Whoever read our standard output stopped reading (``bayes-igf1 inspect ... | head -1``)."""
+
+
+def _stdout(text: str) -> None:
     try:
+        print(text, flush=True)
+    except BrokenPipeError as err:
+        raise _StdoutClosed from err
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush does not fail on the closed pipe."""
+    with contextlib.suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _error_log(argv: Sequence[str], args: argparse.Namespace | None) -> Path | None:
+    """Write the traceback being handled to ``bayes-igf1-error-<timestamp>.log`` in the output folder's
+    parent, or in the system's temporary folder when that cannot be written; None when neither can."""
+    from bayes_igf1 import __version__
+
+    text = (f"bayes-igf1 {__version__}, Python {sys.version.split()[0]} on {sys.platform}\n"
+            f"time: {time.strftime('%Y-%m-%d %H:%M:%S %z')}\n"
+            f"command: bayes-igf1 {' '.join(argv)}\n"
+            f"working folder: {os.getcwd()}\n\n{traceback.format_exc()}")
+    places = []
+    if args is not None and getattr(args, "out", None):
+        places.append(Path(args.out).expanduser().absolute().parent)
+    places.append(Path(tempfile.gettempdir()))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for place in places:
+        for name in (f"bayes-igf1-error-{stamp}.log", f"bayes-igf1-error-{stamp}-{os.getpid()}.log"):
+            try:
+                with open(place / name, "x", encoding="utf-8") as fh:
+                    fh.write(text)
+                return place / name
+            except FileExistsError:
+                continue
+            except OSError:
+                break
+    return None
+
+
+def _internal_error(err: BaseException, argv: Sequence[str], args: argparse.Namespace | None) -> int:
+    log = _error_log(argv, args)
+    command = getattr(args, "command", None) or "bayes-igf1"
+    message = " ".join(str(err).split())
+    if len(message) > 400:
+        message = message[:400] + " ..."
+    where = (f"The full traceback is in {log}; please attach that file when you report the problem."
+             if log else "The full traceback could not be written to a file (no writable folder).")
+    print(f"bayes-igf1: internal error: the '{command}' command failed with {type(err).__name__}"
+          f"{': ' + message if message else ''}. This is a fault in bayes-igf1 (or a problem it does not yet "
+          f"explain), not a failed diagnostic (exit 1) or input it recognised as bad (exit 2). {where}",
+          file=sys.stderr, flush=True)
+    if log is None:
+        traceback.print_exc()
+    return EXIT_INTERNAL_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit code (0 passed, 1 failed the gate, 2 bad input, 3 internal error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = None
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except BrokenPipeError as err:  # --help into a closed pipe
+            raise _StdoutClosed from err
+        _check_options(args)
+        _quiet_libraries(args.command)
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
-            return COMMANDS[args.command](args)
+            code = COMMANDS[args.command](args)
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError as err:
+            raise _StdoutClosed from err
+        return code
+    except _StdoutClosed:
+        _silence_stdout()
+        return EXIT_OK
     except BayesIGF1Error as err:
         print(f"bayes-igf1: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (FileNotFoundError, PermissionError, IsADirectoryError) as err:
         print(f"bayes-igf1: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("bayes-igf1: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - any other exception is a fault of the package: exit 3
+        return _internal_error(err, argv, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

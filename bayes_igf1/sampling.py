@@ -20,6 +20,7 @@ import pymc as pm
 import xarray as xr
 
 from bayes_igf1.constants import DEFAULT_SEED, ESS_MIN, MAX_DIVERGENCES, RHAT_MAX
+from bayes_igf1.errors import DesignError
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,13 @@ class SamplerSettings:
     adaptation: str = "auto"
     maxdepth: int = 10
     prior_draws: int = 500
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.chains, (int, np.integer)) or self.chains < 2:
+            raise DesignError(
+                f"chains must be at least 2, not {self.chains!r}: the diagnostics gate's R-hat compares the "
+                "chains. Fix: chains=4 (the default), or 2 for a quick look."
+            )
 
     def for_retry(self, diagnostics: Diagnostics | None = None) -> SamplerSettings:
         """Settings of the automatic refit, chosen by what failed.

@@ -698,8 +698,9 @@ def test_missing_token_in_group_is_an_error_and_title_row_hint(tmp_path):
         read_tc(write_csv(tmp_path / "d.csv", rows))
     assert err.value.row == 5
     titled = [["IGF-1 microdialysis, study 7", "", "", ""], ["", "", "", ""]] + timecourse_rows()
-    with pytest.raises(DataError, match="delete any title rows"):
+    with pytest.raises(DataError, match="the header seems to be on line 3: 'Mouse', 'Treatment', 'Hour'") as err:
         read_tc(write_csv(tmp_path / "t.csv", titled))
+    assert "delete the title rows above line 3" in str(err.value)
 
 
 # --------------------------------------------------------- default reference levels
@@ -1043,3 +1044,49 @@ def test_censored_below_an_observed_value_of_the_same_animal(tmp_path):
         read_factorial(write_csv(tmp_path / "t.csv", rows), censored="cut", **FACTORS)
     rows[4][3] = 102.0  # equal to the observed value: allowed (censored at the time last seen)
     assert read_factorial(write_csv(tmp_path / "t.csv", rows), censored="cut", **FACTORS).frame["censored"].sum() == 8
+
+
+# ------------------------------------------------- physical lines (issue 15, see test_bad_sheets)
+
+
+def test_ledger_knows_the_header_line_and_the_line_count(tmp_path):
+    path = tmp_path / "d.csv"
+    body = "\n".join(",".join(str(c) for c in r) for r in timecourse_rows())
+    path.write_text("\n\n" + body + "\n\n,,,\n", encoding="utf-8")  # 2 blank lines above, 2 below
+    sheet = read_tc(path)
+    led = sheet.ledger
+    assert (led.header_row, led.n_lines) == (3, 17)
+    assert led.entries["row"].tolist() == list(range(4, 16))
+    later = led.exclude([4], "outlier")
+    assert (later.header_row, later.n_lines) == (3, 17)  # kept by exclude
+    frame = read_tc(pd.read_csv(write_csv(tmp_path / "e.csv", timecourse_rows()))).ledger
+    assert (frame.header_row, frame.n_lines) == (1, 13)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    quote_at=st.lists(st.integers(1, 12), max_size=2),
+    blanks=st.lists(st.integers(1, 12), max_size=3),
+    crlf=st.booleans(),
+)
+def test_property_every_line_read_or_the_error_names_the_quote(tmp_path_factory, quote_at, blanks, crlf):
+    rows = [",".join(str(c) for c in r) + ",note" for r in timecourse_rows()]
+    rows[0] = ",".join(TC_HEADER) + ",Notes"
+    for k in sorted(set(quote_at)):
+        rows[k] = rows[k][: -len("note")] + '"note'  # a stray quote opening the Notes cell
+    for k in sorted(blanks, reverse=True):
+        rows.insert(k, ",,,,")
+    path = tmp_path_factory.mktemp("q") / "q.csv"
+    path.write_bytes(("\r\n" if crlf else "\n").join(rows).encode() + b"\n")
+    quoted = [n for n, line in enumerate(rows, start=1) if '"' in line]
+    try:
+        sheet = read_tc(path)
+    except DataError as err:
+        assert quoted, str(err)
+        assert err.row == quoted[0] and f"opens a cell in line {quoted[0]}" in str(err)
+        return
+    assert not quoted
+    led = sheet.ledger
+    assert led.n_lines == len(rows) and led.entries["row"].tolist() == list(range(2, len(rows) + 1))
+    for row, animal in zip(sheet.frame["row"], sheet.frame["animal"], strict=True):
+        assert rows[row - 1].startswith(animal + ",")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from bayes_igf1.sampling import Diagnostics, SamplerSettings
 
@@ -29,3 +30,11 @@ def test_short_tuning_is_raised_to_1000_and_no_diagnostics_means_the_cautious_ch
     assert s.for_retry(_diag(0, ("bulk ESS 30 < 400",))).tune == 1000
     r = s.for_retry()
     assert (r.tune, r.draws, r.target_accept) == (1000, 20, 0.95)
+
+
+def test_one_chain_is_refused_with_the_fix():
+    # The gate's R-hat compares chains: one chain used to crash in the verdict (all-NaN R-hat).
+    from bayes_igf1.errors import DesignError
+
+    with pytest.raises(DesignError, match="chains must be at least 2.*Fix: chains=4"):
+        SamplerSettings(chains=1)

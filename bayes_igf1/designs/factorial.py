@@ -201,7 +201,7 @@ class FactorialData:
 
 
 def prepare(frame: pd.DataFrame, factors: Sequence[str], options: FactorialOptions, *,
-            animal_ids_made_up: bool = False) -> FactorialData:
+            animal_ids_made_up: bool = False, outcome: str | None = None) -> FactorialData:
     """Turn a validated tidy frame (``io.read_factorial``) into model arrays.
 
     Parameters
@@ -214,6 +214,8 @@ def prepare(frame: pd.DataFrame, factors: Sequence[str], options: FactorialOptio
     options : FactorialOptions
     animal_ids_made_up : bool
         No animal column was given (each row is one animal).
+    outcome : str, optional
+        The sheet's name of the outcome column (for messages).
     """
     factors = _check_factors(factors)
     a_name, b_name = factors
@@ -306,6 +308,13 @@ def prepare(frame: pd.DataFrame, factors: Sequence[str], options: FactorialOptio
         raise DesignError(
             "every value is censored (at the cut-off), so the cell means cannot be estimated. Fix: check "
             "the censoring column or --censor-at."
+        )
+    if len(value) and np.all(value == value[0]):
+        column = f"the outcome column {outcome!r}" if outcome else "the outcome"
+        raise DesignError(
+            f"every value of {column} is {value[0]:g} (in all {len(value)} rows used), so there is no variation to "
+            "model: the residual SD, the effects and the checks are undefined. Fix: check that the outcome (--outcome) "
+            "names the measured column and that --where keeps the rows you mean."
         )
     y = np.log(value) if options.log else value.copy()
     data = FactorialData(
@@ -957,25 +966,7 @@ def twin_block(data: FactorialData) -> str | None:
 
 def _cohort_confounding(data: FactorialData) -> str:
     """"" when ``y ~ cohort + A * B`` is of full rank over the animals, else why not (one sentence)."""
-    a_name, b_name = data.factors
-    for name, idx in ((a_name, data.animal_a), (b_name, data.animal_b)):
-        levels = data.levels_a if name == a_name else data.levels_b
-        per_cohort = [set(idx[data.animal_cohort == c]) for c in range(len(data.cohorts))]
-        if all(len(s) == 1 for s in per_cohort):
-            example = data.cohorts[0]
-            return (f"every cohort holds a single level of {name!r} (e.g. cohort {example} holds only "
-                    f"{name} = {levels[next(iter(per_cohort[0]))]}), so the {name} effect cannot be told apart "
-                    "from the cohort effect")
-    n_cells = len(data.levels_a) * len(data.levels_b)
-    x = np.zeros((len(data.animals), n_cells + len(data.cohorts) - 1))
-    x[np.arange(len(data.animals)), data.animal_a * len(data.levels_b) + data.animal_b] = 1.0
-    last = len(data.cohorts) - 1
-    for c in range(last):
-        x[:, n_cells + c] = (data.animal_cohort == c).astype(float) - (data.animal_cohort == last)
-    if np.linalg.matrix_rank(x) < x.shape[1]:
-        return (f"the cohorts are partly confounded with {a_name} x {b_name}: the model y ~ cohort + "
-                f"{a_name} * {b_name} is not of full rank (some cells occur in too few cohorts)")
-    return ""
+    return between.block_confounding(animal_means(data), factors=data.factors, block=COHORT)
 
 
 def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
@@ -1421,6 +1412,8 @@ def analyse_factorial(
     censor_at: float | None = None,
     where: Sequence[str] = (),
     sheet: str | int | None = None,
+    decimal: str | None = None,
+    thousands: str | None = None,
     reference: Mapping[str, str] | None = None,
     rope: float | None = None,
     ss_type: int = 3,
@@ -1460,6 +1453,8 @@ def analyse_factorial(
         ``COLUMN=VALUE`` row filters.
     sheet : str or int, optional
         Excel sheet.
+    decimal, thousands : str, optional
+        The sheet's decimal and thousands separators (see `bayes_igf1.io.read_factorial`).
     reference : mapping of str to str, optional
         Factor -> reference level (default: named like a control, else the lowest number, else sorted).
     rope : float, optional
@@ -1491,7 +1486,7 @@ def analyse_factorial(
     options = FactorialOptions(family=family, rope=rope, ss_type=ss_type, ci_prob=ci_prob, ci_kind=ci_kind,
                                prior_scale=prior_scale, blocker=blocker)
     factors = _check_factors(factors)
-    for name, value, low in (("draws", draws, 10), ("tune", tune, 0), ("chains", chains, 1)):
+    for name, value, low in (("draws", draws, 10), ("tune", tune, 0), ("chains", chains, 2)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
             raise DesignError(f"{name} must be a whole number >= {low}, not {value!r}. Fix: e.g. {name}=1000.")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
@@ -1507,8 +1502,10 @@ def analyse_factorial(
         where = [where]
     sheet_obj = read_factorial(source, outcome=outcome, factors=factors, animal=animal, cohort=cohort,
                                censored=censored, event=event, censor_at=censor_at, sheet=sheet, where=where,
+                               decimal=decimal, thousands=thousands,
                                positive=options.log, reference=dict(reference) if reference else None)
-    data = prepare(sheet_obj.frame, factors, options, animal_ids_made_up=sheet_obj.animal_ids_made_up)
+    data = prepare(sheet_obj.frame, factors, options, animal_ids_made_up=sheet_obj.animal_ids_made_up,
+                   outcome=sheet_obj.columns.get("value"))
     resolved = resolve_priors(data, options, priors)
     model = build_model(data, resolved, options)
     settings = SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains), seed=int(seed))
@@ -1540,6 +1537,7 @@ def analyse_factorial(
         "source": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
         "outcome": outcome, "factors": list(factors), "animal": animal, "cohort": cohort, "family": family,
         "censored": censored, "event": event, "censor_at": censor_at, "where": list(where), "sheet": sheet,
+        "decimal": decimal, "thousands": thousands,
         "reference": {a_name: data.levels_a[0], b_name: data.levels_b[0]},
         "rope": rope, "ss_type": ss_type, "ci_prob": ci_prob, "ci_kind": ci_kind, "prior_scale": prior_scale,
         "blocker": blocker,

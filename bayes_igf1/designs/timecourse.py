@@ -729,6 +729,8 @@ def analyse_timecourse(
     likelihood: str = "student",
     reference: str | None = None,
     time_unit: str | None = None,
+    decimal: str | None = None,
+    thousands: str | None = None,
     rope: float | None = None,
     ci_prob: float = CI_PROB,
     ci_kind: str = CI_KIND,
@@ -759,6 +761,8 @@ def analyse_timecourse(
         the first in sorted order; see `bayes_igf1.io`).
     time_unit : str, optional
         Unit of the time column ("h", "min", "day", "week"), when the values do not say it.
+    decimal, thousands : str, optional
+        The sheet's decimal and thousands separators (see `bayes_igf1.io.read_timecourse`).
     rope : float, optional
         Half-width of the region of practical equivalence of the effect vs reference, on
         its reporting scale (% change on the log scale).
@@ -782,7 +786,7 @@ def analyse_timecourse(
                                 rope=rope, ci_prob=ci_prob, ci_kind=ci_kind, prior_scale=prior_scale, ar1=ar1)
     data_sheet = read_timecourse(source, animal=animal, group=group, time=time, value=value, sheet=sheet,
                                  where=where, lloq=lloq, layout=layout, log_scale=scale == "log",
-                                 reference=reference, time_unit=time_unit)
+                                 reference=reference, time_unit=time_unit, decimal=decimal, thousands=thousands)
     data = prepare(data_sheet.frame, options, time_unit=data_sheet.time_unit)
     priors = default_priors(data, options)
     model = build_model(data, priors, options)
@@ -807,7 +811,8 @@ def analyse_timecourse(
     settings_dict = {
         "animal": animal, "group": group, "time": time, "value": value, "sheet": sheet,
         "where": list(where), "lloq": lloq, "layout": layout, "scale": scale, "baseline": baseline,
-        "likelihood": likelihood, "reference": data.reference, "time_unit": data.time_unit, "rope": rope, "ci_prob": ci_prob,
+        "likelihood": likelihood, "reference": data.reference, "time_unit": data.time_unit, "decimal": decimal,
+        "thousands": thousands, "rope": rope, "ci_prob": ci_prob,
         "ci_kind": ci_kind, "prior_scale": prior_scale, "ar1": ar1, "draws": draws, "tune": tune, "chains": chains,
         "seed": seed, "source": data_sheet.source,
     }

@@ -275,29 +275,43 @@ def _prepare(
 
 def _check_block(design: _Design) -> None:
     """The block must not be confounded with the factors (``y ~ block + A * B`` of full rank)."""
+    why = _block_confounding(design)
+    if why:
+        raise DesignError(
+            f"the block {design.block!r} is confounded with the factors: {why}. Fix: leave the block out "
+            f"(no --cohort), or analyse {design.block} as a factor."
+        )
+
+
+def block_confounding(data: pd.DataFrame, *, factors: Sequence[str], block: str) -> str:
+    """"" when ``y ~ block + A * B`` is of full rank on ``data`` (one row per animal), else why
+    not, in one sentence naming the block and the factor (e.g. every litter holds one sex)."""
+    a, b = (str(f) for f in factors)
+    f = pd.DataFrame({_A: data[a].astype(str).to_numpy(), _B: data[b].astype(str).to_numpy(),
+                      _BLK: pd.Categorical(data[block].astype(str).to_numpy())})
+    return _block_confounding(_Design(f, a, b, (), (), block))
+
+
+def _block_confounding(design: _Design) -> str:
     f = design.frame
     for name, key in ((design.a, _A), (design.b, _B)):
         per_block = f.groupby(_BLK, observed=True)[key].nunique()
         if (per_block == 1).all():
             example = per_block.index[0]
             level = f.loc[f[_BLK] == example, key].iloc[0]
-            raise DesignError(
-                f"the block {design.block!r} is confounded with {name!r}: every {design.block} "
-                f"holds a single level of {name} (e.g. {design.block} {example} holds only "
-                f"{name} = {level}), so the {name} effect cannot be told apart from the "
-                f"{design.block} effect. Fix: leave the block out (no --cohort), or analyse "
-                f"{design.block} as the factor."
+            return (
+                f"every {design.block} holds a single level of {name!r} (e.g. {design.block} {example} holds "
+                f"only {name} = {level}), so the {name} effect cannot be told apart from the {design.block} effect"
             )
     import patsy
 
     x = patsy.dmatrix(f"{design.block_term}C({_A}, Sum) * C({_B}, Sum)", f)
     if np.linalg.matrix_rank(np.asarray(x)) < x.shape[1]:
-        raise DesignError(
-            f"the block {design.block!r} is partly confounded with {design.a!r} and "
-            f"{design.b!r}: the model y ~ {design.block} + {design.a} * {design.b} is not of "
-            f"full rank (some {design.a} x {design.b} cells occur in too few {design.block}s). "
-            "Fix: leave the block out (no --cohort), or merge blocks."
+        return (
+            f"the model y ~ {design.block} + {design.a} * {design.b} is not of full rank (some "
+            f"{design.a} x {design.b} cells occur in too few {design.block}s)"
         )
+    return ""
 
 
 def _check_cells(design: _Design) -> None:

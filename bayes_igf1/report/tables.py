@@ -3,11 +3,21 @@
 Each ``*_table`` function returns a DataFrame of display strings (numbers formatted by
 `bayes_igf1.report.format`); `write_tables` writes each as ``tables/<name>.csv`` and
 ``tables/<name>.tex`` (booktabs) and the full numeric estimates as ``tables/estimates.csv``.
+
+Every CSV is written by `write_csv`, which guards against CSV (formula) injection by the OWASP
+rule: a text cell (or header) that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return gets a leading single quote, so that a spreadsheet shows it as text instead of running it
+(a level named ``-IgG`` is written ``'-IgG``, ``=SUM(A1)`` as ``'=SUM(A1)``). Numbers are left
+as they are: numeric columns, and text cells that hold only a number as the tables print it
+(``-3.2``, ``+12%``, ``−0.5 [−1.2, 0.3]``, ``1.2e-05``), since digits, signs and brackets
+cannot make a formula that reaches outside the sheet. ``results.json`` is not escaped.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -31,7 +41,9 @@ __all__ = [
     "diagnostics_table",
     "effect_name",
     "latex_escape",
+    "csv_safe",
     "to_latex",
+    "write_csv",
     "write_tables",
 ]
 
@@ -372,20 +384,48 @@ def tables(result) -> dict[str, tuple[pd.DataFrame, str]]:
     return out
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Only digits, signs, decimal points, separators, %, brackets and spaces (after removing the
+# exponent of scientific notation): a number as printed, with or without its interval.
+_NUMBER_TEXT = re.compile(r"^[+\-\u2212]?[\d.,%\[\]() \u2212\u2013+\-;]*\d[\d.,%\[\]() \u2212\u2013+\-;]*$")
+_EXPONENT = re.compile(r"(?<=\d)[eE](?=[+\-]?\d)")
+
+
+def csv_safe(value):
+    """One cell made safe for a spreadsheet (OWASP CSV injection rule; see the module docstring)."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if _NUMBER_TEXT.match(_EXPONENT.sub("", value)):
+        return value
+    return "'" + value
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as UTF-8 CSV (no index), text cells and headers escaped by `csv_safe`."""
+    path = Path(path)
+    out = frame.rename(columns=lambda c: csv_safe(c) if isinstance(c, str) else c)
+    text_cols = [c for c in out.columns if out[c].dtype == object or isinstance(out[c].dtype, pd.StringDtype)
+                 or isinstance(out[c].dtype, pd.CategoricalDtype)]
+    if text_cols:
+        out = out.copy()
+        for c in text_cols:
+            out[c] = out[c].astype(object).map(csv_safe)
+    out.to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
 def write_tables(result, out_dir: str | Path) -> dict[str, Path]:
     """Write every table as CSV (UTF-8) and booktabs LaTeX, and the numeric estimates as CSV."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for name, (frame, caption) in tables(result).items():
-        csv = out_dir / f"{name}.csv"
-        frame.to_csv(csv, index=False, encoding="utf-8")
+        csv = write_csv(frame, out_dir / f"{name}.csv")
         tex = out_dir / f"{name}.tex"
         tex.write_text(to_latex(frame, caption=caption, label=f"tab:{name.replace('_', '-')}"), encoding="utf-8")
         paths[f"tables/{name}.csv"] = csv
         paths[f"tables/{name}.tex"] = tex
-    est = out_dir / "estimates.csv"
-    result.estimates.to_csv(est, index=False, encoding="utf-8")
+    est = write_csv(result.estimates, out_dir / "estimates.csv")
     paths["tables/estimates.csv"] = est
     # Every other frequentist / check table, numeric, for pipelines and supplements.
     others = [(f"frequentist_{k}", v) for k, v in (result.frequentist_extra or {}).items()]
@@ -398,7 +438,6 @@ def write_tables(result, out_dir: str | Path) -> dict[str, Path]:
             others.append((f"checks_{k}", v))
     for name, frame in others:
         if isinstance(frame, pd.DataFrame) and len(frame):
-            path = out_dir / f"{name}.csv"
-            frame.to_csv(path, index=False, encoding="utf-8")
+            path = write_csv(frame, out_dir / f"{name}.csv")
             paths[f"tables/{name}.csv"] = path
     return paths

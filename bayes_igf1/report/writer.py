@@ -11,16 +11,36 @@
       tables/          contrasts, anova, diagnostics (.csv + booktabs .tex), estimates.csv
       figures/         every figure as PNG (300 dpi) and SVG
 
+      .bayes-igf1      the marker: package version and every file written
+
 Sections, in order: a FAILED banner when the diagnostics gate failed, 1 Data, 2 Methods,
 3 Results, 4 Tables, 5 Figures, 6 Model checking, 7 Reporting checklist, references.
+
+The folder is written whole or not at all (`output_folder`): into a temporary sibling
+``.<name>.tmp-<pid>-<random>``, then put in place of the old folder in one step, so a run that
+is killed leaves the previous complete report (and a temporary folder the next run removes),
+and ``results.json`` never sits beside files of another run. A folder holding files the package
+did not write (no marker lists them) is refused unless ``force=True`` (CLI ``--force``). Two runs
+into one folder at once: the second is refused (`OutputFolderError`; CLI exit 2), by a lock file
+``<name>.lock`` beside the folder holding the first run's PID and start time.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import ctypes
 import html
 import json
+import os
 import re
+import secrets
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +48,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayes_igf1.errors import BayesIGF1Error
 from bayes_igf1.report import text as T
 from bayes_igf1.report.tables import tables as make_tables
 from bayes_igf1.report.tables import write_tables
 
-__all__ = ["failed_banner", "report_blocks", "to_html", "to_markdown", "write_posterior", "write_report"]
+__all__ = ["MARKER", "OutputFolderError", "check_output_folder", "check_output_path", "failed_banner",
+           "foreign_files", "output_folder", "output_lock", "report_blocks", "to_html", "to_markdown",
+           "write_posterior", "write_report"]
 
 
 # ------------------------------------------------------------------------ document
@@ -114,34 +137,47 @@ def report_blocks(result, *, figures: dict[str, tuple[str, str]] | None = None,
 # ------------------------------------------------------------------------ Markdown
 
 
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _md_text(x) -> str:
+    """Text safe in Markdown: a "<" that could open HTML (a tag, comment or declaration) as "&lt;".
+
+    Markdown passes raw HTML through, so a level named "<script>" would become markup in a
+    renderer; "p < .001" and "≤ 0.05" stay as they are.
+    """
+    return _TAG_START.sub("&lt;", str(x))
+
+
 def _md_cell(x) -> str:
-    return str(x).replace("|", "\\|").replace("\n", " ")
+    return _md_text(x).replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(blocks: list[Block]) -> str:
     """Render blocks as Markdown (pipe tables; figures linked, not embedded)."""
     out = []
     for bl in blocks:
+        text = _md_text(bl.text)
         if bl.kind == "banner":
-            out.append(f"> **{bl.text.split(':', 1)[0]}**:{bl.text.split(':', 1)[1]}\n")
+            out.append(f"> **{text.split(':', 1)[0]}**:{text.split(':', 1)[1]}\n")
         elif bl.kind in ("h1", "h2", "h3"):
-            out.append("#" * int(bl.kind[1]) + " " + bl.text + "\n")
+            out.append("#" * int(bl.kind[1]) + " " + text + "\n")
         elif bl.kind == "p":
-            out.append(bl.text.strip() + "\n")
+            out.append(text.strip() + "\n")
         elif bl.kind == "code":
-            out.append("```\n" + bl.text + "\n```\n")
+            out.append("```\n" + bl.text.replace("```", "` ` `") + "\n```\n")  # shown as is inside the fence
         elif bl.kind == "list":
-            out.append("\n".join(f"- {i}" for i in bl.items) + "\n")
+            out.append("\n".join(f"- {_md_text(i)}" for i in bl.items) + "\n")
         elif bl.kind == "table":
             if bl.number:
-                out.append(f"**Table {bl.number}.** {bl.text}" + (f" ({bl.path}, .tex)" if bl.path else "") + "\n")
+                out.append(f"**Table {bl.number}.** {text}" + (f" ({bl.path}, .tex)" if bl.path else "") + "\n")
             f = bl.frame
             lines = ["| " + " | ".join(_md_cell(c) for c in f.columns) + " |",
                      "|" + "|".join(":---" if i == 0 else "---:" for i in range(len(f.columns))) + "|"]
             lines += ["| " + " | ".join(_md_cell(v) for v in rec) + " |" for rec in f.itertuples(index=False)]
             out.append("\n".join(lines) + "\n")
         elif bl.kind == "figure":
-            out.append(f"![Figure {bl.number}]({bl.path})\n\n**Figure {bl.number}.** {bl.text}\n")
+            out.append(f"![Figure {bl.number}]({bl.path})\n\n**Figure {bl.number}.** {text}\n")
     return "\n".join(out)
 
 
@@ -296,28 +332,426 @@ def write_posterior(tree: xr.DataTree, out_dir: Path) -> Path:
     return path
 
 
+# ------------------------------------------------------------------- output folders
+#
+# A report folder is written whole or not at all: everything goes into a temporary sibling
+# (``.<name>.tmp-<pid>-<random>``), the marker file last, and the finished folder then takes the
+# place of the old one in one step (Linux: renameat2(RENAME_EXCHANGE); elsewhere the old folder
+# is renamed to ``.<name>.old-<pid>-<random>`` first), and the old one is deleted. A lock file
+# beside the folder (``<name>.lock``, holding the holder's PID and start time) keeps two runs from
+# writing into one folder: the second is refused at once (`OutputFolderError`, exit 2 in the
+# CLI), never made to wait. The lock is an advisory ``flock`` that the system releases when its
+# holder dies, so a killed run never blocks the next one, and the next run into the same folder
+# removes what the killed run left.
+
+MARKER = ".bayes-igf1"
+"""The marker file in every folder the package writes: JSON with the version and every file written."""
+
+_INTERNAL = re.compile(r"^\.(?P<name>.+)\.(?P<what>tmp|old)-(?P<pid>\d+)-(?P<token>[0-9a-f]+)$")
+_LEGACY_REPORT = re.compile(r"^(report\.md|report\.html|results\.json|posterior\.nc|"
+                            r"tables/[^/]+\.(csv|tex)|figures/[^/]+\.(png|svg))$")
+_MAX_FOREIGN = 50  # stop looking after this many files the package did not write
+
+_registry = threading.Lock()
+_HELD: dict[str, list] = {}   # lock path -> [fd, count, names]: this process's locks (re-entrant)
+_ACTIVE: set[str] = set()     # this process's temporary folders being written
+
+
+class OutputFolderError(BayesIGF1Error):
+    """The output folder cannot be written: a file, not writable, in use by another run, or holding others' files."""
+
+
+@dataclass(frozen=True)
+class OutputNames:
+    """How messages name the output folder and the force switch: API keywords, or CLI options (`CLI_NAMES`)."""
+
+    out: str = "out_dir"
+    force: str = "force=True"
+    cli: bool = False
+
+    def give(self, value: str) -> str:
+        """How to pass ``value`` as the folder: ``--out results/x`` or ``out_dir='results/x'``."""
+        return f"{self.out} {value}" if self.cli else f"{self.out}={value!r}"
+
+
+API_NAMES = OutputNames()
+CLI_NAMES = OutputNames(out="--out", force="--force", cli=True)
+
+
+def _protected(path: Path) -> bool:
+    """The file-system root, the home folder, the working folder and its parents: never replaced."""
+    try:
+        real, cwd, home = path.resolve(), Path.cwd().resolve(), Path.home().resolve()
+    except (OSError, RuntimeError):
+        return False
+    return real == Path(real.anchor) or real == home or real == cwd or real in cwd.parents
+
+
+def _probe_writable(folder: Path) -> str | None:
+    """None when a file can be created in ``folder`` (created and removed again), else why not."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".bayes-igf1-probe-", dir=folder)
+    except OSError as err:
+        return (err.strerror or type(err).__name__).lower()
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+    return None
+
+
+def check_output_path(out: str | Path, *, names: OutputNames = API_NAMES) -> Path:
+    """Check that ``out`` can be written as a folder; return it as an absolute path.
+
+    Raises `OutputFolderError` (with the fix) when ``out`` is a file, lies under a file, or when
+    no file can be made in its parent (the nearest existing ancestor: one probe file, created and
+    removed) or ``out`` itself is read-only. Cheap: call it before fitting.
+    """
+    given = str(out)
+    path = Path(out).expanduser()
+    path = path.resolve() if path.is_symlink() else Path(os.path.abspath(path))
+    if path.exists() and not path.is_dir():
+        raise OutputFolderError(
+            f"{names.out} {given!r} is a file, not a folder. Fix: give a folder for the report, e.g. "
+            f"{names.give(given.rstrip('/') + '-report')}, or move the file away.")
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputFolderError(
+            f"{names.out} {given!r} lies under {str(ancestor)!r}, which is a file, so no folder can be made "
+            f"there. Fix: choose a path whose parents are folders, e.g. {names.give('results')}, or move the "
+            f"file away.")
+    why = _probe_writable(ancestor)
+    if why is None and path.is_dir() and not os.access(path, os.W_OK | os.X_OK):
+        why = f"{str(path)!r} itself is read-only"
+    if why is not None:
+        inside = (f", or a new sub-folder of it ({names.give(os.path.join(given, 'report'))})"
+                  if path.is_dir() and os.access(path, os.W_OK | os.X_OK) else "")
+        raise OutputFolderError(
+            f"{names.out} {given!r} cannot be written: the report is written into a temporary folder beside it, "
+            f"in {str(ancestor)!r}, and no file can be made there ({why}). Fix: choose a folder you can write "
+            f"to{inside}, or change the permissions.")
+    return path
+
+
+def _folder_kind(folder: Path, cache: dict) -> tuple:
+    """("marker", files) | ("legacy-report",) | ("legacy-index",) | ("none",), cached per folder."""
+    if folder in cache:
+        return cache[folder]
+    kind: tuple = ("none",)
+    try:
+        doc = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        kind = ("marker", {str(f) for f in doc["files"]})
+    except (OSError, ValueError, KeyError, TypeError):
+        for name, test, tag in (("results.json", lambda d: {"design", "package_version", "diagnostics"} <= set(d),
+                                 "legacy-report"),
+                                ("index.json", lambda d: isinstance(d.get("analyses"), list), "legacy-index")):
+            try:
+                doc = json.loads((folder / name).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(doc, dict) and test(doc):
+                kind = (tag,)
+                break
+    cache[folder] = kind
+    return kind
+
+
+def foreign_files(folder: str | Path) -> list[str]:
+    """Files in ``folder`` (recursively) that bayes-igf1 did not write, as paths relative to it.
+
+    A file is the package's when the marker (`MARKER`) of its folder or of a parent folder
+    (within ``folder``) lists it, or when it belongs to a report or `reproduce` folder written
+    before the marker existed (recognised by its results.json / index.json). Stops after 50.
+    """
+    folder = Path(folder)
+    cache: dict = {}
+    foreign: list[str] = []
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        here = Path(root)
+        for n in sorted(names):
+            if n == MARKER:
+                continue
+            path = here / n
+            ours = False
+            for anc in (here, *here.parents):
+                rel = path.relative_to(anc).as_posix()
+                kind = _folder_kind(anc, cache)
+                if (kind[0] == "marker" and rel in kind[1]
+                        or kind[0] == "legacy-report" and _LEGACY_REPORT.match(rel)
+                        or kind[0] == "legacy-index" and rel in ("index.json", "index.html")):
+                    ours = True
+                if ours or anc == folder:
+                    break
+            if not ours:
+                foreign.append(path.relative_to(folder).as_posix())
+                if len(foreign) >= _MAX_FOREIGN:
+                    return foreign
+    return foreign
+
+
+def check_output_folder(out: str | Path, *, force: bool = False, names: OutputNames = API_NAMES) -> Path:
+    """Everything about ``out`` that can be known before fitting: `check_output_path`; not the root, home or
+    working folder (or a parent of it); and only files bayes-igf1 wrote in it (any, with ``force``).
+    Returns the absolute path; raises `OutputFolderError`."""
+    path = check_output_path(out, names=names)
+    if _protected(path):
+        raise OutputFolderError(
+            f"{names.out} {str(out)!r} is the root, home or working folder (or a parent of it); a report replaces "
+            f"its folder whole. Fix: give a sub-folder, e.g. {names.give(os.path.join(str(out), 'results'))}.")
+    if path.is_dir() and os.path.ismount(path):
+        raise OutputFolderError(
+            f"{names.out} {str(out)!r} is a mount point (e.g. a container volume), which cannot be replaced by "
+            f"another folder. Fix: write into a sub-folder of it, e.g. "
+            f"{names.give(os.path.join(str(out), 'report'))}.")
+    if force or not path.is_dir():
+        return path
+    foreign = foreign_files(path)
+    if foreign:
+        more = len(foreign) - 5
+        shown = ", ".join(foreign[:5]) + (f" and {more}{'+' if len(foreign) >= _MAX_FOREIGN else ''} more"
+                                          if more > 0 else "")
+        raise OutputFolderError(
+            f"{names.out} {str(out)!r} holds files bayes-igf1 did not write ({shown}); a report replaces its folder "
+            f"whole, so they would be lost. Fix: choose a new or empty folder (e.g. "
+            f"{names.give(str(out).rstrip('/') + '-2')}), move those files away, or add {names.force} to replace "
+            f"the folder and everything in it.")
+    return path
+
+
+# ------------------------------------------------------------------------------ lock
+
+
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+def _lock_info(fd: int) -> dict:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        info = json.loads(os.read(fd, 4096).decode("utf-8") or "{}")
+        return info if isinstance(info, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _flock(fd: int) -> bool:
+    """Lock ``fd`` without waiting; True when this process now holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _unflock(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+        with contextlib.suppress(OSError):
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _acquire(lock: Path, out: str, names: OutputNames) -> int:
+    info = json.dumps({"pid": os.getpid(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                       "host": socket.gethostname(), "command": " ".join(sys.argv)[:300]})
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if not _flock(fd):
+                held = _lock_info(fd)
+                who = f"PID {held.get('pid', '?')}" + (f" on {held['host']}" if held.get("host") else "")
+                when = f", started {held['started']}" if held.get("started") else ""
+                raise OutputFolderError(
+                    f"{names.out} {out!r} is being written by another bayes-igf1 run ({who}{when}). Two runs never "
+                    f"write into one folder. Fix: wait until that run has finished, or choose another {names.out}. "
+                    f"(Its lock is {str(lock)!r}; the system releases it when that run ends.)")
+            try:
+                same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:  # not a lock file that its last holder removed while we opened it
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+                os.write(fd, info.encode("utf-8"))
+                return fd
+            _unflock(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
+def _release(lock: Path, fd: int) -> None:
+    try:
+        if os.name != "nt":
+            with contextlib.suppress(OSError):
+                if os.stat(lock).st_ino == os.fstat(fd).st_ino:
+                    os.unlink(lock)  # removed while held: a run waiting on the old file sees it gone
+        _unflock(fd)
+    finally:
+        os.close(fd)
+    if os.name == "nt":  # pragma: no cover
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+
+
+@contextlib.contextmanager
+def output_lock(out: str | Path, *, names: OutputNames = API_NAMES):
+    """Hold the lock of the output folder ``out`` (``<out>.lock`` beside it) for the ``with`` block.
+
+    Yields ``out`` as an absolute path (after `check_output_path`). Re-entrant within a process.
+    Raises `OutputFolderError` at once when another process holds the lock (runs are refused,
+    not queued); a lock left by a dead process is free (the system released it) and is taken.
+    """
+    path = check_output_path(out, names=names)
+    lock = _lock_path(path)
+    key = str(lock)
+    with _registry:
+        entry = _HELD.get(key)
+        if entry is not None:
+            entry[1] += 1
+    if entry is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = _acquire(lock, str(out), names)
+        with _registry:
+            _HELD[key] = entry = [fd, 1, names]
+    try:
+        yield path
+    finally:
+        with _registry:
+            entry[1] -= 1
+            last = entry[1] == 0
+            if last:
+                del _HELD[key]
+        if last:
+            _release(lock, entry[0])
+
+
+def _held_names(path: Path, names: OutputNames) -> OutputNames:
+    """The names of the outermost holder of ``path``'s lock (the CLI's options inside a CLI run)."""
+    with _registry:
+        entry = _HELD.get(str(_lock_path(path)))
+    return entry[2] if entry is not None and names == API_NAMES else names
+
+
+# ----------------------------------------------------------------- writing whole
+
+
+def _clean_stale(path: Path) -> None:
+    """Remove what earlier runs into ``path`` left beside it; called holding its lock, so no other run is
+    writing. A killed run's ``.<name>.tmp-*`` is removed; a ``.<name>.old-*`` (a run killed between moving
+    the old folder aside and the new one into place) is put back when ``path`` is missing, else removed."""
+    try:
+        entries = sorted(path.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        m = _INTERNAL.match(entry.name)
+        if not m or m["name"] != path.name or str(entry) in _ACTIVE or not entry.is_dir() or entry.is_symlink():
+            continue
+        if m["what"] == "old" and not path.exists():
+            with contextlib.suppress(OSError):
+                os.rename(entry, path)  # the previous complete folder, back in place
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _write_marker(folder: Path, kind: str) -> None:
+    from bayes_igf1 import __version__
+
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and p != folder / MARKER)
+    doc = {"written_by": "bayes-igf1", "version": __version__, "kind": kind,
+           "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": files}
+    (folder / MARKER).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+
+_RENAME_EXCHANGE, _AT_FDCWD = 2, -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2); False where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: this file system cannot; rename in two steps
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+def _move_into_place(tmp: Path, path: Path) -> None:
+    """Put the finished folder ``tmp`` at ``path``; the folder that was there is deleted."""
+    if not path.exists():
+        os.rename(tmp, path)
+        return
+    if _exchange(tmp, path):
+        shutil.rmtree(tmp, ignore_errors=True)  # now the old folder; a kill here leaves it for the next run
+        return
+    backup = path.with_name(f".{path.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+    os.rename(path, backup)
+    try:
+        os.rename(tmp, path)
+    except BaseException:
+        os.rename(backup, path)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def output_folder(out: str | Path, *, force: bool = False, kind: str = "report", names: OutputNames = API_NAMES):
+    """Write a folder whole: yield an empty temporary sibling of ``out`` to write into, then put it in place.
+
+    Holding ``out``'s lock (`output_lock`), it removes what killed runs left, checks ``out``
+    (`check_output_folder`: only files bayes-igf1 wrote, unless ``force``) and yields the temporary
+    folder. When the ``with`` block ends normally the marker (`MARKER`: version, ``kind`` and every
+    file) is written and the folder replaces ``out`` whole: no file of an earlier run remains. When it
+    raises, or the process is killed, ``out`` stays as it was (the temporary folder is removed now,
+    or after a kill by the next run into ``out``).
+    """
+    with output_lock(out, names=names) as path:
+        names = _held_names(path, names)
+        _clean_stale(path)
+        check_output_folder(out, force=force, names=names)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        tmp.mkdir()
+        _ACTIVE.add(str(tmp))
+        try:
+            yield tmp
+            _write_marker(tmp, kind)
+            _move_into_place(tmp, path)
+        finally:
+            _ACTIVE.discard(str(tmp))
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- writer
 
 
-def write_report(result, out_dir: str | Path, *, figures: bool = True) -> dict[str, Path]:
-    """Write the report folder of ``result`` (see the module docstring).
-
-    Parameters
-    ----------
-    result : bayes_igf1.results.AnalysisResult
-    out_dir : path
-        Created if needed; files already there are overwritten.
-    figures : bool
-        Draw and embed the figures (PNG 300 dpi + SVG).
-
-    Returns
-    -------
-    dict of str to Path
-        Every file written, keyed by its path relative to ``out_dir`` ("report.html",
-        "tables/contrasts.csv", ...).
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+def _write_files(result, out: Path, *, figures: bool) -> dict[str, Path]:
+    """Write every file of the report into ``out`` (an empty folder); keyed by relative path."""
     files: dict[str, Path] = {}
 
     results_json = out / "results.json"
@@ -348,3 +782,40 @@ def write_report(result, out_dir: str | Path, *, figures: bool = True) -> dict[s
     page.write_text(to_html(blocks, root=out, title=result.title), encoding="utf-8")
     files["report.html"] = page
     return files
+
+
+def write_report(result, out_dir: str | Path, *, figures: bool = True, force: bool = False) -> dict[str, Path]:
+    """Write the report folder of ``result`` (see the module docstring), whole or not at all.
+
+    The files are written into a temporary folder beside ``out_dir`` and moved into place when
+    complete; the folder that was there is replaced whole (see `output_folder`). A second run
+    into the same folder at the same time is refused.
+
+    Parameters
+    ----------
+    result : bayes_igf1.results.AnalysisResult
+    out_dir : path
+        The report folder; created (with its parents) if needed.
+    figures : bool
+        Draw and embed the figures (PNG 300 dpi + SVG).
+    force : bool
+        Replace ``out_dir`` even when it holds files bayes-igf1 did not write (they are deleted).
+        Without it such a folder raises `OutputFolderError`: a user's own files are never
+        overwritten.
+
+    Returns
+    -------
+    dict of str to Path
+        Every file written, keyed by its path relative to ``out_dir`` ("report.html",
+        "tables/contrasts.csv", ...).
+
+    Raises
+    ------
+    OutputFolderError
+        ``out_dir`` is a file or not writable, another run is writing into it, or it holds files
+        the package did not write (without ``force``).
+    """
+    out = Path(out_dir)
+    with output_folder(out, force=force, kind="report") as tmp:
+        written = _write_files(result, tmp, figures=figures)
+    return {rel: out / rel for rel in written}
