@@ -833,8 +833,10 @@ def make_figures(result) -> dict[str, tuple[Figure, str]]:
         fig, _ = factorial_figure(result)
         out["factorial"] = (fig, (
             f"(a) Mean ± SEM of each cell with every animal as a dot; diamonds: posterior median of the cell mean "
-            f"with its {ci} {kind}. (b) Interaction plot of the posterior cell means. (c, d) Posterior densities of "
-            f"the interaction contrast and of the % blockade (shaded: {ci} {kind}; grey band: ROPE when set)."))
+            f"with its {ci} {kind}. (b) Interaction plot of the posterior cell means. "
+            + ("(c, d) Posterior densities of the interaction contrast and of the % blockade"
+               if len(_est(result, "blockade_pct")) else "(c) Posterior density of the interaction contrast")
+            + f" (shaded: {ci} {kind}; grey band: ROPE when set)."))
     if "posterior_predictive" in result.tree.children:
         fig, _ = ppc_figure(result)
         out["ppc"] = (fig, ("Posterior predictive check per group: density of the observed values (black) and of "

@@ -316,7 +316,8 @@ def _why_bayesian(result) -> str:
                 "ANOVA must drop animals with a missing fraction), treats values below the assay limit as censored "
                 "rather than substituting limit/2, models % of baseline instead of precomputing it from noisy "
                 "baselines, and gives direct posterior probabilities for directional claims.")
-    return ("Why Bayesian: a hierarchical model gives the posterior of the interaction and of the % blockade "
+    blockade = " and of the % blockade" if len(_est(result, "blockade_pct")) else ""
+    return (f"Why Bayesian: a hierarchical model gives the posterior of the interaction{blockade} "
             "directly, with intervals for ratios the ANOVA cannot give, handles censored values and unequal cell "
             "sizes, and gives direct posterior probabilities for directional claims.")
 
