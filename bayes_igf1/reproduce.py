@@ -13,10 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from bayes_igf1.report.format import bf_category, fmt_bf, fmt_interval, fmt_num
-from bayes_igf1.results import blockade_base
+from bayes_igf1.designs.base import get_design
 
 
 @dataclass(frozen=True)
@@ -65,81 +62,13 @@ STUDY = (
 
 def run_analysis(analysis: Analysis, data_dir: Path, *, seed: int, draws: int, tune: int, chains: int):
     """Fit one analysis of the study; returns its AnalysisResult."""
-    source = data_dir / analysis.file
-    common = dict(seed=seed, draws=draws, tune=tune, chains=chains)
-    if analysis.design == "timecourse":
-        from bayes_igf1.designs.timecourse import analyse_timecourse
-
-        return analyse_timecourse(source, **analysis.options, **common)
-    from bayes_igf1.designs.factorial import analyse_factorial
-
-    return analyse_factorial(source, **analysis.options, **common)
+    return get_design(analysis.design).analyse(data_dir / analysis.file, **analysis.options, seed=seed, draws=draws,
+                                               tune=tune, chains=chains)
 
 
 def finding(analysis: Analysis, result) -> str:
     """The headline finding of one analysis, in one sentence, from its estimates."""
-    e = result.estimates
-    if analysis.design == "timecourse":
-        eff = e[e["name"] == "effect_vs_reference"]
-        unit = f" {result.sheet.time_unit}" if result.sheet.time_unit else ""  # the sheet's unit, none if unknown
-        parts = []
-        for g, rows in eff.groupby("group", sort=False):
-            up = rows[rows["prob_above"] > 0.95]["time"].to_numpy()
-            times = _run_from_first(np.sort(rows["time"].to_numpy()), set(up))
-            peak = rows.loc[rows["median"].idxmax()]
-            parts.append(f"{g}: P(increase) > 0.95 from {times[0]:g} to {times[-1]:g}{unit}" if times
-                         else f"{g}: no time with P(increase) > 0.95")
-            parts[-1] += f"; largest +{fmt_num(peak['median'])}% at {peak['time']:g}{unit}"
-        return "; ".join(parts) + "."
-    unit = _unit(result)
-    out = []
-    for r in e[(e["name"] == "simple_effect") & e["headline"].astype(bool)].to_dict("records"):
-        out.append(f"{r['label']}: {_est(r, unit)}")
-    for r in e[e["name"] == "interaction"].to_dict("records"):
-        out.append(f"interaction {_est(r, unit)}")
-    for r in e[e["name"] == "blockade_pct"].to_dict("records"):
-        base = blockade_base(e, r)
-        if base is not None and not base["interpretable"]:
-            out.append("blockade not stated (the effect under the reference level is not credibly non-zero)")
-            continue
-        out.append(f"blockade {fmt_num(r['median'])}% [{fmt_interval(r['ci_low'], r['ci_high'])}%], "
-                   f"P(blockade > 50%) = {r['prob_above']:.2f}")  # for blockade_pct: P(blockade > 50%)
-    bf = result.checks.get("bayes_factor")
-    if bf is not None and len(bf):
-        main = bf[bf["prior_multiplier"] == 1.0].iloc[0]
-        spread = bf["BF10"]
-        bf10 = fmt_bf(main["BF10"])
-        out.append(f"BF10 (interaction) {bf10 if bf10[0] in '<>' else '= ' + bf10}, {bf_category(main['BF10'])}"
-                   + (_bf_spread(fmt_bf(spread.min()), fmt_bf(spread.max())) if len(bf) > 1 else ""))
-    return "; ".join(out) + "." if out else "see the report."
-
-
-def _bf_spread(low: str, high: str) -> str:
-    if low == high:
-        return f" ({low} with the prior scale halved or doubled too)"
-    return f" ({low} to {high} with the prior scale halved or doubled)"
-
-
-def _unit(result) -> str:
-    """" s" for outcomes in seconds (column ending in _s or '(s)'), else ""."""
-    col = str(result.sheet.columns.get("value", ""))
-    return " s" if col.endswith("_s") or col.endswith("(s)") else ""
-
-
-def _est(r: dict, unit: str) -> str:
-    if str(r["scale"]).startswith("ratio"):  # lognormal outcomes: ratios, not seconds
-        unit = f" ({r['scale']})"
-    return f"{fmt_num(r['median'])}{unit} [{fmt_interval(r['ci_low'], r['ci_high'])}]"
-
-
-def _run_from_first(times: np.ndarray, hits: set) -> list[float]:
-    """The times from the first post-injection time on, up to the first miss."""
-    run = []
-    for t in times:
-        if t not in hits:
-            break
-        run.append(float(t))
-    return run
+    return get_design(analysis.design).finding(result)
 
 
 def reproduce(out: Path, *, data_dir: Path, seed: int, draws: int, tune: int, chains: int,

@@ -38,5 +38,7 @@ def test_reproduce_unknown_key_is_a_usage_error(tmp_path, capsys):
 
 
 def test_run_from_first():
-    assert reproduce._run_from_first([1.0, 2.0, 3.0, 4.0], {1.0, 2.0, 4.0}) == [1.0, 2.0]
-    assert reproduce._run_from_first([1.0, 2.0], set()) == []
+    from bayes_igf1.designs.timecourse import run_from_first
+
+    assert run_from_first([1.0, 2.0, 3.0, 4.0], {1.0, 2.0, 4.0}) == [1.0, 2.0]
+    assert run_from_first([1.0, 2.0], set()) == []

@@ -1519,6 +1519,7 @@ def analyse_factorial(
 
     est = estimates_table(estimand_draws(posterior, data), data, options)
     twin = frequentist_twin(data, options)
+    twin["anova_data"]["dv"] = f"log({outcome})" if options.log else str(outcome)  # the user's column, not 'value'
     est = attach_frequentist(est, twin, data, options)
     bayes_anova = bayesian_anova_table(posterior, data, ci_prob=options.ci_prob, ci_kind=options.ci_kind)
     if bf_sensitivity:
@@ -1580,3 +1581,157 @@ def _bf_notes(bf: pd.DataFrame) -> list[str]:
             f"{main['method']})" + (f"; {sens}" if sens else "") + "."
         )
     return out
+
+
+# ------------------------------------------------------------------------------ the design
+
+
+class Factorial:
+    """The A x B between-animal design: the `bayes_igf1.designs.base.Design` protocol."""
+
+    name = DESIGN
+    unit_word = "cell"
+
+    def analyse(self, source, **options) -> AnalysisResult:
+        return analyse_factorial(source, **options)
+
+    def groups(self, result) -> list[str]:
+        f = result.sheet.frame
+        out = [""]
+        for name in result.sheet.factors:
+            out = [f"{a}|{b}" if a else b for a in out for b in (str(x) for x in f[name].cat.categories)]
+        return out
+
+    def row_groups(self, result) -> pd.Series:
+        f = result.sheet.frame
+        parts = [f[name].astype(str).reset_index(drop=True) for name in result.sheet.factors]
+        out = parts[0]
+        for p in parts[1:]:
+            out = out + "|" + p
+        return out
+
+    def log_scale(self, result) -> bool:
+        return result.settings.get("family") == "lognormal"
+
+    def predictive_transform(self, result):
+        # the tree holds the raw values; a lognormal outcome is modelled on their log
+        def same(v):
+            return np.asarray(v, dtype=float)
+
+        if self.log_scale(result):
+            return (lambda v: np.log(np.clip(np.asarray(v, dtype=float), 1e-300, None))), np.exp, True
+        return same, same, False
+
+    def data_sentences(self, result) -> list[str]:
+        return []
+
+    def why_bayesian(self, result) -> str:
+        blockade = " and of the % blockade" if (result.estimates["name"] == "blockade_pct").any() else ""
+        return (f"Why Bayesian: a hierarchical model gives the posterior of the interaction{blockade} "
+                "directly, with intervals for ratios the ANOVA cannot give, handles censored values and unequal cell "
+                "sizes, and gives direct posterior probabilities for directional claims.")
+
+    def frequentist_methods(self, result) -> str:
+        from bayes_igf1.report.format import TIMES
+
+        extra = result.frequentist_extra or {}
+        ad = result.anova_data or {}
+        ss = int(result.settings.get("ss_type", 3))
+        a, b = (list(result.sheet.factors) + ["A", "B"])[:2]
+        text = (f"For comparison, the analysis a laboratory would run: a two-way between-animal ANOVA ({a} {TIMES} {b}; "
+                f"type {'III sums of squares with sum-to-zero contrasts' if ss == 3 else 'II sums of squares'}, as "
+                f"afex / car compute them) on {ad.get('dv', 'the outcome')}"
+                + (" (per-animal means)" if ad.get("aggregated") else "")
+                + (f", with {ad['block']} as a fixed block as in the Bayesian model" if ad.get("block") else "") + ".")
+        parts = []
+        if "tukey" in extra:
+            parts.append("Tukey HSD over all cells")
+        if "simple_effects" in extra:
+            parts.append("planned simple effects of each factor within each level of the other (t contrasts of the "
+                         "cell-means model, Sidak-adjusted p and intervals over the family) with Hedges' g")
+        if "interaction_contrasts" in extra:
+            parts.append("the interaction contrast (difference of differences, the full model's pooled error)")
+        if "assumptions" in extra:
+            parts.append("Shapiro-Wilk test of the residuals and the median-centred Levene test")
+        if "logrank" in extra:
+            ties = extra.get("survival_ties", "efron")
+            cox = ("a Cox proportional-hazards model with the interaction" if "cox" in extra else
+                   f"a main-effects Cox proportional-hazards model ({a} + {b}; the model with the interaction was "
+                   "not estimable, see Results)" if "cox_main" in extra else "no Cox model (not estimable, see Results)")
+            parts.append("for the censored outcome, leading the comparison as the analyses that respect censoring: "
+                         f"Kaplan-Meier medians, log-rank tests of the simple effects (Sidak) and {cox} ({ties} ties); "
+                         "the ANOVA and t contrasts above take censored values as observed at the cut-off")
+        mm = result.mixed_model or {}
+        if mm.get("method") and mm.get("formula"):
+            parts.append(f"a {mm['method']} linear mixed model ({mm['formula']})")
+        return text + (" Also: " + "; ".join(parts) + "." if parts else "")
+
+    def anova_head(self, result) -> str:
+        ad = result.anova_data or {}
+        ss = int(result.settings.get("ss_type", 3))
+        block = f"; {ad['block']} as a fixed block, as in the Bayesian model" if ad.get("block") else ""
+        return (f"Two-way ANOVA on {ad.get('dv', 'the outcome')} ({ad.get('n_analysed', ad.get('n_animals', '?'))} "
+                f"animals; type {'III' if ss == 3 else 'II'}{block})")
+
+    def results_sentences(self, result) -> list[tuple[str, str]]:
+        from bayes_igf1.report.text import factorial_sentences
+
+        return factorial_sentences(result)
+
+    def rope_unit(self, result) -> str:
+        return ""
+
+    def effect_name(self, source: str, result) -> str:
+        factors = list(result.sheet.factors)
+        letters = {"A": factors[0] if factors else "A", "B": factors[1] if len(factors) > 1 else "B"}
+        return ":".join(letters[p] if p in letters and p not in factors else p for p in str(source).split(":"))
+
+    def frequentist_scale_note(self, result) -> str:
+        return ""
+
+    def figures(self, result) -> dict:
+        from bayes_igf1.report import figures as F
+
+        ci = f"{round(100 * float(result.settings.get('ci_prob', 0.95)))}%"
+        kind = str(result.settings.get("ci_kind", "hdi")).upper()
+        fig, _ = F.factorial_figure(result)
+        blockade = (result.estimates["name"] == "blockade_pct").any()
+        return {"factorial": (fig, (
+            f"(a) Mean ± SEM of each cell with every animal as a dot; diamonds: posterior median of the cell mean "
+            f"with its {ci} {kind}. (b) Interaction plot of the posterior cell means. "
+            + ("(c, d) Posterior densities of the interaction contrast and of the % blockade" if blockade
+               else "(c) Posterior density of the interaction contrast")
+            + f" (shaded: {ci} {kind}; grey band: ROPE when set)."))}
+
+    def finding(self, result) -> str:
+        from bayes_igf1.report.format import fmt_interval, fmt_num
+        from bayes_igf1.results import blockade_base
+
+        e = result.estimates
+        col = str(result.sheet.columns.get("value", ""))
+        seconds = " s" if col.endswith("_s") or col.endswith("(s)") else ""
+
+        def est(r: dict) -> str:
+            unit = f" ({r['scale']})" if str(r["scale"]).startswith("ratio") else seconds  # ratios, not seconds
+            return f"{fmt_num(r['median'])}{unit} [{fmt_interval(r['ci_low'], r['ci_high'])}]"
+
+        out = [f"{r['label']}: {est(r)}"
+               for r in e[(e["name"] == "simple_effect") & e["headline"].astype(bool)].to_dict("records")]
+        out += [f"interaction {est(r)}" for r in e[e["name"] == "interaction"].to_dict("records")]
+        for r in e[e["name"] == "blockade_pct"].to_dict("records"):
+            base = blockade_base(e, r)
+            if base is not None and not base["interpretable"]:
+                out.append("blockade not stated (the effect under the reference level is not credibly non-zero)")
+                continue
+            out.append(f"blockade {fmt_num(r['median'])}% [{fmt_interval(r['ci_low'], r['ci_high'])}%], "
+                       f"P(blockade > 50%) = {r['prob_above']:.2f}")
+        bf = result.checks.get("bayes_factor")
+        if bf is not None and len(bf):
+            main = bf[bf["prior_multiplier"] == 1.0].iloc[0]
+            low, high = fmt_bf(bf["BF10"].min()), fmt_bf(bf["BF10"].max())
+            bf10 = fmt_bf(main["BF10"])
+            spread = (f" ({low} with the prior scale halved or doubled too)" if low == high
+                      else f" ({low} to {high} with the prior scale halved or doubled)") if len(bf) > 1 else ""
+            out.append(f"BF10 (interaction) {bf10 if bf10[0] in '<>' else '= ' + bf10}, {bf_category(main['BF10'])}"
+                       + spread)
+        return "; ".join(out) + "." if out else "see the report."

@@ -800,6 +800,9 @@ def analyse_timecourse(
     names = {"group": group, "time": time, "group:time": f"{group}:{time}"}
     twin["anova"] = twin["anova"].assign(effect=twin["anova"]["effect"].map(names))
     twin["mauchly"] = twin["mauchly"].assign(effect=twin["mauchly"]["effect"].map(names))
+    ad = twin["anova_data"]  # the ANOVA's reason for dropping animals, in the user's words
+    ad["reason"] = str(ad.get("reason", "")).replace("'pct' value", str(ad.get("dv", "value"))).replace(
+        "'time' level", f"'{time}'").replace("(no time ", f"(no {time} ")
     estimates = attach_frequentist(estimates, twin["contrasts"])
     centred = data.fractions_per_animal >= CENTRED_MIN_FRACTIONS
     notes = list(twin["notes"])
@@ -835,3 +838,153 @@ def analyse_timecourse(
         checks=model_checks,
         notes=tuple(notes),
     )
+
+
+# ----------------------------------------------------------------------- the design
+
+
+class TimeCourse:
+    """The time-course design (one group factor x time, animal random intercept): the
+    `bayes_igf1.designs.base.Design` protocol."""
+
+    name = "timecourse"
+    unit_word = "group"
+
+    def analyse(self, source, **options):
+        return analyse_timecourse(source, **options)
+
+    def groups(self, result) -> list[str]:
+        ref = result.settings.get("reference")
+        levels = [str(g) for g in result.sheet.frame["group"].cat.categories]
+        return ([ref] if ref in levels else []) + [g for g in levels if g != ref]
+
+    def row_groups(self, result) -> pd.Series:
+        return result.sheet.frame["group"].astype(str).reset_index(drop=True)
+
+    def log_scale(self, result) -> bool:
+        return result.settings.get("scale", "log") == "log"
+
+    def predictive_transform(self, result):
+        # the tree holds the modelled values: logs on the log scale
+        def same(v):
+            return np.asarray(v, dtype=float)
+
+        return (same, np.exp, True) if self.log_scale(result) else (same, same, False)
+
+    def data_sentences(self, result) -> list[str]:
+        from bayes_igf1.report.format import fmt_number
+
+        summ = result.sheet.summary()
+        times = summ.get("times", [])
+        tcol = result.settings.get("time", "time")
+        unit = f" {summ['time_unit']}" if summ.get("time_unit") else ""
+
+        def fmt_t(ts):
+            return ", ".join(fmt_number(t, 0 if abs(t - round(t)) < 1e-9 else 2) for t in ts)
+
+        def count(n, noun):
+            return f"{n} {noun}{'' if n == 1 else 's'}"
+
+        out = []
+        if result.settings.get("baseline", "auto") == "auto":
+            base, post = [t for t in times if t <= 0], [t for t in times if t > 0]
+            out.append(f"Each animal was sampled at {count(len(base), 'baseline time')} ({tcol} {fmt_t(base)}{unit}) "
+                       f"and {count(len(post), 'post-injection time')} ({tcol} {fmt_t(post)}{unit}); "
+                       f"{summ['n_observations']} observations in all.")
+        else:
+            out.append(f"Each animal was sampled at {count(len(times), 'time')} ({tcol} {fmt_t(times)}); "
+                       f"{summ['n_observations']} observations in all.")
+        n = summ["n_censored"]
+        if n:
+            lloq = result.settings.get("lloq")
+            limit = f" ({fmt_number(lloq, 2).rstrip('0').rstrip('.')})" if lloq is not None else ""
+            out.append(f"{count(n, 'value')} {'was' if n == 1 else 'were'} below the assay limit{limit}.")
+        return out
+
+    def why_bayesian(self, result) -> str:
+        return ("Why Bayesian: a hierarchical model uses every fraction of every animal (the repeated-measures "
+                "ANOVA must drop animals with a missing fraction), treats values below the assay limit as censored "
+                "rather than substituting limit/2, models % of baseline instead of precomputing it from noisy "
+                "baselines, and gives direct posterior probabilities for directional claims.")
+
+    def frequentist_methods(self, result) -> str:
+        from bayes_igf1.report.format import TIMES
+
+        g, t = result.settings.get("group", "group"), result.settings.get("time", "time")
+        ad = result.anova_data or {}
+        mm = result.mixed_model or {}
+        return (f"For comparison, the analysis a laboratory would run: a two-way mixed-design repeated-measures "
+                f"ANOVA ({g} between animals {TIMES} {t} within animals; type III sums of squares, as "
+                f"afex::aov_ez / car::Anova compute them) on {ad.get('dv', 'the outcome')} of the post-injection "
+                "fractions, with Mauchly's test of sphericity and Greenhouse-Geisser (GG) and Huynh-Feldt (HF) "
+                f"corrected df and p values; and a linear mixed model fitted by {mm.get('method', 'REML')} "
+                f"({mm.get('dv', 'the outcome')} ~ {g} {TIMES} {t} + (1 | animal); {mm.get('n_obs', '?')} "
+                f"observations of {mm.get('n_animals', '?')} animals) with each group compared with "
+                f"{result.settings.get('reference', 'the reference')} at each time ({mm.get('df_method', 'Satterthwaite')} "
+                "degrees of freedom, Sidak adjustment of p and intervals over the family of contrasts, as emmeans "
+                "computes them).")
+
+    def anova_head(self, result) -> str:
+        ad = result.anova_data or {}
+        return (f"Two-way repeated-measures ANOVA on {ad.get('dv', 'the outcome')} "
+                f"({ad.get('n_animals', '?')} of {result.sheet.summary()['n_animals']} animals; type III)")
+
+    def results_sentences(self, result) -> list[tuple[str, str]]:
+        from bayes_igf1.report.text import timecourse_sentences
+
+        return timecourse_sentences(result)
+
+    def rope_unit(self, result) -> str:
+        return "%" if self.log_scale(result) else ""
+
+    def effect_name(self, source: str, result) -> str:
+        roles = dict(result.sheet.columns)
+        return ":".join(str(result.settings.get(p, roles.get(p, p))) if p in ("group", "time") else p
+                        for p in str(source).split(":"))
+
+    def frequentist_scale_note(self, result) -> str:
+        # On the identity scale with a baseline the Bayesian effect is a difference in the measured
+        # units while the mixed model works on % of baseline: say so beside them.
+        dv = str((result.mixed_model or {}).get("dv") or "")
+        eff = result.estimates.loc[result.estimates["name"] == "effect_vs_reference", "scale"]
+        bayes_pct = len(eff) > 0 and str(eff.iloc[0]).startswith("%")
+        return dv.replace("log ", "") if "%" in dv and not bayes_pct else ""
+
+    def figures(self, result) -> dict:
+        from bayes_igf1.report import figures as F
+
+        ci = f"{round(100 * float(result.settings.get('ci_prob', 0.95)))}%"
+        kind = str(result.settings.get("ci_kind", "hdi")).upper()
+        fig, _ = F.timecourse_figure(result)
+        has_rope = result.estimates.loc[result.estimates["name"] == "effect_vs_reference", "rope_low"].notna().any()
+        return {"timecourse": (fig, (
+            f"(a) Observed mean ± SEM of each group's % of baseline (the lab's computation; below-limit values as "
+            f"limit/2) over the posterior median of the model's trajectory and its {ci} {kind} band. "
+            f"(b) Posterior % change vs the reference group at each time (filled: median, {ci} {kind}; open: REML "
+            f"mixed model, {ci} CI)" + ("; grey band: ROPE" if has_rope else "") + ". "
+            "(c) Every animal's observed values (open triangles: below the assay limit, drawn at the limit)."))}
+
+    def finding(self, result) -> str:
+        from bayes_igf1.report.format import fmt_num
+
+        eff = result.estimates[result.estimates["name"] == "effect_vs_reference"]
+        unit = f" {result.sheet.time_unit}" if result.sheet.time_unit else ""  # the sheet's unit, none if unknown
+        parts = []
+        for g, rows in eff.groupby("group", sort=False):
+            up = set(rows[rows["prob_above"] > 0.95]["time"].to_numpy())
+            times = run_from_first(np.sort(rows["time"].to_numpy()), up)
+            peak = rows.loc[rows["median"].idxmax()]
+            parts.append(f"{g}: P(increase) > 0.95 from {times[0]:g} to {times[-1]:g}{unit}" if times
+                         else f"{g}: no time with P(increase) > 0.95")
+            parts[-1] += f"; largest +{fmt_num(peak['median'])}% at {peak['time']:g}{unit}"
+        return "; ".join(parts) + "."
+
+
+def run_from_first(times, hits: set) -> list[float]:
+    """The times from the first post-injection time on, up to the first miss."""
+    run = []
+    for t in times:
+        if t not in hits:
+            break
+        run.append(float(t))
+    return run

@@ -26,6 +26,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from scipy import stats
 
+from bayes_igf1.designs.base import get_design
+
 __all__ = [
     "PALETTE",
     "STYLE",
@@ -123,28 +125,12 @@ def _panel_letter(ax: Axes, letter: str) -> None:
 
 def _groups(result) -> list[str]:
     """Group (time course) or cell ("A|B", factorial) labels, reference first."""
-    f = result.sheet.frame
-    if result.design == "timecourse":
-        ref = result.settings.get("reference")
-        levels = [str(g) for g in f["group"].cat.categories]
-        return ([ref] if ref in levels else []) + [g for g in levels if g != ref]
-    levels = [[str(x) for x in f[name].cat.categories] for name in result.sheet.factors]
-    out = [""]
-    for lv in levels:
-        out = [f"{a}|{b}" if a else b for a in out for b in lv]
-    return out
+    return get_design(result.design).groups(result)
 
 
 def _row_groups(result) -> pd.Series:
     """Group / cell label of every row of the validated frame."""
-    f = result.sheet.frame
-    if result.design == "timecourse":
-        return f["group"].astype(str).reset_index(drop=True)
-    parts = [f[name].astype(str).reset_index(drop=True) for name in result.sheet.factors]
-    out = parts[0]
-    for p in parts[1:]:
-        out = out + "|" + p
-    return out
+    return get_design(result.design).row_groups(result)
 
 
 def _colours(result) -> dict[str, str]:
@@ -530,7 +516,7 @@ def estimand_draws(result, name: str, cell: str | None = None) -> np.ndarray | N
     estimates table (same median): None when they do not match or cannot be made.
     """
     rows = _est(result, name)
-    if result.design != "factorial" or not len(rows) or "posterior" not in result.tree.children:
+    if not len(rows) or "posterior" not in result.tree.children:
         return None
     post = result.tree["posterior"]
     if "cell_mean" not in post.data_vars or len(result.sheet.factors) < 2:
@@ -684,19 +670,8 @@ def _right_censoring_times(result) -> np.ndarray | None:
 
 
 def _scale_transform(result):
-    """(to model scale, from model scale, log axis?) for the values held in the tree's observed data.
-
-    Time course on the log scale: the tree holds log values (from = exp). Factorial with the
-    lognormal family: the tree holds raw values, modelled on the log scale (to = log).
-    """
-    def same(v):
-        return np.asarray(v, dtype=float)
-
-    if result.design == "timecourse" and result.settings.get("scale", "log") == "log":
-        return same, np.exp, True
-    if result.settings.get("family") == "lognormal":
-        return (lambda v: np.log(np.clip(np.asarray(v, dtype=float), 1e-300, None))), np.exp, True
-    return same, same, False
+    """(to model scale, from model scale, log axis?) for the values held in the tree's observed data."""
+    return get_design(result.design).predictive_transform(result)
 
 
 @_styled
@@ -817,26 +792,7 @@ def ppc_figure(result, *, n_draws: int = 60) -> tuple[Figure, np.ndarray]:
 
 def make_figures(result) -> dict[str, tuple[Figure, str]]:
     """Every figure of an analysis: name -> (figure, caption)."""
-    out: dict[str, tuple[Figure, str]] = {}
-    ci = f"{round(100 * float(result.settings.get('ci_prob', 0.95)))}%"
-    kind = str(result.settings.get("ci_kind", "hdi")).upper()
-    if result.design == "timecourse":
-        fig, _ = timecourse_figure(result)
-        has_rope = _est(result, "effect_vs_reference")[["rope_low"]].notna().any().item()
-        out["timecourse"] = (fig, (
-            f"(a) Observed mean ± SEM of each group's % of baseline (the lab's computation; below-limit values as "
-            f"limit/2) over the posterior median of the model's trajectory and its {ci} {kind} band. "
-            f"(b) Posterior % change vs the reference group at each time (filled: median, {ci} {kind}; open: REML "
-            f"mixed model, {ci} CI)" + ("; grey band: ROPE" if has_rope else "") + ". "
-            "(c) Every animal's observed values (open triangles: below the assay limit, drawn at the limit)."))
-    elif result.design == "factorial":
-        fig, _ = factorial_figure(result)
-        out["factorial"] = (fig, (
-            f"(a) Mean ± SEM of each cell with every animal as a dot; diamonds: posterior median of the cell mean "
-            f"with its {ci} {kind}. (b) Interaction plot of the posterior cell means. "
-            + ("(c, d) Posterior densities of the interaction contrast and of the % blockade"
-               if len(_est(result, "blockade_pct")) else "(c) Posterior density of the interaction contrast")
-            + f" (shaded: {ci} {kind}; grey band: ROPE when set)."))
+    out: dict[str, tuple[Figure, str]] = dict(get_design(result.design).figures(result))
     if "posterior_predictive" in result.tree.children:
         fig, _ = ppc_figure(result)
         out["ppc"] = (fig, ("Posterior predictive check per group: density of the observed values (black) and of "

@@ -22,6 +22,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from bayes_igf1.designs.base import get_design
 from bayes_igf1.report.format import (
     MISSING,
     TIMES,
@@ -72,20 +73,8 @@ def _present(x) -> bool:
 
 
 def frequentist_scale_note(result) -> str:
-    """"" when the frequentist contrasts share the Bayesian reporting scale, else the scale they are on.
-
-    On the identity scale with a baseline the Bayesian effect is a difference in the measured
-    units while the mixed model works on % of baseline: the two cannot be set side by side
-    without saying so.
-    """
-    if result.design != "timecourse":
-        return ""
-    dv = str((result.mixed_model or {}).get("dv") or "")
-    eff = result.estimates.loc[result.estimates["name"] == "effect_vs_reference", "scale"]
-    bayes_pct = len(eff) > 0 and str(eff.iloc[0]).startswith("%")
-    if "%" in dv and not bayes_pct:
-        return dv.replace("log ", "")
-    return ""
+    """"" when the frequentist contrasts share the Bayesian reporting scale, else the scale they are on."""
+    return get_design(result.design).frequentist_scale_note(result)
 
 
 def _adjust_word(method) -> str:
@@ -171,18 +160,7 @@ def _display_label(r: dict, result) -> str:
 
 def effect_name(source: str, result) -> str:
     """The F table's name of a Bayesian ANOVA source ("group:time" -> "treatment:hour")."""
-    roles = dict(result.sheet.columns)
-    factors = list(result.sheet.factors)
-    letters = {"A": factors[0] if factors else "A", "B": factors[1] if len(factors) > 1 else "B"}
-    parts = []
-    for part in str(source).split(":"):
-        if result.design == "timecourse" and part in ("group", "time"):
-            parts.append(str(result.settings.get(part, roles.get(part, part))))
-        elif part in letters and part not in factors:
-            parts.append(letters[part])
-        else:
-            parts.append(part)
-    return ":".join(parts)
+    return get_design(result.design).effect_name(source, result)
 
 
 def anova_table(result) -> pd.DataFrame:

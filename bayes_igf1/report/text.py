@@ -32,6 +32,7 @@ from bayes_igf1.report.tables import (
     frequentist_scale_note,
     unit_of,
 )
+from bayes_igf1.designs.base import get_design
 from bayes_igf1.results import blockade_base
 
 __all__ = [
@@ -109,10 +110,6 @@ def software_versions() -> dict[str, str]:
 
 def _n(x) -> str:
     return str(int(x))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{int(n)} {noun}{'' if int(n) == 1 else 's'}"
 
 
 def _list(items: list[str]) -> str:
@@ -214,41 +211,20 @@ def data_paragraph(result) -> str:
     parts[0] += (" (" + "; ".join(reasons) + ")." if reasons else ".")
     n_per = summ["n_per_group"]
     groups = ", ".join(f"{_cell(g)} {n}" for g, n in n_per.items())
-    word = "group" if result.design == "timecourse" else "cell"
-    parts.append(f"The experimental unit is the {unit_word}: {summ['n_animals']} animals in total, per {word}: "
-                 f"{groups}.")
+    design = get_design(result.design)
+    parts.append(f"The experimental unit is the {unit_word}: {summ['n_animals']} animals in total, per "
+                 f"{design.unit_word}: {groups}.")
     parts.append(_reference_sentence(summ))
-    if result.design == "timecourse":
-        times = summ.get("times", [])
-        base = [t for t in times if t <= 0]
-        post = [t for t in times if t > 0]
-        tcol = result.settings.get("time", "time")
-        unit = summ.get("time_unit") or ""
-        fmt_t = lambda ts: ", ".join(fmt_number(t, _time_decimals(t)) for t in ts)
-        if result.settings.get("baseline", "auto") == "auto":
-            parts.append(f"Each animal was sampled at {_count(len(base), 'baseline time')} ({tcol} {fmt_t(base)}"
-                         f"{' ' + unit if unit else ''}) and {_count(len(post), 'post-injection time')} ({tcol} "
-                         f"{fmt_t(post)}{' ' + unit if unit else ''}); "
-                         f"{summ['n_observations']} observations in all.")
-        else:
-            parts.append(f"Each animal was sampled at {_count(len(times), 'time')} ({tcol} {fmt_t(times)}); "
-                         f"{summ['n_observations']} observations in all.")
-        if summ["n_censored"]:
-            lloq = result.settings.get("lloq")
-            parts.append(f"{_count(summ['n_censored'], 'value')} {'was' if summ['n_censored'] == 1 else 'were'} below the assay limit"
-                         + (f" ({fmt_number(lloq, 2).rstrip('0').rstrip('.')})" if _present(lloq) else "") + ".")
+    parts += design.data_sentences(result)
     ad = result.anova_data or {}
     dropped = list(ad.get("animals_dropped") or [])
     if dropped:
         reason = str(ad.get("reason", ""))
-        if result.design == "timecourse":
-            reason = reason.replace("'pct' value", f"{ad.get('dv', 'value')}").replace(
-                "'time' level", f"'{result.settings.get('time', 'time')}'").replace("(no time ", f"(no {result.settings.get('time', 'time')} ")
         parts.append(f"The frequentist ANOVA (on {ad.get('dv', 'the outcome')}) analysed {ad.get('n_animals')} animals: "
                      f"it left out {_list(dropped)} ({reason}). "
                      + str(ad.get("note") or "The Bayesian model used every observation."))
     elif ad:
-        parts.append(f"The frequentist ANOVA (on {_dv_name(result)}) analysed "
+        parts.append(f"The frequentist ANOVA (on {ad.get('dv', 'the outcome')}) analysed "
                      f"{ad.get('n_analysed', ad.get('n_animals'))} animals; none was left out.")
     parts += [str(n) for n in summ.get("notes", [])]
     parts += [str(n) for n in result.notes]
@@ -310,65 +286,9 @@ def _model_words(result) -> tuple[str, str]:
     return words, "\n".join(formulas)
 
 
-def _why_bayesian(result) -> str:
-    if result.design == "timecourse":
-        return ("Why Bayesian: a hierarchical model uses every fraction of every animal (the repeated-measures "
-                "ANOVA must drop animals with a missing fraction), treats values below the assay limit as censored "
-                "rather than substituting limit/2, models % of baseline instead of precomputing it from noisy "
-                "baselines, and gives direct posterior probabilities for directional claims.")
-    blockade = " and of the % blockade" if len(_est(result, "blockade_pct")) else ""
-    return (f"Why Bayesian: a hierarchical model gives the posterior of the interaction{blockade} "
-            "directly, with intervals for ratios the ANOVA cannot give, handles censored values and unequal cell "
-            "sizes, and gives direct posterior probabilities for directional claims.")
-
-
 def _frequentist_methods(result) -> str:
+    text = get_design(result.design).frequentist_methods(result)
     methods = sorted({str(m) for m in result.estimates["freq_method"].dropna()})
-    if result.design == "timecourse":
-        g, t = result.settings.get("group", "group"), result.settings.get("time", "time")
-        ad = result.anova_data or {}
-        mm = result.mixed_model or {}
-        text = (f"For comparison, the analysis a laboratory would run: a two-way mixed-design repeated-measures "
-                f"ANOVA ({g} between animals {TIMES} {t} within animals; type III sums of squares, as "
-                f"afex::aov_ez / car::Anova compute them) on {ad.get('dv', 'the outcome')} of the post-injection "
-                "fractions, with Mauchly's test of sphericity and Greenhouse-Geisser (GG) and Huynh-Feldt (HF) "
-                f"corrected p values; and a linear mixed model fitted by {mm.get('method', 'REML')} "
-                f"({mm.get('dv', 'the outcome')} ~ {g} {TIMES} {t} + (1 | animal); {mm.get('n_obs', '?')} "
-                f"observations of {mm.get('n_animals', '?')} animals) with each group compared with "
-                f"{result.settings.get('reference', 'the reference')} at each time ({mm.get('df_method', 'Satterthwaite')} "
-                "degrees of freedom, Sidak adjustment over the family of contrasts, as emmeans computes them).")
-    else:
-        extra = result.frequentist_extra or {}
-        ad = result.anova_data or {}
-        ss = int(result.settings.get("ss_type", 3))
-        a, b = (list(result.sheet.factors) + ["A", "B"])[:2]
-        text = (f"For comparison, the analysis a laboratory would run: a two-way between-animal ANOVA ({a} {TIMES} {b}; "
-                f"type {'III sums of squares with sum-to-zero contrasts' if ss == 3 else 'II sums of squares'}, as "
-                f"afex / car compute them) on {_dv_name(result)}"
-                + (" (per-animal means)" if ad.get("aggregated") else "") + ".")
-        parts = []
-        if "tukey" in extra:
-            parts.append("Tukey HSD over all cells")
-        if "simple_effects" in extra:
-            parts.append("planned simple effects of each factor within each level of the other (t contrasts of the "
-                         "cell-means model, Sidak-adjusted over the family) with Hedges' g")
-        if "interaction_contrasts" in extra:
-            parts.append("the interaction contrast (difference of differences)")
-        if "assumptions" in extra:
-            parts.append("Shapiro-Wilk test of the residuals and the median-centred Levene test")
-        if "logrank" in extra:
-            ties = extra.get("survival_ties", "efron")
-            cox = ("a Cox proportional-hazards model with the interaction" if "cox" in extra else
-                   f"a main-effects Cox proportional-hazards model ({a} + {b}; the model with the interaction was "
-                   "not estimable, see Results)" if "cox_main" in extra else "no Cox model (not estimable, see Results)")
-            parts.append("for the censored outcome, leading the comparison as the analyses that respect censoring: "
-                         f"Kaplan-Meier medians, log-rank tests of the simple effects (Sidak) and {cox} ({ties} ties); "
-                         "the ANOVA and t contrasts above take censored values as observed at the cut-off")
-        mm = result.mixed_model or {}
-        if mm.get("method") and mm.get("formula"):
-            parts.append(f"a {mm['method']} linear mixed model ({mm['formula']})")
-        if parts:
-            text += " Also: " + "; ".join(parts) + "."
     if methods:
         text += " Contrast method: " + "; ".join(methods) + "."
     return text
@@ -384,7 +304,7 @@ def methods_paragraph(result) -> str:
     v = software_versions()
     adaptation = {"low_rank": "low-rank modified mass-matrix adaptation (nutpie)",
                   "diag": "diagonal mass-matrix adaptation"}.get(s.adaptation, f"'{s.adaptation}' adaptation")
-    parts = [_why_bayesian(result), words + " Priors (on the modelled scale): " + "; ".join(priors_text(result)) + "."]
+    parts = [get_design(result.design).why_bayesian(result), words + " Priors (on the modelled scale): " + "; ".join(priors_text(result)) + "."]
     parts.append(
         f"The posterior was sampled with the No-U-Turn sampler (NUTS; Hoffman & Gelman 2014) of nutpie "
         f"{v['nutpie']}: {s.chains} chains of {s.draws} draws after {s.tune} tuning iterations each "
@@ -450,7 +370,7 @@ def _effect_sentence(result, r: dict, *, where: str = "") -> str:
     return text + _freq_phrase(r, unit, label=label) + "."
 
 
-def _timecourse_sentences(result) -> list[tuple[str, str]]:
+def timecourse_sentences(result) -> list[tuple[str, str]]:
     out = []
     eff = _est(result, "effect_vs_reference")
     for g, rows in eff.groupby("group", sort=False):
@@ -525,12 +445,6 @@ def _event(r: dict) -> tuple[str, float]:
     return ("increase" if above else "decrease"), float(r["prob_direction"])
 
 
-def _dv_name(result) -> str:
-    dv = str((result.anova_data or {}).get("dv", "the outcome"))
-    value = str(result.sheet.columns.get("value", "value"))
-    return dv.replace("value", value) if dv in ("value", "log(value)") else dv
-
-
 def _bf_text(bf, *, method: str = "") -> str:
     """"BF10 = 4.21 (moderate evidence for an interaction)", "BF10 > 100 (extreme ...)"; names the
     far-tail normal approximation of the Savage-Dickey ratio where it was used."""
@@ -581,7 +495,7 @@ def _survival_phrase(s) -> str:
     return ""
 
 
-def _factorial_sentences(result) -> list[tuple[str, str]]:
+def factorial_sentences(result) -> list[tuple[str, str]]:
     out = []
     e = result.estimates
     value = result.sheet.columns.get("value", "the outcome")
@@ -653,16 +567,7 @@ def _anova_sentence(result) -> str:
         if _present(r.get("partial_eta_sq")):
             text += f", partial η² = {fmt_number(r['partial_eta_sq'], 2)}"
         bits.append(text)
-    ad = result.anova_data or {}
-    if result.design == "timecourse":
-        head = (f"Two-way repeated-measures ANOVA on {ad.get('dv', 'the outcome')} "
-                f"({ad.get('n_animals', '?')} of {result.sheet.summary()['n_animals']} animals; type III)")
-    else:
-        ss = int(result.settings.get("ss_type", 3))
-        block = f"; {ad['block']} as a fixed block, as in the Bayesian model" if ad.get("block") else ""
-        head = (f"Two-way ANOVA on {_dv_name(result)} ({ad.get('n_analysed', ad.get('n_animals', '?'))} animals; "
-                f"type {'III' if ss == 3 else 'II'}{block})")
-    return head + ": " + "; ".join(bits) + "."
+    return get_design(result.design).anova_head(result) + ": " + "; ".join(bits) + "."
 
 
 def _bayes_anova_sentence(result) -> str:
@@ -680,9 +585,7 @@ def _bayes_anova_sentence(result) -> str:
                     f"{fmt_number(r['eta_median'], 2)} ({fmt_interval(r['eta_ci_low'], r['eta_ci_high'], 2)})")
     if not bits:
         return ""
-    log = (result.settings.get("scale") == "log") if result.design == "timecourse" else \
-        (result.settings.get("family") == "lognormal")
-    scale = "log scale" if log else "measured scale"
+    scale = "log scale" if get_design(result.design).log_scale(result) else "measured scale"
     return (f"Bayesian ANOVA ({scale}; Gelman's finite-population SD of each source's effects, and the posterior "
             "partial η² defined as the ANOVA's): " + "; ".join(bits) + ".")
 
@@ -693,10 +596,7 @@ def results_sentences(result) -> list[tuple[str, str]]:
     if not result.diagnostics.passed:
         out.append(("warning", "CAUTION: the sampler failed its diagnostics gate ("
                     + "; ".join(result.diagnostics.problems) + "); the posterior numbers below are not reliable."))
-    if result.design == "timecourse":
-        out += _timecourse_sentences(result)
-    else:
-        out += _factorial_sentences(result)
+    out += get_design(result.design).results_sentences(result)
     s = _anova_sentence(result)
     if s:
         out.append(("anova", s))
@@ -936,7 +836,7 @@ def checklist(result, *, figures: bool = True, store: str = "posterior.nc") -> l
     rope = _present(result.settings.get("rope"))
     has_ppc = "posterior_predictive" in result.tree.children
     has_prior = "prior_predictive" in result.tree.children
-    rope_unit = "%" if rope and result.design == "timecourse" and result.settings.get("scale", "log") == "log" else ""
+    rope_unit = get_design(result.design).rope_unit(result) if rope else ""
     rows = [
         ("BARG", "Preamble: why a Bayesian analysis, its goals", f"{S['methods']} (first sentence)"),
         ("BARG", "Model: likelihood and structure, with formulas", f"{S['methods']} (model text and formulas)"),
@@ -973,7 +873,7 @@ def checklist(result, *, figures: bool = True, store: str = "posterior.nc") -> l
          f"{S['checks']} (" + ", ".join(
              [w for w, on in (("posterior predictive checks", has_ppc or "ppc" in checks),
                               ("PSIS-LOO", "loo" in checks),
-                              ("sphericity (Mauchly)", result.design == "timecourse"),
+                              ("sphericity (Mauchly)", "mauchly" in (result.frequentist_extra or {})),
                               ("normality and equal variances", "assumptions" in (result.frequentist_extra or {})))
               if on]) + ")"),
         ("ARRIVE\u00a02.0", "10 Results: effect sizes with intervals, for every analysis", f"{S['results']}; {S['tables']}"),

@@ -1,0 +1,101 @@
+"""The Design protocol and the registry of designs.
+
+Each design is one class that answers every question the shared layers (report, reproduce,
+CLI) would otherwise ask by testing the design's name: how its rows are grouped, what its
+results say, which figures it draws, how its headline finding reads. Code outside
+``designs/`` looks a design up with `get_design` (by its registry name, which is also
+``AnalysisResult.design`` and results.json's ``design``) and calls it.
+
+The registry names the modules rather than importing them, so that ``bayes-igf1 --help`` and
+``inspect`` stay fast (a design module imports PyMC).
+
+First step of the redesign (issue 12): the report, reproduce and the CLI's ``inspect`` ask the
+design; ``plan``, ``calibrate`` and ``io`` still hold design branches of their own, and part
+of a design's report text still lives in ``report/`` (reached through its design class).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from bayes_igf1.results import AnalysisResult
+
+#: Registry name -> "module:Class". One line per design.
+DESIGNS: dict[str, str] = {
+    "timecourse": "bayes_igf1.designs.timecourse:TimeCourse",
+    "factorial": "bayes_igf1.designs.factorial:Factorial",
+}
+
+
+@runtime_checkable
+class Design(Protocol):
+    """What a design knows about itself (see DESIGN.md, "The Design protocol")."""
+
+    #: CLI sub-command, ``AnalysisResult.design`` and results.json ``design``.
+    name: str
+    #: What one group of animals is called in text: "group" (time course), "cell" (factorial).
+    unit_word: str
+
+    def analyse(self, source, **options) -> AnalysisResult:
+        """Read, fit, check and set beside the frequentist twin (the design's ``analyse_*``)."""
+
+    def groups(self, result: AnalysisResult) -> list[str]:
+        """Group or cell labels ("A|B"), reference first."""
+
+    def row_groups(self, result: AnalysisResult) -> pd.Series:
+        """The group / cell label of every row of the validated frame."""
+
+    def log_scale(self, result: AnalysisResult) -> bool:
+        """True when the model works on the log of the outcome."""
+
+    def predictive_transform(self, result: AnalysisResult) -> tuple[Callable, Callable, bool]:
+        """(to the model scale, back from it, log axis?) for the values in the tree's observed data."""
+
+    def data_sentences(self, result: AnalysisResult) -> list[str]:
+        """Design-specific sentences of the data paragraph (e.g. the sampling schedule)."""
+
+    def why_bayesian(self, result: AnalysisResult) -> str:
+        """The methods' "Why Bayesian" sentence."""
+
+    def frequentist_methods(self, result: AnalysisResult) -> str:
+        """The methods paragraph on the frequentist twin."""
+
+    def anova_head(self, result: AnalysisResult) -> str:
+        """The opening of the ANOVA sentence ("Two-way ANOVA on ... (38 animals; type III)")."""
+
+    def results_sentences(self, result: AnalysisResult) -> list[tuple[str, str]]:
+        """(kind, sentence) pairs of the design's findings in the results paragraph."""
+
+    def rope_unit(self, result: AnalysisResult) -> str:
+        """The unit of the ROPE's half-width ("%" or "")."""
+
+    def effect_name(self, source: str, result: AnalysisResult) -> str:
+        """A Bayesian ANOVA source in the F table's words ("group:time" -> "treatment:hour")."""
+
+    def frequentist_scale_note(self, result: AnalysisResult) -> str:
+        """"" when the frequentist contrasts share the Bayesian reporting scale, else their scale."""
+
+    def figures(self, result: AnalysisResult) -> dict[str, tuple[Figure, str]]:
+        """The design's own figures: name -> (figure, caption)."""
+
+    def finding(self, result: AnalysisResult) -> str:
+        """The headline finding in one sentence (reproduce's index)."""
+
+
+def get_design(name: str) -> Design:
+    """The design registered as ``name`` (an unknown name is an error listing the known ones)."""
+    try:
+        module, cls = DESIGNS[str(name)].split(":")
+    except KeyError:
+        from bayes_igf1.errors import DesignError
+
+        raise DesignError(
+            f"there is no design called {name!r}. Fix: use one of {', '.join(sorted(DESIGNS))}."
+        ) from None
+    return getattr(import_module(module), cls)()
