@@ -370,6 +370,8 @@ class Sheet:
         course) or the factor name (factorial).
     notes : tuple of str
         What the reader noticed and the report should say (e.g. most rows censored).
+    censoring_side : str
+        "left" (below an assay limit, time course) or "right" (a cut-off or follow-up end).
     """
 
     frame: pd.DataFrame
@@ -382,6 +384,7 @@ class Sheet:
     time_unit: str = ""
     reference_rule: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    censoring_side: str = "right"
 
     def reference_levels(self) -> dict[str, str]:
         """Group / factor column -> its reference level (the keys of ``reference_rule``)."""
@@ -391,16 +394,13 @@ class Sheet:
         return out
 
     def _factor_names(self) -> list[str]:
-        """The names the report uses: the group column's name (time course), the factor names."""
-        if self.design == "timecourse":
-            return [str(self.columns.get("group", GROUP))]
-        return list(self.factors)
+        """The names the report uses: the sheet's column of each grouping (``group`` -> the user's
+        group column in a time course; a factorial's factors are the user's names already)."""
+        return [str(self.columns.get(f, f)) for f in self.factors]
 
     def _n_per_group(self) -> dict[str, int]:
+        """Animals per group (one grouping column) or per cell ("A|B", several)."""
         f = self.frame
-        if self.design == "timecourse":
-            n = f.groupby(GROUP, observed=False)[ANIMAL].nunique()
-            return {str(k): int(v) for k, v in n.items()}
         levels = [list(f[name].cat.categories) for name in self.factors]
         n = f.groupby(list(self.factors), observed=False)[ANIMAL].nunique()
         out = {}
@@ -419,14 +419,14 @@ class Sheet:
             "n_animals": int(f[ANIMAL].nunique()),
             "n_per_group": self._n_per_group(),
         }
-        if self.design == "timecourse":
+        if TIME in f.columns:
             out["times"] = [float(t) for t in sorted(f[TIME].unique())]
             out["time_unit"] = self.time_unit
         else:
             out["factors"] = list(self.factors)
         out["n_observations"] = int(len(f))
         out["n_censored"] = n_cens
-        out["censoring"] = None if n_cens == 0 else ("left" if self.design == "timecourse" else "right")
+        out["censoring"] = None if n_cens == 0 else self.censoring_side
         out["reference_level"] = self.reference_levels()
         out["reference_rule"] = dict(self.reference_rule)
         out["notes"] = list(self.notes)
@@ -2103,6 +2103,7 @@ def read_timecourse(
         time_unit=unit,
         reference_rule={str(columns["group"]): rule},
         notes=table.notes,
+        censoring_side="left",
     )
 
 
