@@ -363,7 +363,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def _design_text(sheet) -> str:
     s = sheet.summary()
     lines = [f"Design: {s['design']}, {s['n_animals']} animals, {s['n_observations']} observations"]
-    lines.append("n per " + ("group" if s["design"] == "timecourse" else "cell") + ": "
+    lines.append("n per " + ("cell" if len(sheet.factors) > 1 else "group") + ": "
                  + ", ".join(f"{k}: {v}" for k, v in s["n_per_group"].items()))
     if "times" in s:
         unit = s.get("time_unit") or ""
@@ -535,6 +535,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bayes_igf1 import calibrate
+    from bayes_igf1.designs.base import get_design
     from bayes_igf1.report.writer import CLI_NAMES, check_output_path
     from bayes_igf1.sampling import SamplerSettings
 
@@ -542,8 +543,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     say = Progress(args.quiet)
     if args.sims < 10:
         raise BayesIGF1Error(f"--sims {args.sims} is too few to judge calibration; use at least 10 (200 for a record).")
-    builder = calibrate.timecourse_model if args.design == "timecourse" else calibrate.factorial_model
-    model, params, _ = builder(Path(args.data_dir))
+    model, params, _ = get_design(args.design).calibration_model(Path(args.data_dir))
     say(f"Calibrating the {args.design} design: {args.sims} simulated data sets (compiling once)")
     every = max(1, args.sims // 20)
 
@@ -564,14 +564,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from bayes_igf1 import plan
+    from bayes_igf1.designs.base import DESIGNS, get_design
     from bayes_igf1.report.writer import CLI_NAMES, check_output_path
 
     check_output_path(args.out, names=CLI_NAMES)
-    factorial = args.design == "factorial"
-    wrong = [o for o, v in (("--cell-means", args.cell_means), ("--sd", args.sd), ("--factor", args.factors))
-             if v] if not factorial else [o for o, v in (
-                 ("--pct-change", args.pct_change), ("--groups", args.groups), ("--times", args.times),
-                 ("--animal-sd", args.animal_sd), ("--residual-sd", args.residual_sd), ("--nu", args.nu)) if v]
+    design = get_design(args.design)
+    # options of the other designs that were given
+    wrong = [flag for other in map(get_design, DESIGNS) for flag, dest in other.plan_options
+             if (flag, dest) not in design.plan_options and getattr(args, dest)]
     if wrong:
         raise BayesIGF1Error(f"{', '.join(wrong)} belong to the other design, not to 'plan {args.design}'. Fix: "
                              f"see 'bayes-igf1 plan --help'.")
@@ -590,16 +590,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     common = {"n": args.n, "sims": args.sims, "draws": draws, "tune": args.tune, "chains": args.chains,
               "seed": args.seed, "workers": args.workers, "dask": args.dask,
               "bayesian": not args.frequentist_only, "progress": tick}
-    if factorial:
-        if args.factors and len(args.factors) != 2:
-            raise BayesIGF1Error(f"Give --factor twice (got {len(args.factors)}), e.g. --factor treatment --factor antibody.")
-        result = plan.plan_factorial(source=args.source, cell_means=args.cell_means, sd=args.sd, family=args.family,
-                                     factors=args.factors or plan.DEFAULT_FACTORS, **common)
-    else:
-        result = plan.plan_timecourse(source=args.source, groups=args.groups, times=args.times,
-                                      pct_change=args.pct_change, animal_sd=args.animal_sd,
-                                      residual_sd=args.residual_sd, baseline_level=args.baseline_level,
-                                      residual_nu=args.nu, **common)
+    result = design.plan_from_args(args, **common)
     files = plan.write_plan(result, Path(args.out))
     _stdout(plan.format_table(result))
     for note in result.notes:

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_igf1.constants import CI_KIND, CI_PROB, DEFAULT_SEED
+from bayes_igf1.designs.base import get_design
 from bayes_igf1.errors import DesignError
 from bayes_igf1.results import jsonable
 from bayes_igf1.sampling import SamplerSettings, Thresholds
@@ -252,8 +253,7 @@ def _simulate_timecourse(spec: _Spec, n: int, index: int, seed: int) -> tuple[pd
 def _simulate(spec: _Spec, n: int, k: int) -> tuple[pd.DataFrame, dict]:
     index = _draw_index(spec, k)
     seed = _int_seed(_sequence(spec.settings.seed, 1, n, k))
-    sim = _simulate_factorial if spec.design == "factorial" else _simulate_timecourse
-    frame, truth = sim(spec, n, index, seed)
+    frame, truth = get_design(spec.design).plan_simulate(spec, n, index, seed)
     truth["draw"] = index
     return frame, truth
 
@@ -264,18 +264,6 @@ def _simulate(spec: _Spec, n: int, k: int) -> tuple[pd.DataFrame, dict]:
 _CACHE: dict[tuple[str, int], tuple] = {}
 
 
-def _prepared(spec: _Spec, frame: pd.DataFrame):
-    if spec.design == "factorial":
-        from bayes_igf1.designs import factorial as fa
-
-        options = fa.FactorialOptions(family=spec.family, blocker=spec.factors[1])
-        return fa.prepare(frame, spec.factors, options), options
-    from bayes_igf1.designs import timecourse as tc
-
-    options = tc.TimecourseOptions(likelihood=spec.likelihood, reference=spec.groups[0])
-    return tc.prepare(frame, options), options
-
-
 def _compiled(spec: _Spec, n: int):
     """(compiled model, data template, free parameters) of sample size n, once per process."""
     key = (spec.token, int(n))
@@ -283,30 +271,16 @@ def _compiled(spec: _Spec, n: int):
         return _CACHE[key]
     from bayes_igf1.compile import compile_model
 
+    design = get_design(spec.design)
     frame, _ = _simulate(spec, n, 0)
-    data, options = _prepared(spec, frame)
-    if spec.design == "factorial":
-        from bayes_igf1.designs import factorial as fa
-
-        model = fa.build_model(data, spec.priors, options)
-        params = fa.free_parameters(data)
-    else:
-        from bayes_igf1.designs import timecourse as tc
-
-        model = tc.build_model(data, spec.priors, options)
-        params = tc.free_parameters(data, options)
+    data, options = design.plan_prepare(spec, frame)
+    model, params = design.plan_model(spec, data, options)
     # Only the gated parameters are stored: a smaller expand function compiles faster.
     entry = (compile_model(model, var_names=params), data, params)
     while len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[key] = entry
     return entry
-
-
-def _observations(spec: _Spec, frame: pd.DataFrame) -> np.ndarray:
-    """The y_data vector of the model: raw values (factorial), log values (time course)."""
-    values = frame["value"].to_numpy(dtype=float)
-    return np.log(values) if spec.design == "timecourse" else values
 
 
 # ----------------------------------------------------------------------------- one simulation
@@ -391,16 +365,16 @@ def _timecourse_rules(spec: _Spec, post, data, truth: dict) -> list[dict]:
 
 def _one(spec: _Spec, n: int, k: int, cores: int) -> list[dict]:
     """Simulate, fit and judge data set k of size n: one record per target."""
+    design = get_design(spec.design)
     frame, truth = _simulate(spec, n, k)
-    freq_fn = _factorial_freq if spec.design == "factorial" else _timecourse_freq
     base = {"n": int(n), "k": int(k), "draw": truth["draw"]}
     try:
-        freq = freq_fn(spec, frame)
+        freq = design.plan_frequentist(spec, frame)
     except Exception as err:  # noqa: BLE001 - a degenerate data set must not stop the plan
         freq = {"freq_error": f"{type(err).__name__}: {err}"}
     base.update(freq)
     if not spec.bayesian:
-        return [{**base, "target": t} for t in _targets(spec)]
+        return [{**base, "target": t} for t in design.plan_targets(spec)]
     import nutpie
 
     from bayes_igf1.sampling import diagnose, resolve_adaptation
@@ -412,28 +386,22 @@ def _one(spec: _Spec, n: int, k: int, cores: int) -> list[dict]:
         # Not sampling.sample_compiled: that runs one thread per chain, and here the chains of
         # the fits running side by side in the worker processes must add up to the cores.
         fit = nutpie.sample(
-            compiled.with_data(y_data=_observations(spec, frame)), draws=s.draws, tune=s.tune, chains=s.chains,
+            compiled.with_data(y_data=design.plan_observations(spec, frame)), draws=s.draws, tune=s.tune, chains=s.chains,
             cores=max(1, min(int(cores), s.chains)), seed=_int_seed(_sequence(s.seed, 2, n, k)),
             adaptation=resolve_adaptation(s.adaptation, compiled.n_dim), target_accept=s.target_accept,
             maxdepth=s.maxdepth, progress_bar=False, save_warmup=False,
         )
         diag = diagnose(fit, var_names=params, thresholds=spec.thresholds, settings=s)
         post = fit["posterior"].to_dataset()
-        rules = (_factorial_rules if spec.design == "factorial" else _timecourse_rules)(spec, post, data, truth)
+        rules = design.plan_rules(spec, post, data, truth)
         base.update(passed=bool(diag.passed), problems="; ".join(diag.problems), divergences=int(diag.divergences),
                     max_rhat=float(diag.max_rhat), min_ess_bulk=float(diag.min_ess_bulk),
                     min_ess_tail=float(diag.min_ess_tail))
     except Exception as err:  # noqa: BLE001 - counted as a failed fit, reported in the notes
         base.update(passed=False, problems=f"fit failed: {type(err).__name__}: {err}", fit_error=True)
-        rules = [{"target": t} for t in _targets(spec)]
+        rules = [{"target": t} for t in design.plan_targets(spec)]
     base["fit_seconds"] = time.perf_counter() - start
     return [{**base, **rule} for rule in rules]
-
-
-def _targets(spec: _Spec) -> list[str]:
-    if spec.design == "factorial":
-        return [f"{a}|{b}" for a in spec.levels_a[1:] for b in spec.levels_b[1:]]
-    return list(spec.groups[1:])
 
 
 def _run_chunk(spec: _Spec, n: int, ks: Sequence[int], cores: int = 1) -> list[dict]:
@@ -514,19 +482,28 @@ def _run(spec: _Spec, ns: Sequence[int], sims: int, *, workers: int, dask: str |
 # ----------------------------------------------------------------------------- tables
 
 
-def _rule_names(spec: _Spec) -> list[tuple[str, str, str]]:
-    """(rule column, description, frequentist test) of each decision rule."""
+def _interval_words(spec: _Spec) -> str:
+    """"95% HDI": the interval the decision rules use."""
+    return f"{100 * spec.rules['ci_prob']:g}% {spec.rules['ci_kind'].upper()}"
+
+
+def _factorial_rule_names(spec: _Spec) -> list[tuple[str, str, str]]:
+    """(rule column, description, frequentist test) of each factorial decision rule."""
     r = spec.rules
-    pct = f"{100 * r['ci_prob']:g}% {r['ci_kind'].upper()}"
-    if spec.design == "factorial":
-        a, b = spec.factors
-        test = f"anova {a}:{b} p"
-        return [
-            ("interaction_hdi_excludes_0", f"{pct} of the interaction excludes 0", test),
-            (f"p_blockade_gt_{r['blockade_pct']:g}_above_{r['blockade_prob']:g}",
-             f"P(blockade > {r['blockade_pct']:g}%) > {r['blockade_prob']:g}", test),
-            (f"bf10_gt_{r['bf']:g}", f"BF10 of the interaction > {r['bf']:g} (Savage-Dickey)", test),
-        ]
+    pct = _interval_words(spec)
+    a, b = spec.factors
+    test = f"anova {a}:{b} p"
+    return [
+        ("interaction_hdi_excludes_0", f"{pct} of the interaction excludes 0", test),
+        (f"p_blockade_gt_{r['blockade_pct']:g}_above_{r['blockade_prob']:g}",
+         f"P(blockade > {r['blockade_pct']:g}%) > {r['blockade_prob']:g}", test),
+        (f"bf10_gt_{r['bf']:g}", f"BF10 of the interaction > {r['bf']:g} (Savage-Dickey)", test),
+    ]
+
+
+def _timecourse_rule_names(spec: _Spec) -> list[tuple[str, str, str]]:
+    """(rule column, description, frequentist test) of each time-course decision rule."""
+    pct = _interval_words(spec)
     test = "rm_anova group:time p_gg"
     return [
         ("sustained_hdi_excludes_0",
@@ -552,6 +529,7 @@ def _tables(spec: _Spec, records: list[dict], ns: Sequence[int], sims: int) -> t
     # Sorted before the frame is built: the column order too does not depend on the worker split.
     records = sorted(records, key=lambda r: (r["n"], r["k"], str(r["target"])))
     sims_frame = pd.DataFrame(records)
+    design = get_design(spec.design)
     alpha = spec.rules["alpha"]
     freq_keys = [c for c in sims_frame.columns if c.endswith((" p", " p_gg"))]
     per_sim = sims_frame.drop_duplicates(["n", "k"])
@@ -570,7 +548,7 @@ def _tables(spec: _Spec, records: list[dict], ns: Sequence[int], sims: int) -> t
         sel = sims_frame[sims_frame["n"] == n]
         failed = int((~per_sim.loc[per_sim["n"] == n, "passed"].astype(bool)).sum()) if spec.bayesian else 0
         for target, grp in sel.groupby("target", sort=False):
-            for rule, description, test in _rule_names(spec):
+            for rule, description, test in design.plan_rule_names(spec):
                 if spec.bayesian:
                     hits = grp[rule].eq(True).to_numpy() if rule in grp else np.zeros(len(grp), bool)
                     assurance = float(hits.mean())
@@ -725,7 +703,12 @@ def parse_pct_change(items: Sequence[str] | str) -> dict[str, list[float]]:
 # ----------------------------------------------------------------------------- sources
 
 
-def _open_source(source) -> tuple[dict, xr.Dataset]:  # noqa: F821
+def _open_source(source, *, design: str, what: str, kind: str) -> tuple[dict, xr.Dataset]:  # noqa: F821
+    """results.json and the posterior of a results folder that must hold a ``design`` analysis.
+
+    ``what`` and ``kind`` word the error when it holds another design ("a factorial one",
+    "factorial": "... not a factorial one ... pass a factorial folder").
+    """
     import xarray as xr
 
     folder = Path(source)
@@ -746,6 +729,9 @@ def _open_source(source) -> tuple[dict, xr.Dataset]:  # noqa: F821
                 if "posterior" not in tree.children:
                     raise DesignError(f"{str(path)!r} has no posterior group. Fix: rerun the analysis.")
                 post = tree["posterior"].to_dataset().load()
+            if results.get("design") != design:
+                raise DesignError(f"{str(source)!r} holds a {results.get('design')!r} analysis, not {what}. Fix: run "
+                                  f"'bayes-igf1 plan {results.get('design')} --from {source}', or pass a {kind} folder.")
             return results, post
     raise DesignError(f"{str(folder)!r} has no posterior.nc (or posterior.zarr). Fix: rerun the analysis with the "
                       "report writer (bayes-igf1 factorial / timecourse --out FOLDER).")
@@ -757,10 +743,7 @@ def _stack(da, *dims) -> np.ndarray:
 
 
 def _source_factorial(source, notes: list[str]) -> dict:
-    results, post = _open_source(source)
-    if results.get("design") != "factorial":
-        raise DesignError(f"{str(source)!r} holds a {results.get('design')!r} analysis, not a factorial one. Fix: "
-                          f"run 'bayes-igf1 plan {results.get('design')} --from {source}', or pass a factorial folder.")
+    results, post = _open_source(source, design="factorial", what="a factorial one", kind="factorial")
     settings = results.get("settings", {})
     family = settings.get("family", "normal")
     if family not in ("normal", "lognormal"):
@@ -798,10 +781,7 @@ def _source_factorial(source, notes: list[str]) -> dict:
 
 
 def _source_timecourse(source, notes: list[str]) -> dict:
-    results, post = _open_source(source)
-    if results.get("design") != "timecourse":
-        raise DesignError(f"{str(source)!r} holds a {results.get('design')!r} analysis, not a time course. Fix: "
-                          f"run 'bayes-igf1 plan {results.get('design')} --from {source}', or pass a time-course folder.")
+    results, post = _open_source(source, design="timecourse", what="a time course", kind="time-course")
     settings = results.get("settings", {})
     if settings.get("scale", "log") != "log" or settings.get("baseline", "auto") != "auto" or "mu" not in post:
         raise DesignError(
@@ -876,6 +856,7 @@ def plan_factorial(
     PlanResult
     """
     start = time.perf_counter()
+    design = get_design("factorial")
     ns, workers = _check_common(n, sims, draws, tune, chains, seed, workers, dask)
     rules = _check_rules(ci_prob, ci_kind, alpha, bf_threshold, blockade_pct, blockade_prob)
     notes: list[str] = []
@@ -887,7 +868,7 @@ def plan_factorial(
     if source is not None:
         if sd is not None:
             raise DesignError("sd is taken from the posterior of the results folder. Fix: leave out --sd with --from.")
-        src = _source_factorial(source, notes)
+        src = design.plan_source(source, notes)
         factors, (levels_a, levels_b), family = src["factors"], src["levels"], src["family"]
         params, design_prior = src["params"], src["design_prior"]
         user_priors = src["user_priors"]
@@ -904,7 +885,7 @@ def plan_factorial(
         user_priors = None
         prior_note = (f"Planning fits use the package's data-scaled default priors computed on one large simulated data "
                       f"set ({_PRIOR_N} animals per cell) from the stated effects, frozen for every fit.")
-    spec = _Spec(design="factorial", params=params, priors={}, settings=SamplerSettings(
+    spec = _Spec(design=design.name, params=params, priors={}, settings=SamplerSettings(
         draws=int(draws), tune=int(tune), chains=int(chains), seed=int(seed)), thresholds=Thresholds(),
         rules=rules, bayesian=bool(bayesian), factors=tuple(factors), levels_a=tuple(levels_a),
         levels_b=tuple(levels_b), family=family)
@@ -970,8 +951,7 @@ def _factorial_priors(spec: _Spec, user: dict | None) -> dict:
 
     centre_spec = _replace(spec, params={k: v.mean(axis=0, keepdims=True) for k, v in spec.params.items()})
     frame, _ = _simulate_factorial(centre_spec, _PRIOR_N, 0, _int_seed(_sequence(spec.settings.seed, 3)))
-    options = fa.FactorialOptions(family=spec.family, blocker=spec.factors[1])
-    data = fa.prepare(frame, spec.factors, options)
+    data, options = get_design(spec.design).plan_prepare(spec, frame)
     return fa.resolve_priors(data, options, user)
 
 
@@ -1028,6 +1008,7 @@ def plan_timecourse(
     from bayes_igf1.designs import timecourse as tc
 
     start = time.perf_counter()
+    design = get_design("timecourse")
     ns, workers = _check_common(n, sims, draws, tune, chains, seed, workers, dask)
     rules = _check_rules(ci_prob, ci_kind, alpha, 3.0, 50.0, 0.9)
     notes: list[str] = []
@@ -1047,7 +1028,7 @@ def plan_timecourse(
         if any(v is not None for v in (animal_sd, residual_sd, groups)):
             raise DesignError("groups and SDs are taken from the posterior of the results folder. Fix: leave out "
                               "--groups, --animal-sd and --residual-sd with --from.")
-        src = _source_timecourse(source, notes)
+        src = design.plan_source(source, notes)
         if times is not None and tuple(sorted(src["post_times"])) != post_times:
             raise DesignError(f"the post-injection times {list(post_times)} differ from the source's "
                               f"{list(src['post_times'])}. Fix: leave out --times, or give the source's post times "
@@ -1073,7 +1054,7 @@ def plan_timecourse(
                                                          for g in pct_change},
                         "animal_sd": a_sd, "residual_sd": r_sd, "baseline_level": level, "residual_nu": residual_nu}
         priors = None
-    spec = _Spec(design="timecourse", params=params, priors={}, settings=SamplerSettings(
+    spec = _Spec(design=design.name, params=params, priors={}, settings=SamplerSettings(
         draws=int(draws), tune=int(tune), chains=int(chains), seed=int(seed)), thresholds=Thresholds(),
         rules=rules, bayesian=bool(bayesian), groups=tuple(groups_t), times=times_all, likelihood=likelihood)
     beta = spec.params["beta"]
@@ -1083,7 +1064,7 @@ def plan_timecourse(
     if priors is None:
         centre = _replace(spec, params={k: v.mean(axis=0, keepdims=True) for k, v in spec.params.items()})
         frame, _ = _simulate_timecourse(centre, _PRIOR_N, 0, _int_seed(_sequence(int(seed), 3)))
-        data, options = _prepared(spec, frame)
+        data, options = design.plan_prepare(spec, frame)
         priors = tc.default_priors(data, options)
         notes.append(f"Planning fits use the package's data-scaled default priors computed on one large simulated "
                      f"data set ({_PRIOR_N} animals per group) from the stated effects, frozen for every fit.")
@@ -1200,8 +1181,7 @@ def plot_assurance(result: PlanResult, *, ax=None):
              f"power: {test}")
     ax.set_ylim(0, 1.0)
     ax.set_xticks(sorted(tab["n"].unique()))
-    unit = "cell" if result.design == "factorial" else "group"
-    ax.set_xlabel(f"animals per {unit}")
+    ax.set_xlabel(f"animals per {get_design(result.design).unit_word}")
     ax.set_ylabel("assurance / power")
     ax.set_title(f"Assurance vs n ({result.settings['sims']} simulated data sets per n; band: 2 MC SE)", fontsize=9)
     ax.axhline(0.8, color="0.85", lw=0.8, zorder=0)

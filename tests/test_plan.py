@@ -250,3 +250,33 @@ def test_cli_plan_help_lists_the_options(capsys):
     for option in ("--from", "--cell-means", "--sd", "--pct-change", "--n", "--sims", "--workers", "--dask",
                    "--quiet", "--seed", "--out"):
         assert option in text
+
+
+# ------------------------------------------------------------------ the design answers (issue 12)
+
+
+def test_plan_factorial_refuses_a_time_course_folder(tmp_path):
+    folder = _fake_results(tmp_path / "res", design="timecourse")
+    with pytest.raises(DesignError, match="holds a 'timecourse' analysis, not a factorial one.*plan timecourse"):
+        plan_factorial(source=folder, n=[5], sims=2, bayesian=False, workers=1)
+
+
+def test_cli_plan_names_every_option_of_the_other_design(tmp_path, capsys):
+    code = main(["plan", "factorial", "--cell-means", CELLS, "--sd", "30", "--pct-change", "k=10", "--nu", "5",
+                 "--n", "6", "--out", str(tmp_path / "p")])
+    assert code == 2
+    assert "--pct-change, --nu belong to the other design, not to 'plan factorial'" in capsys.readouterr().err
+    code = main(["plan", "factorial", "--cell-means", CELLS, "--sd", "30", "--factor", "drug", "--n", "6",
+                 "--out", str(tmp_path / "p"), "--quiet"])
+    assert code == 2 and "Give --factor twice (got 1)" in capsys.readouterr().err
+
+
+def test_cli_plan_timecourse_frequentist_only(tmp_path, capsys):
+    out = tmp_path / "plan"
+    code = main(["plan", "timecourse", "--pct-change", "ketamine=50", "--animal-sd", "0.3", "--residual-sd", "0.15",
+                 "--n", "4", "--sims", "5", "--frequentist-only", "--workers", "1", "--out", str(out), "--quiet"])
+    assert code == 0
+    table = pd.read_csv(out / "plan.csv")
+    assert set(table["rule"]) == {"sustained_hdi_excludes_0", "peak_hdi_excludes_0"}
+    assert (table["target"] == "ketamine").all() and table["assurance"].isna().all()
+    assert json.loads((out / "plan.json").read_text())["design"] == "timecourse"

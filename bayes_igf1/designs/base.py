@@ -9,9 +9,12 @@ results say, which figures it draws, how its headline finding reads. Code outsid
 The registry names the modules rather than importing them, so that ``bayes-igf1 --help`` and
 ``inspect`` stay fast (a design module imports PyMC).
 
-First step of the redesign (issue 12): the report, reproduce and the CLI's ``inspect`` ask the
-design; ``plan``, ``calibrate`` and ``io`` still hold design branches of their own, and part
-of a design's report text still lives in ``report/`` (reached through its design class).
+First step of the redesign (issue 12): the report, reproduce, plan, calibrate and the CLI ask
+the design (``tests/test_designs.py`` fails if code outside ``designs/`` tests a design's name);
+part of a design's report text still lives in ``report/`` (reached through its design class).
+A design's plan and calibration methods may call design-specific functions that stay in
+``plan.py`` / ``calibrate.py`` (imported inside the method: no import cycle, and ``--help``
+stays fast).
 """
 
 from __future__ import annotations
@@ -21,9 +24,16 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
+
+    import numpy as np
     import pandas as pd
+    import pymc as pm
+    import xarray as xr
     from matplotlib.figure import Figure
 
+    from bayes_igf1.plan import PlanResult, _Spec
     from bayes_igf1.results import AnalysisResult
 
 #: Registry name -> "module:Class". One line per design.
@@ -86,6 +96,44 @@ class Design(Protocol):
 
     def finding(self, result: AnalysisResult) -> str:
         """The headline finding in one sentence (reproduce's index)."""
+
+    # ---- plan (bayes_igf1.plan: one simulated study = simulate, prepare, fit, judge) and calibrate
+
+    #: ``bayes-igf1 plan`` options only this design takes, as (flag, argparse dest) pairs.
+    plan_options: tuple[tuple[str, str], ...]
+
+    def plan_from_args(self, args: argparse.Namespace, **common) -> PlanResult:
+        """Run ``bayes-igf1 plan <design>`` with its parsed options (``common``: those every design takes)."""
+
+    def plan_source(self, source: str | Path, notes: list[str]) -> dict:
+        """The design prior, levels and priors read from a results folder (``--from``); appends notes."""
+
+    def plan_simulate(self, spec: _Spec, n: int, index: int, seed: int) -> tuple[pd.DataFrame, dict]:
+        """One simulated study of n per group from design-prior draw ``index``: (tidy frame, truth)."""
+
+    def plan_prepare(self, spec: _Spec, frame: pd.DataFrame) -> tuple[object, object]:
+        """(prepared data, options) of a simulated frame, as the analysis would prepare it."""
+
+    def plan_model(self, spec: _Spec, data, options) -> tuple[pm.Model, list[str]]:
+        """(model with the spec's frozen priors, the free parameters the gate checks)."""
+
+    def plan_observations(self, spec: _Spec, frame: pd.DataFrame) -> np.ndarray:
+        """The model's ``y_data`` vector for a simulated frame (swapped into the compiled model)."""
+
+    def plan_frequentist(self, spec: _Spec, frame: pd.DataFrame) -> dict[str, float]:
+        """The p values of the frequentist tests on a simulated frame (key -> p)."""
+
+    def plan_targets(self, spec: _Spec) -> list[str]:
+        """The groups / cells the decision rules are judged for."""
+
+    def plan_rules(self, spec: _Spec, post: xr.Dataset, data, truth: dict) -> list[dict]:
+        """One record per target: each decision rule's outcome on a fit, and the true value."""
+
+    def plan_rule_names(self, spec: _Spec) -> list[tuple[str, str, str]]:
+        """(rule column, description, frequentist test key) of each decision rule."""
+
+    def calibration_model(self, data_dir: Path) -> tuple[pm.Model, list[str], dict]:
+        """(model, parameters to rank, frozen priors) of the shipped study, for ``calibrate``."""
 
 
 def get_design(name: str) -> Design:

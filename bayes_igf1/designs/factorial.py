@@ -1735,3 +1735,61 @@ class Factorial:
             out.append(f"BF10 (interaction) {bf10 if bf10[0] in '<>' else '= ' + bf10}, {bf_category(main['BF10'])}"
                        + spread)
         return "; ".join(out) + "." if out else "see the report."
+
+    # ---------------------------------------------------------------- plan and calibrate
+
+    #: ``bayes-igf1 plan`` options only this design takes: (flag, argparse dest).
+    plan_options = (("--cell-means", "cell_means"), ("--sd", "sd"), ("--factor", "factors"))
+
+    def plan_from_args(self, args, **common):
+        from bayes_igf1 import plan
+        from bayes_igf1.errors import BayesIGF1Error
+
+        if args.factors and len(args.factors) != 2:
+            raise BayesIGF1Error(f"Give --factor twice (got {len(args.factors)}), e.g. --factor treatment --factor antibody.")
+        return plan.plan_factorial(source=args.source, cell_means=args.cell_means, sd=args.sd, family=args.family,
+                                   factors=args.factors or plan.DEFAULT_FACTORS, **common)
+
+    def plan_source(self, source, notes: list[str]) -> dict:
+        from bayes_igf1.plan import _source_factorial
+
+        return _source_factorial(source, notes)
+
+    def plan_simulate(self, spec, n: int, index: int, seed: int) -> tuple[pd.DataFrame, dict]:
+        from bayes_igf1.plan import _simulate_factorial
+
+        return _simulate_factorial(spec, n, index, seed)
+
+    def plan_prepare(self, spec, frame: pd.DataFrame):
+        options = FactorialOptions(family=spec.family, blocker=spec.factors[1])
+        return prepare(frame, spec.factors, options), options
+
+    def plan_model(self, spec, data, options) -> tuple[pm.Model, list[str]]:
+        return build_model(data, spec.priors, options), free_parameters(data)
+
+    def plan_observations(self, spec, frame: pd.DataFrame) -> np.ndarray:
+        # the model's y_data holds the values as read (a lognormal likelihood takes their log itself)
+        return frame["value"].to_numpy(dtype=float)
+
+    def plan_frequentist(self, spec, frame: pd.DataFrame) -> dict[str, float]:
+        from bayes_igf1.plan import _factorial_freq
+
+        return _factorial_freq(spec, frame)
+
+    def plan_targets(self, spec) -> list[str]:
+        return [f"{a}|{b}" for a in spec.levels_a[1:] for b in spec.levels_b[1:]]
+
+    def plan_rules(self, spec, post, data, truth: dict) -> list[dict]:
+        from bayes_igf1.plan import _factorial_rules
+
+        return _factorial_rules(spec, post, data, truth)
+
+    def plan_rule_names(self, spec) -> list[tuple[str, str, str]]:
+        from bayes_igf1.plan import _factorial_rule_names
+
+        return _factorial_rule_names(spec)
+
+    def calibration_model(self, data_dir):
+        from bayes_igf1.calibrate import factorial_model
+
+        return factorial_model(data_dir)

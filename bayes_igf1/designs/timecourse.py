@@ -979,6 +979,64 @@ class TimeCourse:
             parts[-1] += f"; largest +{fmt_num(peak['median'])}% at {peak['time']:g}{unit}"
         return "; ".join(parts) + "."
 
+    # ---------------------------------------------------------------- plan and calibrate
+
+    #: ``bayes-igf1 plan`` options only this design takes: (flag, argparse dest).
+    plan_options = (("--pct-change", "pct_change"), ("--groups", "groups"), ("--times", "times"),
+                    ("--animal-sd", "animal_sd"), ("--residual-sd", "residual_sd"), ("--nu", "nu"))
+
+    def plan_from_args(self, args, **common):
+        from bayes_igf1 import plan
+
+        return plan.plan_timecourse(source=args.source, groups=args.groups, times=args.times,
+                                    pct_change=args.pct_change, animal_sd=args.animal_sd,
+                                    residual_sd=args.residual_sd, baseline_level=args.baseline_level,
+                                    residual_nu=args.nu, **common)
+
+    def plan_source(self, source, notes: list[str]) -> dict:
+        from bayes_igf1.plan import _source_timecourse
+
+        return _source_timecourse(source, notes)
+
+    def plan_simulate(self, spec, n: int, index: int, seed: int) -> tuple[pd.DataFrame, dict]:
+        from bayes_igf1.plan import _simulate_timecourse
+
+        return _simulate_timecourse(spec, n, index, seed)
+
+    def plan_prepare(self, spec, frame: pd.DataFrame):
+        options = TimecourseOptions(likelihood=spec.likelihood, reference=spec.groups[0])
+        return prepare(frame, options), options
+
+    def plan_model(self, spec, data, options) -> tuple[pm.Model, list[str]]:
+        return build_model(data, spec.priors, options), free_parameters(data, options)
+
+    def plan_observations(self, spec, frame: pd.DataFrame) -> np.ndarray:
+        # the model's y_data holds the log values
+        return np.log(frame["value"].to_numpy(dtype=float))
+
+    def plan_frequentist(self, spec, frame: pd.DataFrame) -> dict[str, float]:
+        from bayes_igf1.plan import _timecourse_freq
+
+        return _timecourse_freq(spec, frame)
+
+    def plan_targets(self, spec) -> list[str]:
+        return list(spec.groups[1:])
+
+    def plan_rules(self, spec, post, data, truth: dict) -> list[dict]:
+        from bayes_igf1.plan import _timecourse_rules
+
+        return _timecourse_rules(spec, post, data, truth)
+
+    def plan_rule_names(self, spec) -> list[tuple[str, str, str]]:
+        from bayes_igf1.plan import _timecourse_rule_names
+
+        return _timecourse_rule_names(spec)
+
+    def calibration_model(self, data_dir):
+        from bayes_igf1.calibrate import timecourse_model
+
+        return timecourse_model(data_dir)
+
 
 def run_from_first(times, hits: set) -> list[float]:
     """The times from the first post-injection time on, up to the first miss."""
