@@ -18,6 +18,7 @@ _EXPORTS = {
     "Sheet": "bayes_igf1.io",
     "write_report": "bayes_igf1.report.writer",
     "AnalysisResult": "bayes_igf1.results",
+    "load_result": "bayes_igf1.results",
     "plan_factorial": "bayes_igf1.plan",
     "plan_timecourse": "bayes_igf1.plan",
     "write_plan": "bayes_igf1.plan",

@@ -251,6 +251,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (default 1000)")
     p.add_argument("--chains", type=int, default=4, help="chains (default 4)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p = sub.add_parser("report", epilog=EXIT_CODES,
+                       help="write a report folder again from its results.json and posterior.nc (no refit)",
+                       description="Rebuild the analysis of a report folder from its results.json and "
+                                   "posterior.nc and write the report again (report.md / .html, tables, "
+                                   "figures, results.json, posterior.nc) without refitting: seconds, e.g. "
+                                   "after an update of bayes-igf1's wording. Figures are drawn when the "
+                                   "folder has them. Exit 0 or 1 as the analysis passed or failed its "
+                                   "diagnostics gate (the report says FAILED).")
+    p.add_argument("folder", metavar="FOLDER", help="a report folder (the --out of 'bayes-igf1 timecourse' / 'factorial')")
+    p.add_argument("--out", default=None,
+                   help="folder for the new report (default: FOLDER itself, replaced whole); as for an analysis, "
+                        "a folder holding files bayes-igf1 did not write is refused (see --force)")
+    p.add_argument("--force", action="store_true",
+                   help="replace --out even when it holds files bayes-igf1 did not write (they are deleted)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
     p = sub.add_parser("calibrate", help="simulation-based calibration of a design as shipped (slow)",
                        description="Simulation-based calibration (Talts et al. 2018): draw parameters "
                                    "from the (frozen) priors the shipped data give, simulate a study-sized "
@@ -533,6 +549,34 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return EXIT_OK if all(a["passed"] for a in summary["analyses"]) else EXIT_FAILED_DIAGNOSTICS
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from bayes_igf1.report.writer import CLI_NAMES, check_output_folder, output_lock, write_report
+    from bayes_igf1.results import load_result
+
+    say = Progress(args.quiet)
+    source = Path(args.folder).expanduser().absolute()
+    if args.out is None:
+        args.out = args.folder
+    target = Path(args.out).expanduser().absolute()
+    if target != source and target in source.parents:
+        raise BayesIGF1Error(f"--out {args.out!r} holds the report folder {args.folder!r}; a report replaces its "
+                             f"folder whole, so the source would be deleted. Fix: leave --out out (the report is "
+                             f"rewritten in place) or give a folder outside it, e.g. --out "
+                             f"{str(args.folder).rstrip('/')}-2.")
+    with output_lock(args.out, names=CLI_NAMES):
+        check_output_folder(args.out, force=args.force, names=CLI_NAMES)
+        say(f"Reading {args.folder} (results.json, posterior.nc)")
+        result = load_result(args.folder)
+        figures = any((source / "figures").glob("*.png"))  # as the report had them
+        say("Writing the report" + ("" if figures else " (without figures, as it was)"))
+        files = write_report(result, args.out, force=args.force, figures=figures)
+    d = result.diagnostics
+    say("Diagnostics " + ("passed" if d.passed else "FAILED: " + "; ".join(d.problems)))
+    if not say.quiet:
+        print(f"Report: {files.get('report.html', target / 'report.html')}", file=sys.stderr)
+    return EXIT_OK if d.passed else EXIT_FAILED_DIAGNOSTICS
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bayes_igf1 import calibrate
     from bayes_igf1.designs.base import get_design
@@ -600,7 +644,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"inspect": cmd_inspect, "timecourse": cmd_timecourse, "factorial": cmd_factorial,
-            "reproduce": cmd_reproduce, "calibrate": cmd_calibrate,
+            "reproduce": cmd_reproduce, "report": cmd_report, "calibrate": cmd_calibrate,
             "plan": cmd_plan}
 
 

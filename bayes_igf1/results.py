@@ -2,15 +2,22 @@
 
 One frozen dataclass for every design. Tables are DataFrames with stable column names;
 ``tree`` holds every draw. Library code builds it and never prints.
+
+`load_result` rebuilds it from a report folder (results.json + posterior.nc) without refitting:
+results.json holds every table as records (``frame_dtypes`` gives their columns and dtypes), the
+texts, ``sheet`` (the Sheet's description) and ``diagnostics_table``; posterior.nc holds the
+draws and the validated input (groups ``tidy_data`` and ``row_ledger``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -115,7 +122,31 @@ class AnalysisResult:
             **self._extra_blocks(),
             "checks": self.checks,
             "notes": list(self.notes),
+            # What `load_result` needs to rebuild this result (with posterior.nc's tidy_data and row_ledger):
+            "model_text": self.model_text,
+            "sheet": self._sheet_block(),
+            "frequentist_extra": self.frequentist_extra or {},
+            "diagnostics_table": self.diagnostics.table.to_dict("records"),
+            "frame_dtypes": self._frame_dtypes(),
         })
+
+    def _sheet_block(self) -> dict:
+        """The Sheet's description (its frame and ledger are posterior.nc's tidy_data and row_ledger)."""
+        sh = self.sheet
+        return {"source": sh.source, "design": sh.design, "columns": dict(sh.columns), "factors": list(sh.factors),
+                "animal_ids_made_up": bool(sh.animal_ids_made_up), "time_unit": sh.time_unit,
+                "reference_rule": dict(sh.reference_rule), "notes": list(sh.notes),
+                "censoring_side": sh.censoring_side}
+
+    def _frame_dtypes(self) -> dict:
+        """Every table this result holds, by its place in results.json ("anova", "frequentist_extra/tukey",
+        "checks/bayes_factor", ...): column -> pandas dtype, in column order, so that `load_result` rebuilds
+        the DataFrames from their records with their columns (also when empty) and dtypes."""
+        out = {"estimates": self.estimates, "bayes_anova": self.bayes_anova, "anova": self.anova,
+               "diagnostics_table": self.diagnostics.table}
+        out.update(_frames_in(self.frequentist_extra or {}, "frequentist_extra"))
+        out.update(_frames_in(self.checks or {}, "checks"))
+        return {path: {str(c): str(frame[c].dtype) for c in frame.columns} for path, frame in out.items()}
 
     def _extra_blocks(self) -> dict:
         """``anova_plain`` (the lab's ANOVA without the cohort block) and ``survival`` (censored
@@ -133,6 +164,18 @@ class AnalysisResult:
 
     def to_json(self) -> str:
         return json.dumps(self.to_json_dict(), indent=2, allow_nan=False) + "\n"
+
+
+def _frames_in(obj: Mapping, prefix: str) -> dict[str, pd.DataFrame]:
+    """The DataFrames inside a (nested) dict, by path ("checks/bayes_factor")."""
+    out = {}
+    for k, v in obj.items():
+        path = f"{prefix}/{k}"
+        if isinstance(v, pd.DataFrame):
+            out[path] = v
+        elif isinstance(v, Mapping):
+            out.update(_frames_in(v, path))
+    return out
 
 
 def jsonable(obj):
@@ -183,3 +226,157 @@ def blockade_base(estimates: pd.DataFrame, row: Mapping) -> dict | None:
     base["interpretable"] = not (float(base["ci_low"]) <= null <= float(base["ci_high"]))
     base["null"] = null
     return base
+
+
+# ------------------------------------------------------------------------------ reload
+
+#: results.json keys a report needs for `load_result` (written since reports could be re-rendered).
+RELOAD_KEYS = ("model_text", "sheet", "frequentist_extra", "diagnostics_table", "frame_dtypes")
+
+
+def load_result(folder: str | Path) -> AnalysisResult:
+    """Rebuild the `AnalysisResult` of a report folder from its ``results.json`` and ``posterior.nc``.
+
+    Nothing is refitted: the draws, the validated input (posterior.nc's ``tidy_data`` and
+    ``row_ledger`` groups), the tables and texts come back as the analysis made them, so that
+    ``write_report(load_result(folder), other)`` (CLI ``bayes-igf1 report FOLDER``) writes the
+    same report again, e.g. after the package's wording changed.
+
+    Parameters
+    ----------
+    folder : path
+        A folder written by `bayes_igf1.write_report` (or ``bayes-igf1 timecourse / factorial``).
+
+    Raises
+    ------
+    DataError
+        ``folder`` is not a bayes-igf1 report folder, or was written by a version that did not
+        store what a reload needs (the fix: rerun the analysis with this version).
+    """
+    from bayes_igf1.errors import DataError
+    from bayes_igf1.io import RowLedger
+    from bayes_igf1.report.writer import SHEET_GROUPS, dataset_to_frame
+    from bayes_igf1.sampling import SamplerSettings, Thresholds
+
+    folder = Path(folder)
+    fix = (f"pass a folder written by a bayes-igf1 analysis (its --out), e.g. "
+           f"'bayes-igf1 report results/timecourse'")
+    if not folder.is_dir():
+        raise DataError(f"{str(folder)!r} is not a folder", fix=fix)
+    rj = folder / "results.json"
+    if not rj.is_file():
+        raise DataError(f"{str(folder)!r} is not a bayes-igf1 report folder (it has no results.json)", fix=fix)
+    try:
+        doc = json.loads(rj.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise DataError(f"{str(rj)!r} is not valid JSON ({err})",
+                        fix="rerun the analysis with this version to write the report again") from None
+    if not isinstance(doc, dict) or not {"design", "package_version", "diagnostics", "estimates"} <= set(doc):
+        raise DataError(f"{str(rj)!r} is not the results.json of a bayes-igf1 report", fix=fix)
+    posterior = folder / "posterior.nc"
+    rerun = f"rerun the analysis with this version (bayes-igf1 {version('bayes-igf1')}) to write a reloadable report"
+    missing = [k for k in RELOAD_KEYS if k not in doc]
+    if missing:
+        raise DataError(f"{str(folder)!r} was written by bayes-igf1 {doc.get('package_version', '?')}, which did not "
+                        f"store what a reload needs (results.json has no {', '.join(missing)})", fix=rerun)
+    if not posterior.is_file():
+        raise DataError(f"{str(folder)!r} has no posterior.nc (the draws and the validated data)", fix=rerun)
+    try:
+        with xr.open_datatree(posterior, engine="h5netcdf") as back:
+            back.load()
+            groups = {node.path: node.to_dataset(inherit=False) for node in back.subtree}
+    except (OSError, ValueError) as err:
+        raise DataError(f"{str(posterior)!r} cannot be read ({type(err).__name__}: {err})", fix=rerun) from None
+    absent = [g for g in SHEET_GROUPS if f"/{g}" not in groups]
+    if absent:
+        raise DataError(f"{str(posterior)!r} has no {' or '.join(absent)} group (written by bayes-igf1 "
+                        f"{doc.get('package_version', '?')}, before reports could be reloaded)", fix=rerun)
+
+    meta = doc["sheet"]
+    led = groups.pop("/row_ledger")
+    ledger = RowLedger(source=str(led.attrs.get("source", meta["source"])),
+                       entries=dataset_to_frame(led, dim=SHEET_GROUPS["row_ledger"]),
+                       header_row=int(led.attrs.get("header_row", 1)), n_lines=int(led.attrs.get("n_lines", 0)))
+    sheet = Sheet(frame=dataset_to_frame(groups.pop("/tidy_data"), dim=SHEET_GROUPS["tidy_data"]), ledger=ledger,
+                  columns=dict(meta["columns"]), source=meta["source"], design=meta["design"],
+                  factors=tuple(meta["factors"]), animal_ids_made_up=bool(meta["animal_ids_made_up"]),
+                  time_unit=meta.get("time_unit", ""), reference_rule=dict(meta.get("reference_rule", {})),
+                  notes=tuple(meta.get("notes", ())), censoring_side=meta.get("censoring_side", "right"))
+
+    dtypes = doc["frame_dtypes"]
+    d = doc["diagnostics"]
+    diagnostics = Diagnostics(
+        max_rhat=_num(d.get("max_rhat")), min_ess_bulk=_num(d.get("min_ess_bulk")),
+        min_ess_tail=_num(d.get("min_ess_tail")), divergences=int(d["divergences"]),
+        treedepth_saturated=int(d.get("treedepth_saturated", 0)), min_bfmi=_num(d.get("min_bfmi")),
+        passed=bool(d["passed"]), problems=tuple(d.get("problems", ())),
+        table=_frame(doc["diagnostics_table"], dtypes.get("diagnostics_table")),
+        attempts=int(d.get("attempts", 1)), retried=bool(d.get("retried", False)),
+        settings=SamplerSettings(**d["settings"]), thresholds=Thresholds(**d["thresholds"]),
+        sampling_seconds=_num(d.get("sampling_seconds")))
+
+    return AnalysisResult(
+        design=doc["design"], title=doc.get("title", ""), settings=doc.get("settings", {}), seed=doc["seed"],
+        sheet=sheet, priors=doc.get("priors", {}), model_text=doc["model_text"],
+        tree=xr.DataTree.from_dict(groups), diagnostics=diagnostics,
+        estimates=_estimates(doc["estimates"], dtypes.get("estimates")),
+        bayes_anova=_frame(doc.get("bayes_anova", []), dtypes.get("bayes_anova")),
+        anova=_frame(doc.get("anova", []), dtypes.get("anova")),
+        anova_data=doc.get("anova_data", {}), mixed_model=doc.get("mixed_model", {}),
+        frequentist_extra=_with_frames(doc["frequentist_extra"], dtypes, "frequentist_extra"),
+        checks=_with_frames(doc.get("checks", {}), dtypes, "checks"),
+        notes=tuple(doc.get("notes", ())),
+    )
+
+
+def _num(x) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def _frame(records: list, dtypes: Mapping | None) -> pd.DataFrame:
+    """A DataFrame from results.json records, with the columns and dtypes it had (``frame_dtypes``)."""
+    if dtypes is None:
+        return pd.DataFrame(records)
+    columns = list(dtypes)
+    frame = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
+    for col, dtype in dtypes.items():
+        if dtype == "object":
+            frame[col] = pd.Series([None if _missing(v) else v for v in frame[col]], index=frame.index, dtype=object)
+            continue
+        with contextlib.suppress(TypeError, ValueError):
+            frame[col] = frame[col].astype(dtype)
+    return frame
+
+
+def _missing(v) -> bool:
+    return v is None or isinstance(v, float) and math.isnan(v)
+
+
+def _with_frames(block: Mapping, dtypes: Mapping, prefix: str) -> dict:
+    """``block`` (a results.json dict) with each table that was a DataFrame (``frame_dtypes`` paths under
+    ``prefix``) rebuilt as one."""
+    out = {}
+    for k, v in block.items():
+        path = f"{prefix}/{k}"
+        if path in dtypes and isinstance(v, list):
+            out[k] = _frame(v, dtypes[path])
+        elif isinstance(v, Mapping):
+            out[k] = _with_frames(v, dtypes, path)
+        else:
+            out[k] = v
+    return out
+
+
+def _estimates(items: list, dtypes: Mapping | None) -> pd.DataFrame:
+    """results.json ``estimates`` back into the `ESTIMATE_COLUMNS` frame (``frequentist`` -> freq_*)."""
+    rows = []
+    for item in items:
+        rec = {k: item.get(k) for k in ESTIMATE_COLUMNS if not k.startswith("freq_")}
+        freq = item.get("frequentist") or {}
+        for k in ("estimate", "se", "ci_low", "ci_high", "ci_low_adjusted", "ci_high_adjusted", "p", "p_adjusted",
+                  "method"):
+            rec[f"freq_{k}"] = freq.get(k)
+        rec["freq_survival"] = freq.get("survival")
+        rows.append(rec)
+    dtypes = {c: (dtypes or {}).get(c, "object") for c in ESTIMATE_COLUMNS}
+    return _frame(rows, dtypes)

@@ -56,7 +56,7 @@ from bayes_igf1.errors import ConvergenceError, DesignError
 from bayes_igf1.frequentist import between
 from bayes_igf1.io import read_factorial
 from bayes_igf1.report.format import bf_category, fmt_bf
-from bayes_igf1.results import ESTIMATE_COLUMNS, AnalysisResult
+from bayes_igf1.results import ESTIMATE_COLUMNS, AnalysisResult, jsonable
 from bayes_igf1.sampling import SamplerSettings, diagnose, fit, sample_compiled
 from bayes_igf1.summaries import centre, describe, finite_population_sd, savage_dickey_bf10
 
@@ -1183,7 +1183,7 @@ def _attach_survival(est: pd.DataFrame, twin: dict, data: FactorialData) -> None
 
     def put(mask, value):
         for i in est.index[mask]:
-            est.at[i, "freq_survival"] = value
+            est.at[i, "freq_survival"] = jsonable(value)  # plain numbers, as results.json holds them
 
     for r in extra["km_median"].to_dict("records"):
         cell = cell_key(str(r[a_name]), str(r[b_name]))
@@ -1204,16 +1204,16 @@ def _attach_survival(est: pd.DataFrame, twin: dict, data: FactorialData) -> None
             term = cox[cox["term"] == f"{a_name}{a}:{b_name}{b}"]
             if len(term):
                 t = term.iloc[0]
-                est.at[i, "freq_survival"] = {
+                est.at[i, "freq_survival"] = jsonable({
                     "test": f"Cox interaction ({extra.get('survival_ties', 'efron')} ties)", "estimable": True,
-                    "hazard_ratio": t["hazard_ratio"], "coef": t["coef"], "se": t["se"], "z": t["z"], "p": t["p"]}
+                    "hazard_ratio": t["hazard_ratio"], "coef": t["coef"], "se": t["se"], "z": t["z"], "p": t["p"]})
         else:
             main = extra.get("cox_main")
-            est.at[i, "freq_survival"] = {
+            est.at[i, "freq_survival"] = jsonable({
                 "test": "Cox interaction", "estimable": False,
                 "reason": str(extra.get("survival_note", "")).removeprefix("No Cox model with the interaction: "),
                 "main_effects": None if main is None else main[["term", "hazard_ratio", "se", "z", "p"]].to_dict("records"),
-            }
+            })
 
 
 # ------------------------------------------------------------------------------ text

@@ -75,6 +75,7 @@ STYLE = {
     "savefig.bbox": "tight",
     "savefig.pad_inches": 0.03,
     "svg.fonttype": "none",
+    "svg.hashsalt": "bayes-igf1",  # fixed element ids: the same figure gives the same SVG bytes
     "pdf.fonttype": 42,
     "axes.unicode_minus": True,
 }

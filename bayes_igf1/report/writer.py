@@ -7,7 +7,8 @@
       report.html      the same, self-contained (figures embedded as PNG, a little CSS)
       results.json     result.to_json() (DESIGN.md keys)
       posterior.nc     every draw (result.tree, netCDF4 / HDF5 via h5netcdf; reload with
-                       xarray.open_datatree)
+                       xarray.open_datatree), and the validated input (groups tidy_data and
+                       row_ledger) so that bayes_igf1.load_result rebuilds the result
       tables/          contrasts, anova, diagnostics (.csv + booktabs .tex), estimates.csv
       figures/         every figure as PNG (300 dpi) and SVG
 
@@ -53,9 +54,9 @@ from bayes_igf1.report import text as T
 from bayes_igf1.report.tables import tables as make_tables
 from bayes_igf1.report.tables import write_tables
 
-__all__ = ["MARKER", "OutputFolderError", "check_output_folder", "check_output_path", "failed_banner",
-           "foreign_files", "output_folder", "output_lock", "report_blocks", "to_html", "to_markdown",
-           "write_posterior", "write_report"]
+__all__ = ["MARKER", "SHEET_GROUPS", "OutputFolderError", "check_output_folder", "check_output_path",
+           "dataset_to_frame", "failed_banner", "foreign_files", "frame_to_dataset", "output_folder", "output_lock",
+           "report_blocks", "sheet_datasets", "to_html", "to_markdown", "write_posterior", "write_report"]
 
 
 # ------------------------------------------------------------------------ document
@@ -320,8 +321,117 @@ def netcdf_ready(tree: xr.DataTree) -> xr.DataTree:
     return xr.DataTree.from_dict(groups)
 
 
-def write_posterior(tree: xr.DataTree, out_dir: Path) -> Path:
-    """Write every draw to ``posterior.nc`` (h5netcdf) and check that it reloads."""
+#: Groups of posterior.nc that hold the validated input rather than draws: the tidy frame the model
+#: was fitted to (``Sheet.frame``) and the row ledger (``Sheet.ledger.entries``). Dimension names:
+SHEET_GROUPS = {"tidy_data": "tidy_row", "row_ledger": "ledger_entry"}
+
+
+def _safe_name(name: str, i: int, dim: str) -> str:
+    """A netCDF variable name for column ``i``: its own name unless netCDF cannot store it."""
+    return name if name and "/" not in name and name != dim and not name.startswith("_") else f"column_{i}"
+
+
+def frame_to_dataset(frame: pd.DataFrame, *, dim: str) -> xr.Dataset:
+    """A DataFrame as a netCDF-ready Dataset along ``dim``, restored exactly by `dataset_to_frame`.
+
+    Each column is one variable (attribute ``column``: its name, ``pandas_dtype``: its dtype).
+    Categorical columns are stored as their labels with ``categories`` (JSON, in order, so the
+    reference level comes back first), ``categories_dtype`` and ``ordered``; text columns as
+    strings, with ``missing`` (JSON row positions) when some are missing. The index is the ``dim``
+    coordinate; the column order is the Dataset's ``columns`` attribute.
+    """
+    data, order = {}, []
+    for i, col in enumerate(frame.columns):
+        s = frame[col]
+        name = _safe_name(str(col), i, dim)
+        order.append(name)
+        attrs: dict = {"column": str(col), "pandas_dtype": str(s.dtype)}
+        missing = s.isna().to_numpy()
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            cats = s.cat.categories
+            attrs.update(pandas_dtype="category", categories=json.dumps([_plain_value(c) for c in cats]),
+                         categories_dtype=str(cats.dtype), ordered=int(bool(s.cat.ordered)))
+            values = np.asarray(["" if m else str(v) for v, m in zip(s.astype(object), missing, strict=True)], dtype=str)
+        elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            values = np.asarray(["" if m else str(v) for v, m in zip(s.astype(object), missing, strict=True)], dtype=str)
+        elif isinstance(s.dtype, pd.api.extensions.ExtensionDtype):  # nullable numbers / booleans
+            values = s.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            values = s.to_numpy()
+        if missing.any() and values.dtype.kind == "U":
+            attrs["missing"] = json.dumps(np.flatnonzero(missing).tolist())
+        if values.dtype.kind == "U" and values.size == 0:
+            values = values.astype("<U1")
+        data[name] = ((dim,), values, attrs)
+    index = frame.index
+    coords = {dim: np.asarray(index, dtype=np.int64)} if pd.api.types.is_integer_dtype(index.dtype) else {}
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs["columns"] = json.dumps(order)
+    return ds
+
+
+def _plain_value(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def dataset_to_frame(ds: xr.Dataset, *, dim: str) -> pd.DataFrame:
+    """The DataFrame `frame_to_dataset` stored (columns, dtypes, category order, missing text, index)."""
+    order = json.loads(ds.attrs["columns"])
+    cols = {}
+    for name in order:
+        var = ds[name]
+        attrs = var.attrs
+        dtype = str(attrs.get("pandas_dtype", ""))
+        values = var.values
+        missing = json.loads(attrs["missing"]) if "missing" in attrs else []
+        if dtype == "category":
+            cats = pd.Index(json.loads(attrs["categories"]))
+            with contextlib.suppress(TypeError, ValueError):
+                cats = cats.astype(str(attrs.get("categories_dtype", "object")))
+            lookup = {str(c): k for k, c in enumerate(cats)}
+            codes = np.asarray([lookup.get(str(v), -1) for v in values], dtype=np.int64)
+            codes[missing] = -1
+            s = pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(cats, ordered=bool(attrs.get("ordered")))))
+        elif values.dtype.kind in "USO":
+            obj = np.asarray([str(v) for v in values], dtype=object)
+            obj[missing] = None
+            s = pd.Series(obj, dtype=object)
+            if dtype and dtype != "object":
+                s = s.astype(dtype)
+        else:
+            s = pd.Series(values)
+            if dtype and dtype != str(s.dtype):
+                s = s.astype(dtype)
+        cols[str(attrs.get("column", name))] = s
+    frame = pd.DataFrame(cols)
+    if dim in ds.coords:
+        index = np.asarray(ds[dim].values, dtype=np.int64)
+        if not np.array_equal(index, np.arange(len(index))):
+            frame.index = pd.Index(index)
+    return frame
+
+
+def sheet_datasets(sheet) -> dict[str, xr.Dataset]:
+    """The `SHEET_GROUPS` of ``sheet`` (a `bayes_igf1.io.Sheet`): tidy frame and row ledger (with its
+    ``source``, ``header_row`` and ``n_lines`` as attributes)."""
+    tidy = frame_to_dataset(sheet.frame, dim=SHEET_GROUPS["tidy_data"])
+    ledger = frame_to_dataset(sheet.ledger.entries, dim=SHEET_GROUPS["row_ledger"])
+    ledger.attrs.update(source=str(sheet.ledger.source), header_row=int(sheet.ledger.header_row),
+                        n_lines=int(sheet.ledger.n_lines))
+    return {"tidy_data": tidy, "row_ledger": ledger}
+
+
+def write_posterior(tree: xr.DataTree, out_dir: Path, *, sheet=None) -> Path:
+    """Write every draw to ``posterior.nc`` (h5netcdf) and check that it reloads.
+
+    With ``sheet`` (a `bayes_igf1.io.Sheet`), its tidy frame and row ledger are stored beside the
+    draws as the `SHEET_GROUPS`, so that `bayes_igf1.results.load_result` can rebuild the result.
+    """
+    if sheet is not None:
+        groups = {node.path: node.to_dataset(inherit=False) for node in tree.subtree
+                  if node.path.strip("/") not in SHEET_GROUPS}
+        groups.update({f"/{name}": ds for name, ds in sheet_datasets(sheet).items()})
+        tree = xr.DataTree.from_dict(groups)
     ready = netcdf_ready(tree)
     path = out_dir / "posterior.nc"
     ready.to_netcdf(path, engine="h5netcdf")
@@ -750,15 +860,31 @@ def output_folder(out: str | Path, *, force: bool = False, kind: str = "report",
 # --------------------------------------------------------------------------- writer
 
 
+def _plain_cells(result):
+    """``result`` with the dict cells of its estimates (``freq_survival``) holding plain Python values, as
+    results.json has them: estimates.csv then prints ``0.39``, not ``np.float64(0.39)``, and a result
+    rebuilt from the folder (`bayes_igf1.results.load_result`) writes the same file."""
+    est = result.estimates
+    if "freq_survival" not in est.columns or est["freq_survival"].dtype != object:
+        return result
+    from dataclasses import replace
+
+    from bayes_igf1.results import jsonable
+
+    cells = [jsonable(v) if isinstance(v, dict) else v for v in est["freq_survival"]]
+    return replace(result, estimates=est.assign(freq_survival=pd.Series(cells, index=est.index, dtype=object)))
+
+
 def _write_files(result, out: Path, *, figures: bool) -> dict[str, Path]:
     """Write every file of the report into ``out`` (an empty folder); keyed by relative path."""
     files: dict[str, Path] = {}
+    result = _plain_cells(result)
 
     results_json = out / "results.json"
     results_json.write_text(result.to_json(), encoding="utf-8")
     files["results.json"] = results_json
 
-    posterior = write_posterior(result.tree, out)
+    posterior = write_posterior(result.tree, out, sheet=result.sheet)
     files[posterior.name] = posterior
 
     files.update({k: v for k, v in ((f"tables/{p.name}", p) for p in write_tables(result, out / "tables").values())})
