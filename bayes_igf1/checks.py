@@ -86,6 +86,13 @@ def replicates(tree: xr.DataTree, var_names: Sequence[str], n_rows: int) -> np.n
     return out
 
 
+def censoring_times(value: np.ndarray, censored: np.ndarray) -> np.ndarray:
+    """Each row's right-censoring time: a censored row's own (observed) time; for a row whose event
+    was seen, the follow-up end, i.e. the largest censoring time (a common cut-off such as 600 s)."""
+    value, censored = np.asarray(value, dtype=float), np.asarray(censored, dtype=bool)
+    return np.where(censored, value, float(np.max(value[censored])))
+
+
 def km_summaries(times: np.ndarray, events: np.ndarray, *, tau: float) -> tuple[np.ndarray, np.ndarray]:
     """Kaplan-Meier median and restricted mean up to ``tau`` of each row of right-censored data.
 

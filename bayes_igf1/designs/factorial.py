@@ -1363,7 +1363,7 @@ def run_checks(tree: xr.DataTree, data: FactorialData) -> dict:
         # Replicates censored as the data were: each row at its own censoring time (a censored
         # row's observed time; for a row whose event was seen, the follow-up end, i.e. the
         # largest censoring time), and statistics that respect censoring on both sides.
-        cut = np.where(data.censored, data.value, float(np.max(data.value[data.censored])))
+        cut = checks.censoring_times(data.value, data.censored)
         rep = checks.replicates(tree, ("y", "y_censored"), len(data.value))
         groups = frame[list(data.factors)].astype(str).agg("|".join, axis=1).to_numpy()
         ppc = checks.censored_ppc(rep, data.value, data.censored, cut, groups)

@@ -665,9 +665,9 @@ def _right_censoring_times(result) -> np.ndarray | None:
     f = result.sheet.frame
     if result.sheet.summary().get("censoring") != "right":
         return None
-    value = f["value"].to_numpy(dtype=float)
-    cens = f["censored"].to_numpy(dtype=bool)
-    return np.where(cens, value, float(np.max(value[cens])))
+    from bayes_igf1.checks import censoring_times
+
+    return censoring_times(f["value"].to_numpy(), f["censored"].to_numpy())
 
 
 def _scale_transform(result):

@@ -860,25 +860,9 @@ def output_folder(out: str | Path, *, force: bool = False, kind: str = "report",
 # --------------------------------------------------------------------------- writer
 
 
-def _plain_cells(result):
-    """``result`` with the dict cells of its estimates (``freq_survival``) holding plain Python values, as
-    results.json has them: estimates.csv then prints ``0.39``, not ``np.float64(0.39)``, and a result
-    rebuilt from the folder (`bayes_igf1.results.load_result`) writes the same file."""
-    est = result.estimates
-    if "freq_survival" not in est.columns or est["freq_survival"].dtype != object:
-        return result
-    from dataclasses import replace
-
-    from bayes_igf1.results import jsonable
-
-    cells = [jsonable(v) if isinstance(v, dict) else v for v in est["freq_survival"]]
-    return replace(result, estimates=est.assign(freq_survival=pd.Series(cells, index=est.index, dtype=object)))
-
-
 def _write_files(result, out: Path, *, figures: bool) -> dict[str, Path]:
     """Write every file of the report into ``out`` (an empty folder); keyed by relative path."""
     files: dict[str, Path] = {}
-    result = _plain_cells(result)
 
     results_json = out / "results.json"
     results_json.write_text(result.to_json(), encoding="utf-8")
