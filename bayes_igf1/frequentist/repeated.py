@@ -1,19 +1,33 @@
-"""Frequentist repeated-measures analyses: mixed ANOVA and REML mixed-model contrasts.
+"""Frequentist repeated-measures analyses: mixed ANOVA, paired t and REML mixed-model contrasts.
 
-Both functions reproduce R to at least 6 significant digits (golden values in
-``tests/test_frequentist_repeated.py``, R script in ``tests/fixtures/repeated_golden.R``):
+Every function reproduces R to at least 6 significant digits (golden values in
+``tests/test_frequentist_repeated.py`` and ``tests/test_frequentist_mixed.py``, R scripts
+``tests/fixtures/repeated_golden.R`` and ``tests/fixtures/mixed_golden.R``):
 
-* :func:`rm_anova` is ``afex::aov_ez(..., type = 3)`` with ``summary()`` / ``anova()``
-  (which call ``car::Anova(idata = ...)`` and ``car:::summary.Anova.mlm``).
+* :func:`mixed_anova` is ``afex::aov_ez(id, dv, data, between = c(...), within = c(...),
+  type = 3, anova_table = list(es = c("pes", "ges"), correction = "none"))`` for any number
+  of between and within factors, with the Greenhouse-Geisser / Huynh-Feldt corrections and
+  Mauchly tests of ``summary()`` (``car:::summary.Anova.mlm``). :func:`rm_anova` is its
+  one-between, one-within special case (kept with its original output).
+* :func:`paired_t` is ``t.test(x, y, paired = TRUE)`` with Cohen's d_z.
 * :func:`mixed_model_contrasts` is ``lme4::lmer(dv ~ group * time + (1 | subject))`` with
   ``emmeans(fit, ~ group | time, lmer.df = "satterthwaite")``, ``contrast(...,
-  "trt.vs.ctrl")`` and ``summary(..., by = NULL, adjust = "sidak")``.
+  "trt.vs.ctrl")`` and ``summary(..., by = NULL, adjust = "sidak")``;
+  :func:`factorial_mixed_contrasts` does the same for several between factors
+  (``dv ~ A * B * time + (1 | subject)``, ``emmeans(fit, ~ A * B | time)``: every combination
+  of the between factors against the reference combination at each time).
+
+No function calls R; R was used once, to compute the golden values.
 """
 
 from __future__ import annotations
 
+import itertools
 import warnings
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 
 import numpy as np
 import pandas as pd
@@ -25,7 +39,16 @@ from bayes_igf1.constants import CI_PROB
 from bayes_igf1.errors import ConvergenceError, DataError, DesignError
 from bayes_igf1.frequentist.blocks import RandomInterceptBlocks
 
-__all__ = ["MixedModel", "RMAnova", "mixed_model_contrasts", "rm_anova"]
+__all__ = [
+    "MixedModel",
+    "PairedT",
+    "RMAnova",
+    "factorial_mixed_contrasts",
+    "mixed_anova",
+    "mixed_model_contrasts",
+    "paired_t",
+    "rm_anova",
+]
 
 ANOVA_COLUMNS = [
     "effect",
@@ -57,25 +80,33 @@ CONTRAST_COLUMNS = [
     "p_adjusted",
     "method",
 ]
+# factorial_mixed_contrasts: one column per between factor (the compared cell's level) first.
+FACTORIAL_CONTRAST_COLUMNS = ["contrast", *CONTRAST_COLUMNS[2:]]
 
 
 @dataclass(frozen=True)
 class RMAnova:
-    """Two-way mixed (between x within) ANOVA, type III sums of squares.
+    """Mixed (between x within) ANOVA, type III sums of squares.
 
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per effect: ``effect, df_num, df_den, F, p, epsilon_gg, p_gg, epsilon_hf,
-        p_hf, partial_eta_sq, generalized_eta_sq, SS, SS_error``. Degrees of freedom are
+        One row per effect, named and ordered as afex does (between effects, then each
+        within effect followed by its interactions with the between effects):
+        ``effect, df_num, df_den, F, p, epsilon_gg, p_gg, epsilon_hf, p_hf,
+        partial_eta_sq, generalized_eta_sq, SS, SS_error``. Degrees of freedom are
         uncorrected; ``p_gg`` / ``p_hf`` use the corrected ones. ``epsilon_hf`` is reported
-        as car does (may exceed 1); its p value uses ``min(1, epsilon_hf)``.
+        as car does (may exceed 1); its p value uses ``min(1, epsilon_hf)``. From
+        :func:`mixed_anova` the four correction columns are NaN where car reports no
+        correction (between effects, within effects with 1 df, singular error SSP); for
+        :func:`rm_anova`'s fill-ins see its Returns section.
     mauchly : pandas.DataFrame
         ``effect, W, p``: Mauchly's sphericity test for within effects with > 1 df.
     n_subjects : int
         Subjects used.
     subjects_dropped : list
-        Subjects left out because they lack a within level.
+        Subjects left out because they lack a within cell (or, with no within factor, a
+        value), in order of first appearance in the data.
     drop_reason : str
         Why they were left out ("" when none was).
     """
@@ -88,6 +119,64 @@ class RMAnova:
 
 
 @dataclass(frozen=True)
+class PairedT:
+    """Paired t test of ``level - reference`` (``t.test(x, y, paired = TRUE)``).
+
+    Attributes
+    ----------
+    level, reference : object
+        The two levels of the within factor; differences are ``level - reference``.
+    estimate : float
+        Mean of the per-subject differences.
+    se : float
+        Its standard error, ``sd_diff / sqrt(n_subjects)``.
+    df : float
+        ``n_subjects - 1``.
+    t, p : float
+        t statistic and two-sided p value.
+    ci_low, ci_high : float
+        t interval of the mean difference with probability ``ci_prob``.
+    ci_prob : float
+        Probability of the interval.
+    cohens_dz : float
+        Standardised mean difference ``estimate / sd_diff`` (Cohen's d_z).
+    sd_diff : float
+        Standard deviation of the differences (n - 1 denominator).
+    n_subjects : int
+        Subjects with both values (pairs used).
+    subjects_dropped : list
+        Subjects lacking one of the two values, in order of first appearance.
+    drop_reason : str
+        Why they were left out ("" when none was).
+    method : str
+        ``"paired t test"``.
+    """
+
+    level: object
+    reference: object
+    estimate: float
+    se: float
+    df: float
+    t: float
+    p: float
+    ci_low: float
+    ci_high: float
+    ci_prob: float
+    cohens_dz: float
+    sd_diff: float
+    n_subjects: int
+    subjects_dropped: list = field(default_factory=list)
+    drop_reason: str = ""
+    method: str = "paired t test"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The result as a one-row frame (without the drop list)."""
+        keys = ["level", "reference", "estimate", "se", "df", "t", "p", "ci_low", "ci_high",
+                "ci_prob", "cohens_dz", "sd_diff", "n_subjects", "method"]
+        return pd.DataFrame([{k: getattr(self, k) for k in keys}])
+
+
+@dataclass(frozen=True)
 class MixedModel:
     """REML random-intercept model ``dv ~ group * time + (1 | subject)`` and its contrasts.
 
@@ -95,13 +184,17 @@ class MixedModel:
     ----------
     fixed_effects : pandas.DataFrame
         ``term, estimate, se`` with R's names and treatment coding (reference group and
-        first time as baseline), e.g. ``"(Intercept)"``, ``"treatmentketamine10:hour1"``.
+        first time as baseline), e.g. ``"(Intercept)"``, ``"treatmentketamine10:hour1"``
+        or, with several between factors, ``"treatmentA:genderM:phasepost"``.
     sd_animal, sd_residual : float
         REML standard deviations of the subject intercepts and of the residuals.
     contrasts : pandas.DataFrame
-        ``group, reference, time, estimate, se, df, ci_low, ci_high, p, p_adjusted, method``:
-        group - reference at each time; unadjusted t-based CI and p, Sidak-adjusted p over
-        the whole family (all groups and times reported).
+        From :func:`mixed_model_contrasts`: ``group, reference, time, estimate, se, df,
+        ci_low, ci_high, ci_low_adjusted, ci_high_adjusted, p, p_adjusted, method``.
+        From :func:`factorial_mixed_contrasts`: one column per between factor (the level
+        of the compared cell), then ``contrast`` (emmeans' label, e.g. ``"A M - control
+        F"``), ``time, estimate, ...`` as above. Cell - reference at each time; unadjusted
+        t-based CI and p, Sidak-adjusted p and CI over the whole family returned.
     n_obs, n_subjects : int
         Rows and subjects used (incomplete subjects are kept).
     method : str
@@ -123,26 +216,62 @@ class MixedModel:
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_columns(data: pd.DataFrame, columns: dict[str, str]) -> None:
+def _check_columns(
+    data: pd.DataFrame, columns: Mapping[str, str] | Sequence[tuple[str, str]]
+) -> None:
+    """Data is a frame holding every (role, column); label columns have no empty cell."""
+    pairs = list(columns.items()) if isinstance(columns, Mapping) else list(columns)
     if not isinstance(data, pd.DataFrame):
         raise DataError(
             f"expected a pandas DataFrame, got {type(data).__name__}",
             fix="pass the tidy long frame (one row per subject and time)",
         )
-    for role, name in columns.items():
+    for role, name in pairs:
         if name not in data.columns:
             raise DataError(
                 f"the {role} column {name!r} is not in the data (columns: {list(data.columns)})",
                 column=name,
                 fix=f"pass {role}= one of the column names above",
             )
-    for role, name in columns.items():
+    for role, name in pairs:
         if role != "dv" and data[name].isna().any():
             raise DataError(
                 f"the {role} column {name!r} has {int(data[name].isna().sum())} empty cell(s)",
                 column=name,
                 fix="fill in the labels or remove those rows",
             )
+
+
+def _factor_names(value: str | Sequence[str], role: str) -> list[str]:
+    """A factor list: one name (str) or a sequence of names."""
+    if isinstance(value, str):
+        return [value]
+    try:
+        names = list(value)
+    except TypeError:
+        raise DesignError(
+            f"{role}= must be a column name or a list of column names, got {value!r}. "
+            f"Fix: pass e.g. {role}=['treatment', 'sex']"
+        ) from None
+    bad = [v for v in names if not isinstance(v, str)]
+    if bad:
+        raise DesignError(
+            f"{role}= must hold column names (strings); got {bad[0]!r}. "
+            f"Fix: pass e.g. {role}=['treatment', 'sex']"
+        )
+    return names
+
+
+def _distinct_roles(named: Sequence[tuple[str, str]]) -> None:
+    """No column plays two roles (e.g. a factor listed as both between and within)."""
+    seen: dict[str, str] = {}
+    for role, name in named:
+        if name in seen:
+            raise DesignError(
+                f"column {name!r} is given both as {seen[name]} and as {role}. "
+                "Fix: give each column one role (subject, outcome, between or within factor)"
+            )
+        seen[name] = role
 
 
 def _numeric(data: pd.DataFrame, dv: str) -> pd.Series:
@@ -172,12 +301,24 @@ def _label(value: object) -> str:
     return str(value)
 
 
+def _show(value: object) -> str:
+    """repr of a label for messages, numpy scalars as plain Python (1, not np.int64(1))."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
+def _cell_label(factors: Sequence[str], values: Sequence) -> str:
+    """``"phase post x hour 3"``: a cell of several factors, for messages."""
+    return " x ".join(f"{f} {_label(v)}" for f, v in zip(factors, values))
+
+
 def _one_group_per_subject(data: pd.DataFrame, subject: str, group: str) -> pd.Series:
     counts = data.groupby(subject, sort=False, observed=True)[group].nunique()
     if (counts > 1).any():
         who = counts.index[counts > 1][0]
         raise DataError(
-            f"subject {who!r} appears in more than one {group!r} level",
+            f"subject {_show(who)} appears in more than one {group!r} level",
             column=group,
             fix=f"give each subject one {group!r} level (or unique subject ids per group)",
         )
@@ -187,13 +328,56 @@ def _one_group_per_subject(data: pd.DataFrame, subject: str, group: str) -> pd.S
 def _no_duplicates(data: pd.DataFrame, subject: str, time: str) -> None:
     dup = data.duplicated([subject, time], keep=False)
     if dup.any():
-        row = data[dup].iloc[0]
+        first = data.index[dup][0]
         raise DataError(
-            f"subject {row[subject]!r} has {int(dup.sum())} rows sharing a {time!r} value "
-            f"(e.g. {row[time]!r}); one row per subject and {time} is expected",
+            f"subject {_show(data.at[first, subject])} has {int(dup.sum())} rows sharing a "
+            f"{time!r} value (e.g. {_show(data.at[first, time])}); one row per subject and "
+            f"{time} is expected",
             column=time,
             fix="average the replicates or correct the subject / time labels",
         )
+
+
+def _no_replicates(data: pd.DataFrame, subject: str, within: list[str], dv: str) -> None:
+    """One row per subject and within cell (one row per subject without within factors).
+
+    afex would average replicates (``fun_aggregate = mean``) with a warning; here they are
+    refused so that no averaging happens silently.
+    """
+    dup = data.duplicated([subject, *within], keep=False)
+    if not dup.any():
+        return
+    first = data.index[dup][0]
+    row = {c: data.at[first, c] for c in [subject, *within]}  # per column: keeps dtypes
+    same = (data[subject] == row[subject]).to_numpy().copy()
+    for w in within:
+        same &= (data[w] == row[w]).to_numpy()
+    n_rows = int(same.sum())
+    keys = ", ".join(repr(c) for c in [subject, *within])
+    if within:
+        where = f"the within cell {_cell_label(within, [row[w] for w in within])}"
+        expected = "one row per subject and within cell is expected"
+    else:
+        where = "the data"
+        expected = "with no within factor the ANOVA uses one value per subject"
+    raise DesignError(
+        f"subject {_show(row[subject])} has {n_rows} rows in {where}; {expected} "
+        "(afex would average them silently). Fix: average the replicates first, e.g. "
+        f"data.groupby([{keys}], as_index=False)[{dv!r}].mean() (keeping the between "
+        "columns), or correct the subject / factor labels"
+    )
+
+
+def _r_terms(n_factors: int) -> list[tuple[int, ...]]:
+    """Terms of the full factorial ``f1 * f2 * ...`` in R's order (``terms()``).
+
+    R orders by degree, then as the expansion of ``((f1 * f2) * f3) * ...`` produces them,
+    i.e. by the bit pattern ``sum(2^i)`` of the factors present: a, b, c, a:b, a:c, b:c, a:b:c.
+    """
+    subsets = [
+        tuple(i for i in range(n_factors) if mask >> i & 1) for mask in range(1, 2**n_factors)
+    ]
+    return sorted(subsets, key=len)  # stable: keeps bit-pattern order within a degree
 
 
 # --------------------------------------------------------------------------- ANOVA
@@ -208,8 +392,9 @@ def _orthonormal_contrasts(k: int) -> np.ndarray:
 def _car_mauchly(sspe: np.ndarray, k: int, df_error: int) -> tuple[float, float]:
     """Mauchly's test as ``car:::summary.Anova.mlm`` computes it.
 
-    car's second-order term uses ``3 * p`` with ``p`` the number of within levels ``k``
-    where ``stats::mauchly.test`` uses the dimension ``k - 1``; kept so that p matches R.
+    car's second-order term uses ``3 * p`` with ``p`` the number of within cells ``k``
+    (rows of the within design, all within factors crossed) where ``stats::mauchly.test``
+    uses the dimension of the tested contrasts; kept so that p matches R.
     """
     pp = sspe.shape[0]
     n = df_error
@@ -226,126 +411,268 @@ def _car_mauchly(sspe: np.ndarray, k: int, df_error: int) -> tuple[float, float]
     return float(np.exp(log_w)), float(pr1 + w2 * (pr2 - pr1))
 
 
-def rm_anova(
-    data: pd.DataFrame, *, subject: str, between: str, within: str, dv: str
+def _sum_coded(codes: np.ndarray, g: int) -> np.ndarray:
+    """n x (g-1) sum-to-zero (``contr.sum``) columns of a factor with integer codes."""
+    contr = np.vstack([np.eye(g - 1), -np.ones(g - 1)])
+    return contr[codes]
+
+
+def _row_kron(blocks: list[np.ndarray]) -> np.ndarray:
+    """Row-wise Kronecker product, first block varying fastest (R's interaction columns)."""
+    out = blocks[0]
+    for b in blocks[1:]:
+        out = (b[:, :, None] * out[:, None, :]).reshape(len(out), -1)
+    return out
+
+
+def mixed_anova(
+    data: pd.DataFrame,
+    *,
+    subject: str,
+    dv: str,
+    between: str | Sequence[str] = (),
+    within: str | Sequence[str] = (),
 ) -> RMAnova:
-    """Two-way mixed ANOVA with type III sums of squares, as ``afex::aov_ez``.
+    """Type III mixed ANOVA with any number of between and within factors, as afex.
 
     Parameters
     ----------
     data : pandas.DataFrame
-        Long frame, one row per subject and within level.
-    subject, between, within, dv : str
-        Column names: subject id, between-subject factor, within-subject factor (numeric
-        values are treated as categories in sorted order), outcome.
+        Long frame: one row per subject and within cell (one row per subject when there is
+        no within factor).
+    subject, dv : str
+        Column names of the subject id and of the outcome.
+    between : str or sequence of str
+        Between-subject factors (constant within a subject); may be empty.
+    within : str or sequence of str
+        Within-subject factors (each with >= 2 levels; numeric values are treated as
+        categories in sorted order); may be empty. At least one of ``between`` and
+        ``within`` must be given.
 
     Returns
     -------
     RMAnova
-        Subjects missing any within level (absent row or missing value) are dropped.
+        Effects named and ordered as ``afex::aov_ez``: the between effects
+        (``A, B, A:B`` in R's term order), then for each within term (``W1, W2, W1:W2``)
+        the term itself followed by its interactions with the between effects
+        (``W1, A:W1, B:W1, A:B:W1, ...``). ``epsilon_gg, p_gg, epsilon_hf, p_hf`` are
+        given for within effects with > 1 df (car's ``summary()``; HF may exceed 1, its p
+        uses ``min(1, eps)``) and are NaN elsewhere; ``mauchly`` has one row per such
+        effect. ``generalized_eta_sq`` is afex's ges with all factors manipulated:
+        ``SS / (SS + sum of the error SS of all strata)``.
+
+    Raises
+    ------
+    DataError
+        Missing column, empty factor label, non-numeric outcome, a subject in two levels
+        of a between factor.
+    DesignError
+        No factor given, a column in two roles, several rows for one subject and within
+        cell (afex would average them; average them first), a within factor with < 2
+        levels, a between factor with < 2 levels or an empty between cell among the
+        complete subjects, no error degrees of freedom.
 
     Notes
     -----
-    pingouin's ``mixed_anova`` does not give type III tests in unbalanced designs: on
-    ``tests/fixtures/repeated_unbalanced.csv`` (8/4/4 subjects) its within main effect has
-    F = 3.96 where afex gives 4.89 (between effect and interaction agree). So the
-    multivariate approach of ``car::Anova(idata = ...)`` is computed here: the wide
-    outcome matrix is regressed on sum-to-zero between contrasts; each effect is the
-    hypothesis SSP of the intercept (within effects) or the between contrasts, projected
-    on the constant (between effects) or on orthonormal within contrasts.
+    Subjects lacking a value in any within cell (absent row or empty outcome) are dropped
+    and listed in ``subjects_dropped`` with the cells they lack, as afex does (with a
+    warning). With no within factor this is the between-subjects type III ANOVA of
+    ``car::Anova(lm(dv ~ A * B), type = 3)`` with sum-to-zero contrasts.
+
+    The multivariate approach of ``car::Anova(idata = ...)``: the wide outcome matrix Y
+    (subjects x within cells, all within factors crossed) is regressed on the sum-to-zero
+    coded full factorial of the between factors. Each effect pairs a between term (or the
+    intercept) with a within term (or none): its hypothesis SSP is that of the between
+    term's coefficients (type III) projected on P, the within term's orthonormal contrasts
+    (Kronecker product over the within factors of orthonormal contrasts for the factors in
+    the term and the normalised constant for the others). SS = tr(SSP_H), SS_error =
+    tr(P' E P), df = df_between x df_within and df_error x df_within. pingouin is not used:
+    its mixed ANOVA is not type III in unbalanced designs (see :func:`rm_anova`).
     """
-    _check_columns(data, {"subject": subject, "between": between, "within": within, "dv": dv})
-    frame = data[[subject, between, within]].copy()
-    frame["__y"] = _numeric(data, dv)
-    _no_duplicates(frame, subject, within)
-    group_of = _one_group_per_subject(frame, subject, between)
-    times = _levels(frame[within])
-    if len(times) < 2:
+    between = _factor_names(between, "between")
+    within = _factor_names(within, "within")
+    if not between and not within:
         raise DesignError(
-            f"the within factor {within!r} has {len(times)} level(s); at least 2 are needed. "
-            f"Fix: check the {within!r} column, or use a between-subjects ANOVA"
+            "mixed_anova needs at least one factor. Fix: pass between=[...] (factors that "
+            "differ between subjects) and/or within=[...] (factors measured on every subject)"
         )
-    wide = frame.pivot(index=subject, columns=within, values="__y")
-    wide = wide.reindex(index=group_of.index, columns=times)
+    roles = [("subject", subject), *(("between", b) for b in between),
+             *(("within", w) for w in within), ("dv", dv)]
+    _distinct_roles(roles)
+    _check_columns(data, roles)
+    frame = data[[subject, *between, *within]].copy()
+    frame["__y"] = _numeric(data, dv)
+    _no_replicates(frame, subject, within, dv)
+    group_of = {b: _one_group_per_subject(frame, subject, b) for b in between}
+    subjects = frame.groupby(subject, sort=False, observed=True).size().index
+    w_levels = [_levels(frame[w]) for w in within]
+    for w, lv in zip(within, w_levels):
+        if len(lv) < 2:
+            raise DesignError(
+                f"the within factor {w!r} has {len(lv)} level(s); at least 2 are needed. "
+                f"Fix: check the {w!r} column, or use a between-subjects ANOVA"
+            )
+
+    # Wide outcome: subjects x within cells (first within factor varying slowest).
+    if not within:
+        wide = frame.set_index(subject)[["__y"]].reindex(subjects)
+        cells: list[tuple] = [()]
+    elif len(within) == 1:
+        wide = frame.pivot(index=subject, columns=within[0], values="__y")
+        wide = wide.reindex(index=subjects, columns=w_levels[0])
+        cells = [(lv,) for lv in w_levels[0]]
+    else:
+        cells = list(itertools.product(*w_levels))
+        wide = frame.pivot(index=subject, columns=within, values="__y")
+        wide = wide.reindex(index=subjects, columns=pd.MultiIndex.from_tuples(cells))
     incomplete = wide.isna().any(axis=1)
     dropped = wide.index[incomplete].tolist()
     reason = ""
     if dropped:
-        parts = [
-            f"{s} (no {within} {', '.join(_label(t) for t in wide.columns[wide.loc[s].isna()])})"
-            for s in dropped
-        ]
-        reason = (
-            f"the repeated-measures ANOVA needs a {dv!r} value at every {within!r} level for "
-            f"each subject; dropped: " + "; ".join(parts)
-        )
+        row_of = {s: i for i, s in enumerate(wide.index)}
+        missing = wide.isna().to_numpy()
+        if len(within) == 1:
+            w = within[0]
+            parts = [
+                f"{s} (no {w} {', '.join(_label(t) for t in wide.columns[wide.loc[s].isna()])})"
+                for s in dropped
+            ]
+            reason = (
+                f"the repeated-measures ANOVA needs a {dv!r} value at every {w!r} level for "
+                f"each subject; dropped: " + "; ".join(parts)
+            )
+        elif within:
+            parts = [
+                f"{s} (no "
+                + ", ".join(_cell_label(within, cells[j]) for j in np.flatnonzero(missing[row_of[s]]))
+                + ")"
+                for s in dropped
+            ]
+            reason = (
+                f"the repeated-measures ANOVA needs a {dv!r} value in every "
+                f"{' x '.join(repr(w) for w in within)} cell for each subject; dropped: "
+                + "; ".join(parts)
+            )
+        else:
+            reason = (
+                f"the ANOVA needs a {dv!r} value for each subject; dropped (no value): "
+                + "; ".join(str(s) for s in dropped)
+            )
     wide = wide.loc[~incomplete]
-    groups_used = group_of.loc[wide.index]
-    levels = _levels(groups_used)
-    n, k, g = wide.shape[0], len(times), len(levels)
-    if g < 2:
-        raise DesignError(
-            f"the between factor {between!r} has {g} level(s) with complete subjects; at least 2 "
-            f"are needed. Fix: check the {between!r} column or the missing {within} values"
-        )
-    df_error = n - g
+    n, k = wide.shape
+
+    # Between design: sum-to-zero coded full factorial, columns grouped by R term.
+    b_levels, b_codes = [], []
+    for b in between:
+        used = group_of[b].loc[wide.index]
+        lv = _levels(used)
+        if len(lv) < 2:
+            after = f"the missing {', '.join(within)} values" if within else "the missing values"
+            raise DesignError(
+                f"the between factor {b!r} has {len(lv)} level(s) with complete subjects; at "
+                f"least 2 are needed. Fix: check the {b!r} column or {after}"
+            )
+        b_levels.append(lv)
+        b_codes.append(pd.Categorical(used, categories=lv).codes)
+    n_cells = int(np.prod([len(lv) for lv in b_levels])) if between else 1
+    if len(between) > 1:
+        combo = pd.Series(list(zip(*b_codes)))
+        present = set(combo)
+        empty = [
+            _cell_label(between, [b_levels[i][c] for i, c in enumerate(cell)])
+            for cell in itertools.product(*[range(len(lv)) for lv in b_levels])
+            if cell not in present
+        ]
+        if empty:
+            raise DesignError(
+                f"no complete subject in the between cell(s) {empty}; type III tests need "
+                f"every combination of {' x '.join(repr(b) for b in between)}. Fix: add "
+                "subjects to those cells, or leave one of the factors out"
+            )
+    df_error = n - n_cells
     if df_error < 1:
+        what = (
+            f"{n_cells} {between[0]!r} groups" if len(between) == 1
+            else f"{n_cells} {' x '.join(repr(b) for b in between)} cells" if between
+            else "one group"
+        )
         raise DesignError(
-            f"{n} complete subjects in {g} {between!r} groups leave no error degrees of freedom. "
+            f"{n} complete subjects in {what} leave no error degrees of freedom. "
             "Fix: add subjects (at least one group needs 2 complete subjects)"
         )
 
     y = wide.to_numpy(float)
-    codes = pd.Categorical(groups_used, categories=levels).codes
-    # Sum-to-zero (contr.sum) between contrasts, as afex sets them.
-    contr = np.vstack([np.eye(g - 1), -np.ones(g - 1)])
-    x = np.column_stack([np.ones(n), contr[codes]])
+    coded = [_sum_coded(c, len(lv)) for c, lv in zip(b_codes, b_levels)]
+    b_terms = _r_terms(len(between))
+    columns = [np.ones(n)]
+    term_cols = [[0]]
+    start = 1
+    for term in b_terms:
+        block = _row_kron([coded[i] for i in term])
+        columns.append(block)
+        term_cols.append(list(range(start, start + block.shape[1])))
+        start += block.shape[1]
+    x = np.column_stack(columns)
     xtx_inv = np.linalg.inv(x.T @ x)
     coef = xtx_inv @ x.T @ y
     resid = y - x @ coef
     sspe_full = resid.T @ resid
-    p_between = np.full((k, 1), 1 / np.sqrt(k))
-    p_within = _orthonormal_contrasts(k)
-    l_intercept = np.eye(g)[:1]
-    l_group = np.eye(g)[1:]
+    eye = np.eye(x.shape[1])
+    b_names = [""] + [":".join(between[i] for i in term) for term in b_terms]
 
-    def term(lmat: np.ndarray, pmat: np.ndarray) -> tuple[float, float, int, int]:
+    # Within terms: P = Kronecker product over the within factors (orthonormal columns).
+    w_terms: list[tuple[int, ...]] = [()] + _r_terms(len(within))
+    contrasts_w = [_orthonormal_contrasts(len(lv)) for lv in w_levels]
+    constants_w = [np.full((len(lv), 1), 1 / np.sqrt(len(lv))) for lv in w_levels]
+
+    def within_matrix(term: tuple[int, ...]) -> np.ndarray:
+        if not within:
+            return np.ones((1, 1))
+        mats = [contrasts_w[i] if i in term else constants_w[i] for i in range(len(within))]
+        return reduce(np.kron, mats)
+
+    def test(lmat: np.ndarray, pmat: np.ndarray) -> tuple[float, float, int, int]:
         lb = lmat @ coef @ pmat
         ssph = lb.T @ np.linalg.solve(lmat @ xtx_inv @ lmat.T, lb)
         sspe = pmat.T @ sspe_full @ pmat
         q = pmat.shape[1]
         return float(np.trace(ssph)), float(np.trace(sspe)), lmat.shape[0] * q, df_error * q
 
-    rows = {
-        between: term(l_group, p_between),
-        within: term(l_intercept, p_within),
-        f"{between}:{within}": term(l_group, p_within),
-    }
-    # Sphericity: epsilons and Mauchly as car; a 2-level within factor is spherical (eps 1).
-    sspe_w = p_within.T @ sspe_full @ p_within
-    pp = k - 1
-    lam = np.linalg.eigvalsh(sspe_w)
-    if pp == 1:
-        eps_gg = eps_hf = 1.0
-    elif np.linalg.matrix_rank(sspe_w) < pp:
-        eps_gg = eps_hf = np.nan  # singular error SSP: car gives NA
-    else:
-        lam = lam[lam > 0]
-        eps_gg = float(lam.sum() ** 2 / (pp * (lam**2).sum()))
-        eps_hf = ((df_error + 1) * pp * eps_gg - 2) / (pp * (df_error - pp * eps_gg))
-    ss_error_sum = rows[between][1] + rows[within][1]
+    rows = []  # (name, (ss, sse, df1, df2), eps_gg, eps_hf, mauchly or None)
+    ss_error_sum = 0.0
+    for w_term in w_terms:
+        pmat = within_matrix(w_term)
+        w_name = ":".join(within[i] for i in w_term)
+        sspe_w = pmat.T @ sspe_full @ pmat
+        pp = pmat.shape[1]
+        ss_error_sum += float(np.trace(sspe_w))
+        eps_gg = eps_hf = np.nan
+        sphericity = None
+        if pp > 1 and np.linalg.matrix_rank(sspe_w) == pp:  # singular error SSP: car gives NA
+            lam = np.linalg.eigvalsh(sspe_w)
+            lam = lam[lam > 0]
+            eps_gg = float(lam.sum() ** 2 / (pp * (lam**2).sum()))
+            eps_hf = ((df_error + 1) * pp * eps_gg - 2) / (pp * (df_error - pp * eps_gg))
+            sphericity = _car_mauchly(sspe_w, k, df_error)
+        for b_term, b_name, cols in zip([(), *b_terms], b_names, term_cols):
+            if not b_term and not w_term:
+                continue  # the intercept: not reported by afex
+            name = ":".join(part for part in (b_name, w_name) if part)
+            rows.append((name, test(eye[cols], pmat), eps_gg, eps_hf, sphericity))
+
     records = []
-    for name, (ss, sse, df1, df2) in rows.items():
+    mauchly_rows = []
+    for name, (ss, sse, df1, df2), e_gg, e_hf, sphericity in rows:
         f_val = (ss / df1) / (sse / df2)
         p_val = float(stats.f.sf(f_val, df1, df2))
-        if name == between:
-            e_gg = e_hf = np.nan
-            p_gg = p_hf = p_val
-        else:
-            e_gg, e_hf = eps_gg, eps_hf
+        if np.isfinite(e_gg):
             p_gg = float(stats.f.sf(f_val, e_gg * df1, e_gg * df2))
             cap = min(1.0, e_hf)
             p_hf = float(stats.f.sf(f_val, cap * df1, cap * df2))
+        else:
+            p_gg = p_hf = np.nan
+        if sphericity is not None:
+            mauchly_rows.append((name, *sphericity))
         records.append(
             {
                 "effect": name,
@@ -358,21 +685,195 @@ def rm_anova(
                 "epsilon_hf": e_hf,
                 "p_hf": p_hf,
                 "partial_eta_sq": ss / (ss + sse),
-                # afex's ges: all factors manipulated, error SS of both strata.
+                # afex's ges, all factors manipulated: error SS of every stratum.
                 "generalized_eta_sq": ss / (ss + ss_error_sum),
                 "SS": ss,
                 "SS_error": sse,
             }
         )
     table = pd.DataFrame.from_records(records, columns=ANOVA_COLUMNS)
-    mauchly_rows = []
-    if pp > 1 and np.isfinite(eps_gg):
-        w, p_w = _car_mauchly(sspe_w, k, df_error)
-        mauchly_rows = [(within, w, p_w), (f"{between}:{within}", w, p_w)]
     mauchly = pd.DataFrame(mauchly_rows, columns=["effect", "W", "p"])
     return RMAnova(
         table=table,
         mauchly=mauchly,
+        n_subjects=int(n),
+        subjects_dropped=dropped,
+        drop_reason=reason,
+    )
+
+
+def rm_anova(
+    data: pd.DataFrame, *, subject: str, between: str, within: str, dv: str
+) -> RMAnova:
+    """Two-way mixed ANOVA (one between, one within factor), type III, as ``afex::aov_ez``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long frame, one row per subject and within level.
+    subject, between, within, dv : str
+        Column names: subject id, between-subject factor, within-subject factor (numeric
+        values are treated as categories in sorted order), outcome.
+
+    Returns
+    -------
+    RMAnova
+        :func:`mixed_anova` with ``between=[between], within=[within]``, except that the
+        between effect has ``p_gg = p_hf = p`` and, for a two-level within factor (1 df,
+        spherical), the within effects have epsilons of exactly 1 and ``p_gg = p_hf = p``
+        (car reports NA there; kept from the original two-way function). Subjects missing
+        any within level (absent row or missing value) are dropped.
+
+    Raises
+    ------
+    DataError
+        Also for several rows sharing a subject and within level (this function's original
+        contract; :func:`mixed_anova` raises a DesignError).
+
+    Notes
+    -----
+    pingouin's ``mixed_anova`` does not give type III tests in unbalanced designs: on
+    ``tests/fixtures/repeated_unbalanced.csv`` (8/4/4 subjects) its within main effect has
+    F = 3.96 where afex gives 4.89 (between effect and interaction agree). So the
+    multivariate approach of ``car::Anova(idata = ...)`` is computed (see
+    :func:`mixed_anova`).
+    """
+    _check_columns(data, {"subject": subject, "between": between, "within": within, "dv": dv})
+    _numeric(data, dv)
+    _no_duplicates(data, subject, within)
+    res = mixed_anova(data, subject=subject, dv=dv, between=[between], within=[within])
+    table = res.table.copy()
+    is_between = table["effect"] == between
+    table.loc[is_between, "p_gg"] = table.loc[is_between, "p"]
+    table.loc[is_between, "p_hf"] = table.loc[is_between, "p"]
+    if len(_levels(data[within])) == 2:
+        w = ~is_between
+        table.loc[w, "epsilon_gg"] = 1.0
+        table.loc[w, "epsilon_hf"] = 1.0
+        table.loc[w, "p_gg"] = table.loc[w, "p"]
+        table.loc[w, "p_hf"] = table.loc[w, "p"]
+    return RMAnova(
+        table=table,
+        mauchly=res.mauchly,
+        n_subjects=res.n_subjects,
+        subjects_dropped=res.subjects_dropped,
+        drop_reason=res.drop_reason,
+    )
+
+
+# --------------------------------------------------------------------------- paired t
+
+
+def paired_t(
+    data: pd.DataFrame,
+    *,
+    subject: str,
+    within: str,
+    dv: str,
+    reference: object = None,
+    ci_prob: float = CI_PROB,
+) -> PairedT:
+    """Paired t test of a two-level within factor, as ``t.test(x, y, paired = TRUE)``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long frame, one row per subject and level of ``within``.
+    subject, within, dv : str
+        Column names: subject id, the two-level within factor, outcome.
+    reference : object, optional
+        The level subtracted (``y`` in R's call); default the first level (categorical
+        order, else sorted).
+    ci_prob : float
+        Probability of the t interval (default 0.95).
+
+    Returns
+    -------
+    PairedT
+        Mean, SE, df, t, two-sided p and interval of the differences ``level -
+        reference``, and Cohen's d_z = mean difference / SD of the differences. Subjects
+        lacking either value (absent row or empty outcome) are dropped and named.
+
+    Raises
+    ------
+    DataError
+        Missing column, empty label, non-numeric outcome, all differences equal.
+    DesignError
+        ``within`` without exactly 2 levels, unknown ``reference``, several rows for one
+        subject and level, fewer than 2 complete pairs, ``ci_prob`` outside (0, 1).
+    """
+    if not 0 < ci_prob < 1:
+        raise DesignError(f"ci_prob={ci_prob!r} is not a probability. Fix: pass e.g. ci_prob=0.95")
+    roles = [("subject", subject), ("within", within), ("dv", dv)]
+    _distinct_roles(roles)
+    _check_columns(data, roles)
+    frame = data[[subject, within]].copy()
+    frame["__y"] = _numeric(data, dv)
+    _no_replicates(frame, subject, [within], dv)
+    levels = _levels(frame[within])
+    if len(levels) != 2:
+        raise DesignError(
+            f"a paired t test compares 2 levels; {within!r} has {len(levels)} "
+            f"({', '.join(_label(lv) for lv in levels)}). Fix: keep the rows of the two levels "
+            f"to compare, or use mixed_anova(within=[{within!r}]) for more levels"
+        )
+    if reference is None:
+        reference = levels[0]
+    if reference not in levels:
+        raise DesignError(
+            f"reference {reference!r} is not a level of {within!r} (levels: {levels}). "
+            "Fix: pass reference= one of these levels"
+        )
+    level = levels[1] if reference == levels[0] else levels[0]
+    subjects = frame.groupby(subject, sort=False, observed=True).size().index
+    wide = frame.pivot(index=subject, columns=within, values="__y")
+    wide = wide.reindex(index=subjects, columns=[reference, level])
+    incomplete = wide.isna().any(axis=1)
+    dropped = wide.index[incomplete].tolist()
+    reason = ""
+    if dropped:
+        parts = [
+            f"{s} (no {within} {', '.join(_label(t) for t in wide.columns[wide.loc[s].isna()])})"
+            for s in dropped
+        ]
+        reason = (
+            f"the paired t test needs a {dv!r} value at both {within!r} levels for each "
+            "subject; dropped: " + "; ".join(parts)
+        )
+    wide = wide.loc[~incomplete]
+    n = len(wide)
+    if n < 2:
+        raise DesignError(
+            f"{n} subject(s) have a {dv!r} value at both {within!r} levels; a paired t test "
+            "needs at least 2. Fix: check the subject labels and the missing values"
+        )
+    diff = wide[level].to_numpy(float) - wide[reference].to_numpy(float)
+    est = float(diff.mean())
+    sd = float(diff.std(ddof=1))
+    if sd / np.sqrt(n) <= 10 * np.finfo(float).eps * abs(est):  # R's t.test test
+        raise DataError(
+            f"all {n} differences {_label(level)} - {_label(reference)} equal {est:.6g}; the "
+            "paired t statistic is undefined (R: 'data are essentially constant')",
+            column=dv,
+            fix="check the data (a copied column?) or report the constant difference",
+        )
+    se = float(sd / np.sqrt(n))
+    df = float(n - 1)
+    t_val = est / se
+    half = float(stats.t.ppf(0.5 + ci_prob / 2, df)) * se
+    return PairedT(
+        level=level,
+        reference=reference,
+        estimate=est,
+        se=se,
+        df=df,
+        t=float(t_val),
+        p=float(2 * stats.t.sf(abs(t_val), df)),
+        ci_low=float(est - half),
+        ci_high=float(est + half),
+        ci_prob=float(ci_prob),
+        cohens_dz=est / sd,
+        sd_diff=sd,
         n_subjects=int(n),
         subjects_dropped=dropped,
         drop_reason=reason,
@@ -502,23 +1003,190 @@ def _fit_reml(
     return theta, boundary
 
 
+def _factorial_design(
+    frame: pd.DataFrame, factors: Sequence[str], levels: Sequence[list]
+) -> tuple[np.ndarray, list[str]]:
+    """Treatment-coded X of ``f1 * f2 * ...`` with R's column names and order.
+
+    Terms in R's order (:func:`_r_terms`); within an interaction the first factor varies
+    fastest, as ``model.matrix`` does (``"treatmentA:genderM:phasepost"``). The first level
+    of each factor is its baseline.
+    """
+    dummies, names = [], []
+    for f, lv in zip(factors, levels):
+        codes = pd.Categorical(frame[f], categories=lv).codes
+        dummies.append(np.eye(len(lv))[codes][:, 1:])
+        names.append([f"{f}{_label(v)}" for v in lv[1:]])
+    cols = [np.ones(len(frame))]
+    col_names = ["(Intercept)"]
+    for term in _r_terms(len(factors)):
+        # itertools.product varies its last argument fastest: reverse to make the first
+        # factor of the term the fastest.
+        for combo in itertools.product(*[range(len(names[i])) for i in reversed(term)]):
+            idx = combo[::-1]
+            col = dummies[term[0]][:, idx[0]]
+            for i, j in zip(term[1:], idx[1:]):
+                col = col * dummies[i][:, j]
+            cols.append(col)
+            col_names.append(":".join(names[i][j] for i, j in zip(term, idx)))
+    return np.column_stack(cols), col_names
+
+
 def _design(
     frame: pd.DataFrame, group: str, time: str, groups: list, times: list
 ) -> tuple[np.ndarray, list[str]]:
     """Treatment-coded X of group * time with R's column names and order."""
-    g_codes = pd.Categorical(frame[group], categories=groups).codes
-    t_codes = pd.Categorical(frame[time], categories=times).codes
-    gd = np.eye(len(groups))[g_codes][:, 1:]
-    td = np.eye(len(times))[t_codes][:, 1:]
-    cols = [np.ones(len(frame))] + list(gd.T) + list(td.T)
-    g_names = [f"{group}{_label(lv)}" for lv in groups[1:]]
-    t_names = [f"{time}{_label(lv)}" for lv in times[1:]]
-    names = ["(Intercept)", *g_names, *t_names]
-    for j, t_name in enumerate(t_names):
-        for i, g_name in enumerate(g_names):
-            cols.append(gd[:, i] * td[:, j])
-            names.append(f"{g_name}:{t_name}")
-    return np.column_stack(cols), names
+    return _factorial_design(frame, [group, time], [groups, times])
+
+
+def _reml_contrasts(
+    data: pd.DataFrame,
+    *,
+    subject: str,
+    between: list[str],
+    time: str,
+    dv: str,
+    reference: list,
+    times: list | None,
+    ci_prob: float,
+) -> tuple[pd.DataFrame, np.ndarray, list[dict], int, int]:
+    """Fit ``dv ~ between... * time + (1 | subject)`` by REML; cell - reference contrasts.
+
+    Returns the fixed effects, the variances θ, one record per contrast (``cell`` tuple
+    and the numbers), the rows and the subjects used. With one between factor the checks,
+    messages and numbers are those of the original :func:`mixed_model_contrasts`.
+    """
+    single = len(between) == 1
+    role = "group" if single else "between"  # the argument name of the public function
+    roles = [("subject", subject), *((role, b) for b in between), ("time", time), ("dv", dv)]
+    _distinct_roles(roles)
+    _check_columns(data, roles)
+    frame = data[[subject, *between, time]].copy()
+    frame["__y"] = _numeric(data, dv)
+    _no_duplicates(frame, subject, time)
+    frame = frame.loc[frame["__y"].notna()]
+    group_of = {b: _one_group_per_subject(frame, subject, b) for b in between}
+    levels, sorted_levels = [], []
+    for b, ref in zip(between, reference):
+        lv = _levels(frame[b])
+        if ref not in lv:
+            how = "reference=" if single else f"reference={{{b!r}: ...}}"
+            raise DesignError(
+                f"reference {ref!r} is not a level of {b!r} (levels: {lv}). "
+                f"Fix: pass {how} one of these levels"
+            )
+        if len(lv) < 2:
+            raise DesignError(
+                f"{b!r} has only the level {ref!r}; contrasts need 2 groups or more. "
+                f"Fix: check the {b!r} column"
+            )
+        sorted_levels.append(lv)
+        levels.append([ref] + [v for v in lv if v != ref])
+    # Subjects per between cell (in sorted level order, for the message).
+    counts = Counter(zip(*[group_of[b].to_numpy() for b in between]))
+    sizes = {c: counts.get(c, 0) for c in itertools.product(*sorted_levels)}
+    small = [c for c, size in sizes.items() if size < 2]
+    if small:
+        if single:
+            raise DesignError(
+                f"group(s) {[c[0] for c in small]} of {between[0]!r} have fewer than 2 subjects "
+                f"with data (sizes: { {c[0]: size for c, size in sizes.items()} }). "
+                "Fix: add subjects, or merge or remove those groups"
+            )
+        shown = {_cell_label(between, c): size for c, size in sizes.items()}
+        raise DesignError(
+            f"between cell(s) {[_cell_label(between, c) for c in small]} have fewer than 2 "
+            f"subjects with data (sizes: {shown}). Fix: add subjects, or merge levels or "
+            "leave a factor out"
+        )
+    # Cells of the between factors in emmeans' grid order (first factor fastest).
+    cells = [c[::-1] for c in itertools.product(*levels[::-1])]
+    all_times = _levels(frame[time])
+    if len(all_times) < 2:
+        raise DesignError(
+            f"{time!r} has {len(all_times)} level(s) with data; at least 2 are needed. "
+            f"Fix: check the {time!r} column"
+        )
+    if times is None:
+        report_times = list(all_times)
+    else:
+        report_times = list(times)
+        unknown = [t for t in report_times if t not in all_times]
+        if unknown or not report_times:
+            raise DesignError(
+                f"times {unknown or report_times} are not levels of {time!r} with data "
+                f"(levels: {all_times}). Fix: pass times= a non-empty subset of these"
+            )
+    present = set(frame.groupby([*between, time], observed=True).size().index)
+    empty = [(*c, tv) for c in cells for tv in all_times if (*c, tv) not in present]
+    if empty:
+        raise DesignError(
+            f"no data for {' x '.join([*between, time])} cell(s) {empty}; the interaction is "
+            f"not estimable. Fix: drop those {time} levels or groups"
+        )
+
+    y = frame["__y"].to_numpy(float)
+    x, names = _factorial_design(frame, [*between, time], [*levels, all_times])
+    blocks = RandomInterceptBlocks(pd.Categorical(frame[subject]).codes)
+    theta, boundary = _fit_reml(y, x, frame[subject].to_numpy(), blocks)
+    vx, cov_beta, _ = _reml_parts(theta, y, x, blocks)
+    beta = cov_beta @ (vx.T @ y)
+    fixed = pd.DataFrame(
+        {"term": names, "estimate": beta, "se": np.sqrt(np.diag(cov_beta))},
+    )
+
+    # Satterthwaite: dC/dθi = -C X'V⁻¹ Vi V⁻¹X C, so g_i = -c'C X'V⁻¹ Vi V⁻¹X C c
+    # (the sign cancels in g' A g).
+    dcov = [cov_beta @ (vx.T @ blocks.apply_deriv(i, vx)) @ cov_beta for i in range(2)]
+    _, hess = _reml_score_hessian(theta, y, x, blocks)
+    keep = [1] if boundary else [0, 1]
+    info_inv = np.linalg.inv(-hess[np.ix_(keep, keep)])
+
+    # Design rows of every cell x time: each contrast is row(cell, t) - row(reference, t).
+    grid = pd.DataFrame(
+        [(*c, tv) for tv in all_times for c in cells], columns=[*between, time]
+    )
+    x_grid, _ = _factorial_design(grid, [*between, time], [*levels, all_times])
+    row_of = {tuple(r): i for i, r in enumerate(grid.itertuples(index=False, name=None))}
+    records = []
+    for tv in report_times:
+        ref_row = x_grid[row_of[(*cells[0], tv)]]
+        for cell in cells[1:]:
+            c = x_grid[row_of[(*cell, tv)]] - ref_row
+            var = float(c @ cov_beta @ c)
+            grad = np.array([c @ dcov[i] @ c for i in keep])
+            df = 2 * var**2 / float(grad @ info_inv @ grad)
+            est = float(c @ beta)
+            se = np.sqrt(var)
+            half = stats.t.ppf(0.5 + ci_prob / 2, df) * se
+            records.append(
+                {
+                    "cell": cell,
+                    "time": tv,
+                    "estimate": est,
+                    "se": se,
+                    "df": df,
+                    "ci_low": est - half,
+                    "ci_high": est + half,
+                    "p": float(2 * stats.t.sf(abs(est / se), df)),
+                }
+            )
+    return fixed, theta, records, int(len(y)), int(len(group_of[between[0]]))
+
+
+def _adjust(contrasts: pd.DataFrame, ci_prob: float) -> pd.DataFrame:
+    """Sidak-adjusted p and intervals over the family, and the method text."""
+    m = len(contrasts)
+    contrasts["p_adjusted"] = multipletests(contrasts["p"].to_numpy(), method="sidak")[1]
+    # Sidak intervals as emmeans' confint(adjust = "sidak"): coverage ci_prob^(1/m) each.
+    half = stats.t.ppf(0.5 + ci_prob ** (1.0 / m) / 2, contrasts["df"]) * contrasts["se"]
+    contrasts["ci_low_adjusted"] = contrasts["estimate"] - half
+    contrasts["ci_high_adjusted"] = contrasts["estimate"] + half
+    contrasts["method"] = (
+        f"REML mixed model, Satterthwaite t; p and {ci_prob:.0%} CI Sidak-adjusted over {m} contrasts "
+        "(unadjusted CI also given)"
+    )
+    return contrasts
 
 
 def mixed_model_contrasts(
@@ -559,117 +1227,131 @@ def mixed_model_contrasts(
     variances θ = (σ²_animal, σ²_residual) and A the inverse observed REML information in θ
     (closed form, V being linear in θ). At a boundary fit (σ²_animal = 0) only the residual
     variance enters, which is what lmerTest's (θ, σ) parametrisation gives there.
+    :func:`factorial_mixed_contrasts` with ``between=[group]`` gives the same numbers.
     """
-    _check_columns(data, {"subject": subject, "group": group, "time": time, "dv": dv})
-    frame = data[[subject, group, time]].copy()
-    frame["__y"] = _numeric(data, dv)
-    _no_duplicates(frame, subject, time)
-    frame = frame.loc[frame["__y"].notna()]
-    group_of = _one_group_per_subject(frame, subject, group)
-    groups = _levels(frame[group])
-    if reference not in groups:
-        raise DesignError(
-            f"reference {reference!r} is not a level of {group!r} (levels: {groups}). "
-            f"Fix: pass reference= one of these levels"
-        )
-    if len(groups) < 2:
-        raise DesignError(
-            f"{group!r} has only the level {reference!r}; contrasts need 2 groups or more. "
-            f"Fix: check the {group!r} column"
-        )
-    sizes = {lv: int((group_of == lv).sum()) for lv in groups}
-    small = [lv for lv in groups if sizes[lv] < 2]
-    if small:
-        raise DesignError(
-            f"group(s) {small} of {group!r} have fewer than 2 subjects with data "
-            f"(sizes: {sizes}). Fix: add subjects, or merge or remove those groups"
-        )
-    all_times = _levels(frame[time])
-    if len(all_times) < 2:
-        raise DesignError(
-            f"{time!r} has {len(all_times)} level(s) with data; at least 2 are needed. "
-            f"Fix: check the {time!r} column"
-        )
-    if times is None:
-        report_times = list(all_times)
-    else:
-        report_times = list(times)
-        unknown = [t for t in report_times if t not in all_times]
-        if unknown or not report_times:
-            raise DesignError(
-                f"times {unknown or report_times} are not levels of {time!r} with data "
-                f"(levels: {all_times}). Fix: pass times= a non-empty subset of these"
-            )
-    groups = [reference] + [lv for lv in groups if lv != reference]
-    cells = frame.groupby([group, time], observed=True).size()
-    empty = [(gv, tv) for gv in groups for tv in all_times if (gv, tv) not in cells.index]
-    if empty:
-        raise DesignError(
-            f"no data for {group} x {time} cell(s) {empty}; the interaction is not estimable. "
-            f"Fix: drop those {time} levels or groups"
-        )
-
-    y = frame["__y"].to_numpy(float)
-    x, names = _design(frame, group, time, groups, all_times)
-    blocks = RandomInterceptBlocks(pd.Categorical(frame[subject]).codes)
-    theta, boundary = _fit_reml(y, x, frame[subject].to_numpy(), blocks)
-    vx, cov_beta, _ = _reml_parts(theta, y, x, blocks)
-    beta = cov_beta @ (vx.T @ y)
-    fixed = pd.DataFrame(
-        {"term": names, "estimate": beta, "se": np.sqrt(np.diag(cov_beta))},
+    fixed, theta, records, n_obs, n_subjects = _reml_contrasts(
+        data, subject=subject, between=[group], time=time, dv=dv, reference=[reference],
+        times=times, ci_prob=ci_prob,
     )
-
-    # Satterthwaite: dC/dθi = -C X'V⁻¹ Vi V⁻¹X C, so g_i = -c'C X'V⁻¹ Vi V⁻¹X C c
-    # (the sign cancels in g' A g).
-    dcov = [cov_beta @ (vx.T @ blocks.apply_deriv(i, vx)) @ cov_beta for i in range(2)]
-    _, hess = _reml_score_hessian(theta, y, x, blocks)
-    keep = [1] if boundary else [0, 1]
-    info_inv = np.linalg.inv(-hess[np.ix_(keep, keep)])
-
-    records = []
-    for tv in report_times:
-        tj = all_times.index(tv)
-        for gi, gv in enumerate(groups[1:]):
-            c = np.zeros(len(names))
-            c[1 + gi] = 1.0
-            if tj > 0:
-                c[names.index(f"{group}{_label(gv)}:{time}{_label(tv)}")] = 1.0
-            var = float(c @ cov_beta @ c)
-            grad = np.array([c @ dcov[i] @ c for i in keep])
-            df = 2 * var**2 / float(grad @ info_inv @ grad)
-            est = float(c @ beta)
-            se = np.sqrt(var)
-            half = stats.t.ppf(0.5 + ci_prob / 2, df) * se
-            records.append(
-                {
-                    "group": gv,
-                    "reference": reference,
-                    "time": tv,
-                    "estimate": est,
-                    "se": se,
-                    "df": df,
-                    "ci_low": est - half,
-                    "ci_high": est + half,
-                    "p": float(2 * stats.t.sf(abs(est / se), df)),
-                }
-            )
-    contrasts = pd.DataFrame.from_records(records)
-    m = len(contrasts)
-    contrasts["p_adjusted"] = multipletests(contrasts["p"].to_numpy(), method="sidak")[1]
-    # Sidak intervals as emmeans' confint(adjust = "sidak"): coverage ci_prob^(1/m) each.
-    half = stats.t.ppf(0.5 + ci_prob ** (1.0 / m) / 2, contrasts["df"]) * contrasts["se"]
-    contrasts["ci_low_adjusted"] = contrasts["estimate"] - half
-    contrasts["ci_high_adjusted"] = contrasts["estimate"] + half
-    contrasts["method"] = (
-        f"REML mixed model, Satterthwaite t; p and {ci_prob:.0%} CI Sidak-adjusted over {m} contrasts "
-        "(unadjusted CI also given)"
+    contrasts = pd.DataFrame.from_records(
+        [{"group": r["cell"][0], "reference": reference, **{k: v for k, v in r.items() if k != "cell"}}
+         for r in records]
     )
-    contrasts = contrasts[CONTRAST_COLUMNS]
+    contrasts = _adjust(contrasts, ci_prob)[CONTRAST_COLUMNS]
     return MixedModel(
         fixed_effects=fixed,
         sd_animal=float(np.sqrt(theta[0])),
         sd_residual=float(np.sqrt(theta[1])),
         contrasts=contrasts,
-        n_obs=int(len(y)),
-        n_subjects=int(len(group_of)),
+        n_obs=n_obs,
+        n_subjects=n_subjects,
+    )
+
+
+def factorial_mixed_contrasts(
+    data: pd.DataFrame,
+    *,
+    subject: str,
+    between: str | Sequence[str],
+    time: str,
+    dv: str,
+    reference: Mapping[str, object],
+    times: list | None = None,
+    ci_prob: float = CI_PROB,
+) -> MixedModel:
+    """REML ``dv ~ A * B * ... * time + (1 | subject)``; every between cell vs the reference cell.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long frame; all rows with a value are used (subjects with missing times kept).
+    subject, time, dv : str
+        Column names; time is treated as categorical (sorted values).
+    between : str or sequence of str
+        One or more between-subject factors (constant within a subject).
+    reference : mapping
+        The reference (control) level of every between factor, e.g.
+        ``{"treatment": "control", "sex": "F"}``; the reference cell is their combination.
+    times : list, optional
+        Times at which to contrast (default: all). The model always uses all times.
+    ci_prob : float
+        Probability of the unadjusted t intervals (default 0.95).
+
+    Returns
+    -------
+    MixedModel
+        ``contrasts`` has one column per between factor (level of the compared cell), then
+        ``contrast`` (emmeans' label ``"A M - control F"``), ``time, estimate, se, df,
+        ci_low, ci_high, ci_low_adjusted, ci_high_adjusted, p, p_adjusted, method``. Rows
+        are ordered as emmeans: by time, then cells with the first factor varying fastest
+        (levels: reference first, then the others in sorted / categorical order). The Sidak
+        family is every contrast returned. ``fixed_effects`` uses R's names and treatment
+        coding with the references as baselines.
+
+    Raises
+    ------
+    DataError
+        Missing column, empty label, non-numeric outcome, a subject in two levels of a
+        between factor, several rows for one subject and time.
+    DesignError
+        No between factor, ``reference`` not naming exactly the between factors or not a
+        level, a between cell with fewer than 2 subjects, a cell x time without data, a
+        between factor named like an output column.
+
+    Notes
+    -----
+    This is ``lmerTest::lmer(dv ~ A * B * time + (1 | subject), REML = TRUE)``,
+    ``emmeans(fit, ~ A * B | time, lmer.df = "satterthwaite")``, ``contrast(emm,
+    "trt.vs.ctrl")`` and ``summary(..., by = NULL, adjust = "sidak")`` / ``confint``; the
+    REML fit and Satterthwaite df are those of :func:`mixed_model_contrasts`.
+    """
+    between = _factor_names(between, "between")
+    if not between:
+        raise DesignError(
+            "factorial_mixed_contrasts needs at least one between factor. "
+            "Fix: pass between=['treatment', ...]"
+        )
+    clash = [b for b in between if b in FACTORIAL_CONTRAST_COLUMNS]
+    if clash:
+        raise DesignError(
+            f"between factor(s) {clash} share a name with an output column of the contrasts "
+            f"({FACTORIAL_CONTRAST_COLUMNS}). Fix: rename those columns in the data"
+        )
+    if not isinstance(reference, Mapping):
+        raise DesignError(
+            f"reference= must map each between factor to its control level, got {reference!r}. "
+            f"Fix: pass e.g. reference={{{between[0]!r}: ...}} for every factor in {between}"
+        )
+    missing = [b for b in between if b not in reference]
+    extra = [k for k in reference if k not in between]
+    if missing or extra:
+        raise DesignError(
+            f"reference= must name exactly the between factors {between}; missing {missing}, "
+            f"unknown {extra}. Fix: give one control level per between factor"
+        )
+    refs = [reference[b] for b in between]
+    fixed, theta, records, n_obs, n_subjects = _reml_contrasts(
+        data, subject=subject, between=between, time=time, dv=dv, reference=refs,
+        times=times, ci_prob=ci_prob,
+    )
+    ref_label = " ".join(_label(v) for v in refs)
+    rows = []
+    for r in records:
+        cell = r["cell"]
+        rows.append(
+            {
+                **dict(zip(between, cell)),
+                "contrast": " ".join(_label(v) for v in cell) + " - " + ref_label,
+                **{k: v for k, v in r.items() if k != "cell"},
+            }
+        )
+    contrasts = _adjust(pd.DataFrame.from_records(rows), ci_prob)
+    contrasts = contrasts[[*between, *FACTORIAL_CONTRAST_COLUMNS]]
+    return MixedModel(
+        fixed_effects=fixed,
+        sd_animal=float(np.sqrt(theta[0])),
+        sd_residual=float(np.sqrt(theta[1])),
+        contrasts=contrasts,
+        n_obs=n_obs,
+        n_subjects=n_subjects,
     )
