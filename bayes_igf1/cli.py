@@ -90,7 +90,9 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 def _add_timecourse_mapping(p: argparse.ArgumentParser, *, required: bool) -> None:
     g = p.add_argument_group("time-course columns")
     g.add_argument("--animal", required=required, help="column with the animal ID")
-    g.add_argument("--group", required=required, help="column with the treatment group")
+    g.add_argument("--group", required=required, action="append", metavar="COLUMN",
+                   help="column with the treatment group; repeat it for several group factors (e.g. --group "
+                        "treatment --group antibody): one trajectory per combination of their levels")
     g.add_argument("--time", required=required,
                    help="column with the sampling time (<= 0 is baseline); its unit is read from the values "
                         "('2 h', 'Day 2') or given with --time-unit")
@@ -109,7 +111,8 @@ def _add_factorial_mapping(p: argparse.ArgumentParser, *, required: bool) -> Non
     g = p.add_argument_group("factorial columns")
     g.add_argument("--outcome", required=required, help="column with the outcome (e.g. 'Time Immobile (s)')")
     g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
-                   help="a between-animal factor column; give it twice (e.g. --factor treatment --factor antibody)")
+                   help="a between-animal factor column; give it two or more times (e.g. --factor treatment "
+                        "--factor antibody, + --factor sex for a three-way design)")
     g.add_argument("--animal", default=None,
                    help="column with the animal ID (needed when an animal has several rows); "
                         "without it each row is one animal")
@@ -206,10 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto (default): fractions at time <= 0 are baseline; none: no baseline")
     g.add_argument("--likelihood", choices=["student", "normal"], default="student",
                    help="residual distribution (default Student-t, robust to assay outliers)")
-    g.add_argument("--reference", default=None,
+    g.add_argument("--reference", action="append", default=[], metavar="LEVEL",
                    help="reference group (default: a group named like a control, e.g. saline, vehicle, "
                         "control, IgG, WT, 0 mg/kg; else the lowest dose when every group is a number; else "
-                        "the first in sorted order)")
+                        "the first in sorted order); with several --group columns FACTOR=LEVEL, repeatable")
+    g.add_argument("--blocker", default=None, metavar="FACTOR",
+                   help="with several --group columns, the one that is an antagonist or neutralizing antibody "
+                        "(e.g. antibody): report the %% of the other group factor's time course it abolishes, per "
+                        "time and over the AUC (default: no %% blockade)")
     g.add_argument("--ar1", action="store_true",
                    help="first-order autocorrelation of an animal's successive residuals (AR(1), continuous time)")
     _add_fit_options(p)
@@ -233,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--blocker", default=None, metavar="FACTOR",
                    help="the factor that is an antagonist or neutralizing antibody (e.g. antibody): report the "
                         "%% of the other factor's effect it abolishes (default: no %% blockade)")
+    g.add_argument("--within", action="append", default=[], metavar="COLUMN",
+                   help="a factor that varies within an animal (crossover, test day, drug vs vehicle in the same "
+                        "animal); repeatable; needs --animal (default: every factor is between animals)")
+    g.add_argument("--covariate", default=None, metavar="COLUMN",
+                   help="a numeric covariate (e.g. body weight, a pre-test score): centred, one slope shared by "
+                        "the cells, in the Bayesian model and the ANCOVA (default: none)")
     _add_fit_options(p)
 
     p = sub.add_parser("reproduce", epilog=EXIT_CODES, help="every analysis of the study on the shipped data",
@@ -443,18 +456,37 @@ def _fit_kwargs(args: argparse.Namespace) -> dict:
                 retry=not args.no_retry)
 
 
+def _timecourse_reference(items: Sequence[str], groups: Sequence[str]) -> str | dict[str, str] | None:
+    """--reference of the time course: a level (one --group; GROUP=LEVEL too), FACTOR=LEVEL (several)."""
+    if not items:
+        return None
+    if len(groups) == 1:
+        if len(items) > 1:
+            raise BayesIGF1Error(f"--reference is given {len(items)} times for one --group column. Fix: give one "
+                                 "reference level, e.g. --reference saline.")
+        key, sep, level = items[0].partition("=")
+        return level.strip() if sep and key.strip().casefold() == groups[0].casefold() else items[0]
+    bad = [item for item in items if "=" not in item]
+    if bad:
+        raise BayesIGF1Error(f"--reference {bad[0]!r} must be FACTOR=LEVEL with several --group columns. Fix: e.g. "
+                             f"--reference {groups[0]}={bad[0]}.")
+    return _references(items)
+
+
 def cmd_timecourse(args: argparse.Namespace) -> int:
     from bayes_igf1.designs.timecourse import analyse_timecourse
 
     say = Progress(args.quiet)
+    group = args.group[0] if len(args.group) == 1 else list(args.group)
+    reference = _timecourse_reference(args.reference, args.group)
 
     def run(**change):
         kw = {**_fit_kwargs(args), "likelihood": args.likelihood, "ar1": args.ar1, **change}
-        return analyse_timecourse(args.data, animal=args.animal, group=args.group, time=args.time,
+        return analyse_timecourse(args.data, animal=args.animal, group=group, time=args.time,
                                   value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
                                   layout=args.layout, scale=args.scale, baseline=args.baseline,
-                                  reference=args.reference, time_unit=args.time_unit, decimal=args.decimal,
-                                  thousands=args.thousands, **kw)
+                                  reference=reference, blocker=args.blocker, time_unit=args.time_unit,
+                                  decimal=args.decimal, thousands=args.thousands, **kw)
 
     with _claim_out(args) as out:
         say(f"Reading {args.data} and fitting the time-course model (nutpie; compiling takes a few seconds)")
@@ -467,8 +499,10 @@ def cmd_timecourse(args: argparse.Namespace) -> int:
 def cmd_factorial(args: argparse.Namespace) -> int:
     from bayes_igf1.designs.factorial import analyse_factorial
 
-    if len(args.factors) != 2:
-        raise BayesIGF1Error(f"Give exactly two --factor columns (got {len(args.factors)}), e.g. --factor treatment --factor antibody.")
+    if len(args.factors) + len(args.within) < 2:
+        raise BayesIGF1Error(f"Give at least two factors with --factor / --within (got "
+                             f"{len(args.factors) + len(args.within)}), e.g. --factor treatment --factor antibody "
+                             "(add --factor sex for a three-way design, --within day for a crossover).")
     say = Progress(args.quiet)
 
     def run(**change):
@@ -479,7 +513,7 @@ def cmd_factorial(args: argparse.Namespace) -> int:
                                  cohort=args.cohort, censored=args.censored, event=args.event,
                                  censor_at=args.censor_at, where=args.where, sheet=args.sheet,
                                  reference=_references(args.reference), blocker=args.blocker,
-                                 decimal=args.decimal, thousands=args.thousands, ss_type=args.ss_type, **kw)
+                                 covariate=args.covariate, within=args.within, decimal=args.decimal, thousands=args.thousands, ss_type=args.ss_type, **kw)
 
     with _claim_out(args) as out:
         say(f"Reading {args.data} and fitting the factorial model (nutpie; compiling takes a few seconds)")

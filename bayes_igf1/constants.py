@@ -21,6 +21,8 @@ TIME: str = "time"
 VALUE: str = "value"
 COHORT: str = "cohort"
 CENSORED: str = "censored"
+#: Column holding a numeric covariate of the factorial (e.g. body weight), as read.
+COVARIATE: str = "covariate"
 #: Column holding the detection limit of a left-censored (below-limit) assay value.
 LIMIT: str = "limit"
 #: Column holding the spreadsheet row number of the observation (header row = 1).

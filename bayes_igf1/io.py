@@ -85,7 +85,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_igf1.constants import ANIMAL, CENSORED, COHORT, GROUP, LIMIT, ROW, TIME, VALUE
+from bayes_igf1.constants import ANIMAL, CENSORED, COHORT, COVARIATE, GROUP, LIMIT, ROW, TIME, VALUE
 from bayes_igf1.errors import DataError
 
 __all__ = [
@@ -1688,16 +1688,39 @@ def _first_rows(obs: Iterable[tuple], pos: int) -> dict[str, int]:
 # ----------------------------------------------------------------------- time course
 
 
+def _group_roles(group: Sequence[str], igs: Sequence[int]) -> dict[str, int]:
+    """The --group option(s) -> column index (``--group`` alone for one group column)."""
+    if len(igs) == 1:
+        return {"--group": igs[0]}
+    return {f"--group {g}": i for g, i in zip(group, igs, strict=True)}
+
+
+def _group_cells(table: _Table, rownum: int, cells: list[object], group: Sequence[str], igs: Sequence[int],
+                 pm: set[int]) -> str | tuple[str, ...]:
+    """The row's group: its level (one group column) or the tuple of its levels (several)."""
+    if len(igs) == 1:
+        return _required_text(table, rownum, cells, igs[0], "group", dash_level=igs[0] in pm)
+    return tuple(_required_text(table, rownum, cells, i, f"{g!r} level", dash_level=i in pm)
+                 for g, i in zip(group, igs, strict=True))
+
+
+def _group_columns(table: _Table, group: Sequence[str], igs: Sequence[int]) -> dict[str, str]:
+    """Sheet.columns entries of the group column(s): ``group`` (one), each group name (several)."""
+    if len(igs) == 1:
+        return {"group": table.header[igs[0]]}
+    return {g: table.header[i] for g, i in zip(group, igs, strict=True)}
+
+
 def _timecourse_long(table, *, animal, group, time, value, where, lloq, log_scale, time_unit):
     ia = _resolve(table, animal, option="--animal")
-    ig = _resolve(table, group, option="--group")
+    igs = [_resolve(table, g, option="--group") for g in group]
     it = _resolve(table, time, option="--time")
     iv = _resolve(table, value, option="--value")
-    _distinct(table, {"--animal": ia, "--group": ig, "--time": it, "--value": iv})
-    reasons = _screen(table, id_cols=[ia], label_cols=[ig, it], used_cols=[ia, ig, it, iv], where=where)
+    _distinct(table, {"--animal": ia, **_group_roles(group, igs), "--time": it, "--value": iv})
+    reasons = _screen(table, id_cols=[ia], label_cols=[*igs, it], used_cols=[ia, *igs, it, iv], where=where)
     _check_separators(table, [[iv]], reasons)
     _check_duplicate_rows(table, reasons, what="same animal, time and value")
-    pm = _plus_minus_columns(table, reasons, [ig])
+    pm = _plus_minus_columns(table, reasons, igs)
     entries, obs, units, lost = [], [], {}, []
     for rownum, cells, reason in zip(table.rows, table.cells, reasons, strict=True):
         if reason:
@@ -1707,18 +1730,20 @@ def _timecourse_long(table, *, animal, group, time, value, where, lloq, log_scal
             entries.append((rownum, EXCLUDED, "missing value (lost fraction)", ""))
             t = _parse_time(cells[it], table.fmt)
             if t is not None:
-                lost.append((rownum, _text(cells[ia]), _text(cells[ig]), t[0]))
+                texts = tuple(_text(cells[i]) for i in igs)
+                lost.append((rownum, _text(cells[ia]), texts[0] if len(igs) == 1 else texts, t[0]))
             continue
         a = _required_text(table, rownum, cells, ia, "animal ID")
-        g = _required_text(table, rownum, cells, ig, "group", dash_level=ig in pm)
+        g = _group_cells(table, rownum, cells, group, igs, pm)
         t = _time_cell(table, rownum, cells[it], table.label(it))
         units.setdefault(t[1], (rownum, table.label(it)))
         parsed = _timecourse_value(table, rownum, table.label(iv), cells[iv], lloq=lloq, log_scale=log_scale)
         obs.append((rownum, a, g, t[0], *parsed))
         entries.append((rownum, USED, "", ""))
-    columns = {"animal": table.header[ia], "group": table.header[ig], "time": table.header[it], "value": table.header[iv]}
+    columns = {"animal": table.header[ia], **_group_columns(table, group, igs), "time": table.header[it],
+               "value": table.header[iv]}
     unit = _one_unit(table, units, given=time_unit)
-    return entries, obs, columns, False, unit, {"group": ig, "time": it, "value": iv, "animal": ia, "lost": lost}
+    return entries, obs, columns, False, unit, {"group": igs, "time": it, "value": iv, "animal": ia, "lost": lost}
 
 
 def _check_schedule(table: _Table, obs: list[tuple], lost: list[tuple], *, column: str) -> None:
@@ -1736,12 +1761,17 @@ def _check_schedule(table: _Table, obs: list[tuple], lost: list[tuple], *, colum
             continue
         others = ", ".join(f"{x:g}" for x in sorted(schedule))
         raise DataError(
-            f"the time {t:g} (animal {_show(a)}, group {_show(g)}) is in no group's schedule: no group has two "
+            f"the time {t:g} (animal {_show(a)}, group {_combo_show(g)}) is in no group's schedule: no group has two "
             f"animals sampled at {t:g} (the times of the design are {others})",
             file=table.source, row=rownum, column=column,
             fix="correct the time (a typo?); a time point needs at least two animals of a group "
                 "(write the row with an empty value for a lost fraction)",
         )
+
+
+def _combo_show(g: str | tuple[str, ...]) -> str:
+    """A group (one level) or a combination of group levels (a tuple), for messages."""
+    return _show(g) if isinstance(g, str) else "(" + ", ".join(_show(x) for x in g) + ")"
 
 
 def _required_text(
@@ -1816,12 +1846,12 @@ def _one_unit(table: _Table, units: Mapping[str, tuple[int, str]], *, given: str
 
 def _timecourse_wide_time(table, *, animal, group, time, value, where, lloq, log_scale, time_unit):
     ia = _resolve(table, animal, option="--animal")
-    ig = _resolve(table, group, option="--group")
-    _distinct(table, {"--animal": ia, "--group": ig})
+    igs = [_resolve(table, g, option="--group") for g in group]
+    _distinct(table, {"--animal": ia, **_group_roles(group, igs)})
     where_cols = {_resolve(table, c, option="--where") for c in parse_where(where)}
     tcols, seen = [], {}
     for i, h in enumerate(table.header):
-        if i in (ia, ig) or i in where_cols:
+        if i == ia or i in igs or i in where_cols:
             continue
         parsed = _parse_time(h, table.fmt) if h.strip() else None
         if parsed is None:
@@ -1853,17 +1883,17 @@ def _timecourse_wide_time(table, *, animal, group, time, value, where, lloq, log
     for i, parsed in tcols:
         units.setdefault(parsed[1], (table.header_row, table.label(i)))
     unit = _one_unit(table, units, given=time_unit)
-    reasons = _screen(table, id_cols=[ia], label_cols=[ig], used_cols=[ia, ig] + [i for i, _ in tcols], where=where)
+    reasons = _screen(table, id_cols=[ia], label_cols=igs, used_cols=[ia, *igs] + [i for i, _ in tcols], where=where)
     _check_separators(table, [[i for i, _ in tcols]], reasons)
     _check_duplicate_rows(table, reasons, what="same animal and values")
-    pm = _plus_minus_columns(table, reasons, [ig])
+    pm = _plus_minus_columns(table, reasons, igs)
     entries, obs = [], []
     for rownum, cells, reason in zip(table.rows, table.cells, reasons, strict=True):
         if reason:
             entries.append((rownum, EXCLUDED, reason, ""))
             continue
         a = _required_text(table, rownum, cells, ia, "animal ID")
-        g = _required_text(table, rownum, cells, ig, "group", dash_level=ig in pm)
+        g = _group_cells(table, rownum, cells, group, igs, pm)
         for i, (t, _) in tcols:
             label = table.label(i)
             parsed = _timecourse_value(table, rownum, label, cells[i], lloq=lloq, log_scale=log_scale)
@@ -1872,11 +1902,19 @@ def _timecourse_wide_time(table, *, animal, group, time, value, where, lloq, log
             else:
                 obs.append((rownum, a, g, t, *parsed))
                 entries.append((rownum, USED, "", label))
-    columns = {"animal": table.header[ia], "group": table.header[ig], "time": time, "value": value}
-    return entries, obs, columns, False, unit, {"group": ig, "animal": ia, "value": None, "time": None}
+    columns = {"animal": table.header[ia], **_group_columns(table, group, igs), "time": time, "value": value}
+    return entries, obs, columns, False, unit, {"group": igs, "animal": ia, "value": None, "time": None}
 
 
 def _timecourse_wide_group(table, *, animal, group, time, value, where, lloq, log_scale, time_unit):
+    if len(group) > 1:
+        raise DataError(
+            f"several group columns ({', '.join(map(repr, group))}) cannot be read from the wide-group layout, "
+            "whose headers hold one group each",
+            file=table.source, row=table.header_row,
+            fix="use --layout long (one row per fraction, one column per group factor) or wide-time",
+        )
+    group = group[0]
     try:
         it = _resolve(table, time, option="--time")
     except DataError:
@@ -1956,14 +1994,14 @@ def _timecourse_wide_group(table, *, animal, group, time, value, where, lloq, lo
                 entries.append((rownum, USED, "", label))
     columns = {"animal": animal, "group": group, "time": table.header[it] or time, "value": value}
     unit = _one_unit(table, units, given=time_unit)
-    return entries, obs, columns, made_up, unit, {"group": None, "animal": None, "value": None, "time": it}
+    return entries, obs, columns, made_up, unit, {"group": [None], "animal": None, "value": None, "time": it}
 
 
 def read_timecourse(
     source: str | Path | pd.DataFrame,
     *,
     animal: str,
-    group: str,
+    group: str | Sequence[str],
     time: str,
     value: str,
     sheet: str | int | None = None,
@@ -1971,7 +2009,7 @@ def read_timecourse(
     lloq: float | None = None,
     layout: str = "long",
     log_scale: bool = False,
-    reference: str | None = None,
+    reference: str | Mapping[str, str] | None = None,
     time_unit: str | None = None,
     decimal: str | None = None,
     thousands: str | None = None,
@@ -1982,9 +2020,14 @@ def read_timecourse(
     ----------
     source : str, Path or pandas.DataFrame
         The sheet (.csv / .tsv / .txt / .xlsx) or a DataFrame.
-    animal, group, time, value : str
+    animal, time, value : str
         Column names (long layout). In ``wide-time``, ``time`` and ``value`` only name the
         roles; in ``wide-group``, ``animal``, ``group`` and ``value`` do (see the module).
+    group : str or sequence of str
+        The group column, or several group factor columns (CLI ``--group A --group B``,
+        e.g. treatment and antibody; long and wide-time layouts). With several, each is
+        validated like one group column, every combination of their levels needs at least
+        2 animals, and the frame's ``group`` holds the combination ``"a|b"``.
     sheet : str or int, optional
         Excel sheet name or position (from 0).
     where : sequence of str
@@ -1995,10 +2038,12 @@ def read_timecourse(
         Shape of the sheet.
     log_scale : bool
         Require values above zero (the model works on the log scale).
-    reference : str, optional
-        Reference group, put first. Without it: a group named like a control (saline,
-        vehicle, control, sham, IgG, WT, 0 mg/kg, ...), else the lowest dose when every group
-        is a number, else the first in sorted order (see ``Sheet.reference_rule``).
+    reference : str or mapping of str to str, optional
+        Reference group, put first (one group column; ``{group: level}`` works too), or
+        ``{factor: level}`` for some or all of several group columns (CLI ``--reference
+        FACTOR=LEVEL``). Without it: a group named like a control (saline, vehicle,
+        control, sham, IgG, WT, 0 mg/kg, ...), else the lowest dose when every group is a
+        number, else the first in sorted order (see ``Sheet.reference_rule``), per column.
     time_unit : str, optional
         Unit of the times: ``"h"``, ``"min"``, ``"day"``, ``"week"`` (also ``"s"``,
         ``"hour(s)"``, ``"minute(s)"``, ``"d"``, ``"wk"``). A unit written with the times
@@ -2020,10 +2065,14 @@ def read_timecourse(
     -------
     Sheet
         Frame columns ``row, animal, group, time, value, censored, limit``; a below-limit
-        value is left-censored with ``value = limit``.
+        value is left-censored with ``value = limit``. With several group columns also one
+        Categorical per group factor (named as given, reference level first) after
+        ``group``, whose categories are the combinations ``"a|b"`` with every factor's levels
+        in order (the reference combination first); ``Sheet.factors`` are the group names.
     """
     if layout not in LAYOUTS:
         raise DataError(f"unknown layout {layout!r}", fix="use --layout long, wide-time or wide-group")
+    groups = _timecourse_groups(group)
     given_unit = _time_unit_option(time_unit)
     if lloq is not None and not (math.isfinite(float(lloq)) and float(lloq) > 0):
         raise DataError(f"--lloq must be a positive number, got {lloq!r}", fix="pass --lloq VALUE above zero")
@@ -2031,16 +2080,24 @@ def read_timecourse(
     table = _load(source, sheet=sheet, fmt=fmt)
     reader = {"long": _timecourse_long, "wide-time": _timecourse_wide_time, "wide-group": _timecourse_wide_group}
     entries, obs, columns, made_up, unit, idx = reader[layout](
-        table, animal=animal, group=group, time=time, value=value, where=where, lloq=lloq, log_scale=log_scale,
+        table, animal=animal, group=groups, time=time, value=value, where=where, lloq=lloq, log_scale=log_scale,
         time_unit=given_unit,
     )
     if not obs:
         raise _no_data_left(table, entries)
-    gcol = table.label(idx["group"]) if idx["group"] is not None else group
+    gcols = [table.label(i) if i is not None else g for g, i in zip(groups, idx["group"], strict=True)]
+    gcol = gcols[0]
+    multi = len(groups) > 1
+    refs = _timecourse_references(table, groups, reference)
     tcol = table.label(idx["time"]) if idx["time"] is not None else time
     acol = table.label(idx["animal"]) if idx["animal"] is not None else animal
     _check_lookalikes(table, _first_rows(obs, 1), column=acol, what="animal ID", fold_case=False)
-    _check_lookalikes(table, _first_rows(obs, 2), column=gcol, what="group", fold_case=True)
+    if multi:
+        for j, gc in enumerate(gcols):
+            _check_lookalikes(table, _first_rows(((o[0], o[2][j]) for o in obs), 1), column=gc, what="level",
+                              fold_case=True)
+    else:
+        _check_lookalikes(table, _first_rows(obs, 2), column=gcol, what="group", fold_case=True)
     first_group: dict[str, tuple[str, int]] = {}
     seen: dict[tuple[str, float], tuple[int, float]] = {}
     for rownum, a, g, t, x, *_ in obs:
@@ -2055,23 +2112,41 @@ def read_timecourse(
         seen[(a, t)] = (rownum, x)
         g0, r0 = first_group.setdefault(a, (g, rownum))
         if g0 != g:
+            where_col = gcol if not multi else gcols[next(j for j in range(len(groups)) if g0[j] != g[j])]
             raise DataError(
-                f"animal {_show(a)} is in group {_show(g0)} (row {r0}) and in group {_show(g)} (row {rownum})",
-                file=table.source, row=rownum, column=gcol,
+                f"animal {_show(a)} is in group {_combo_show(g0)} (row {r0}) and in group {_combo_show(g)} (row {rownum})",
+                file=table.source, row=rownum, column=where_col,
                 fix="an animal belongs to one group: correct the group or the animal ID",
             )
-    levels = list(dict.fromkeys(o[2] for o in obs))
-    _check_levels(table, levels, column=gcol)
-    levels, rule = _order_levels(table, levels, reference, column=gcol, option="--reference")
-    for lv in levels:
-        members = [(r, a) for r, a, g, *_ in obs if g == lv]
-        n = len({a for _, a in members})
-        if n < 2:
-            raise DataError(
-                f"group {_show(lv)} has only {n} animal (animal {_show(members[0][1])})",
-                file=table.source, row=members[0][0], column=gcol,
-                fix="each group needs at least 2 animals: add animals, or keep the other groups with --where",
-            )
+    if multi:
+        cats, rules = [], {}
+        for j, (name, gc) in enumerate(zip(groups, gcols, strict=True)):
+            lv = list(dict.fromkeys(o[2][j] for o in obs))
+            _check_levels(table, lv, column=gc)
+            lv, rules[str(columns[name])] = _order_levels(table, lv, refs.get(name), column=gc,
+                                                          option=f"--reference {name}=LEVEL")
+            bar = [x for x in lv if "|" in x]
+            if bar:
+                raise DataError(
+                    f"the level {_show(bar[0])} contains '|', which joins the levels of a combination ('a|b')",
+                    file=table.source, column=gc, fix="rename the level without '|'",
+                )
+            cats.append(lv)
+        _check_combinations(table, obs, groups, cats, gcols)
+        labels = ["|".join(c) for c in itertools.product(*cats)]
+    else:
+        levels = list(dict.fromkeys(o[2] for o in obs))
+        _check_levels(table, levels, column=gcol)
+        levels, rule = _order_levels(table, levels, refs.get(groups[0]), column=gcol, option="--reference")
+        for lv in levels:
+            members = [(r, a) for r, a, g, *_ in obs if g == lv]
+            n = len({a for _, a in members})
+            if n < 2:
+                raise DataError(
+                    f"group {_show(lv)} has only {n} animal (animal {_show(members[0][1])})",
+                    file=table.source, row=members[0][0], column=gcol,
+                    fix="each group needs at least 2 animals: add animals, or keep the other groups with --where",
+                )
     if len({o[3] for o in obs}) < 2:
         raise DataError(
             f"only one time point ({obs[0][3]:g}) in the rows used",
@@ -2080,31 +2155,108 @@ def read_timecourse(
         )
     if "lost" in idx:
         _check_schedule(table, obs, idx["lost"], column=tcol)
-    rows, animals, groups, times, values, cens, limits = zip(*obs, strict=True)
-    frame = pd.DataFrame(
-        {
-            ROW: np.asarray(rows, dtype=np.int64),
-            ANIMAL: pd.array([str(a) for a in animals], dtype="str"),
-            GROUP: pd.Categorical(groups, categories=levels),
-            TIME: np.asarray(times, dtype=float),
-            VALUE: np.asarray(values, dtype=float),
-            CENSORED: np.asarray(cens, dtype=bool),
-            LIMIT: np.asarray(limits, dtype=float),
-        }
-    )
+    rows, animals, groups_, times, values, cens, limits = zip(*obs, strict=True)
+    data: dict[str, object] = {
+        ROW: np.asarray(rows, dtype=np.int64),
+        ANIMAL: pd.array([str(a) for a in animals], dtype="str"),
+    }
+    if multi:
+        data[GROUP] = pd.Categorical(["|".join(g) for g in groups_], categories=labels)
+        for j, name in enumerate(groups):
+            data[name] = pd.Categorical([g[j] for g in groups_], categories=cats[j])
+    else:
+        data[GROUP] = pd.Categorical(groups_, categories=levels)
+    data[TIME] = np.asarray(times, dtype=float)
+    data[VALUE] = np.asarray(values, dtype=float)
+    data[CENSORED] = np.asarray(cens, dtype=bool)
+    data[LIMIT] = np.asarray(limits, dtype=float)
     return Sheet(
-        frame=frame,
+        frame=pd.DataFrame(data),
         ledger=_ledger(table, entries),
         columns=columns,
         source=table.source,
         design="timecourse",
-        factors=(GROUP,),
+        factors=tuple(groups) if multi else (GROUP,),
         animal_ids_made_up=made_up,
         time_unit=unit,
-        reference_rule={str(columns["group"]): rule},
+        reference_rule=rules if multi else {str(columns["group"]): rule},
         notes=table.notes,
         censoring_side="left",
     )
+
+
+def _timecourse_groups(group: str | Sequence[str]) -> list[str]:
+    """The group column name(s) as a list; several must be distinct and not a tidy frame's column name."""
+    groups = [group] if isinstance(group, str) else [str(g) for g in group]
+    if not groups:
+        raise DataError("no group column given", fix="name the group column with --group COLUMN")
+    if len({_norm(g) for g in groups}) < len(groups):
+        raise DataError(f"a group column is given twice: {groups}", fix="give each --group once")
+    if len(groups) > 1:
+        reserved = {ROW, ANIMAL, GROUP, TIME, VALUE, CENSORED, LIMIT}
+        for g in groups:
+            if g in reserved:
+                raise DataError(
+                    f"with several group columns a group column cannot be called {g!r}, a name the tidy frame uses",
+                    column=g, fix="rename the column in the sheet (e.g. 'Treatment') and give that name to --group",
+                )
+    return groups
+
+
+def _timecourse_references(table: _Table, groups: list[str], reference) -> dict[str, str]:
+    """``reference`` (a level, or group name -> level) as group name -> level."""
+    if reference is None:
+        return {}
+    if not isinstance(reference, Mapping):
+        if len(groups) > 1:
+            raise DataError(
+                f"--reference {str(reference)!r} does not say which of the group columns it is a level of",
+                file=table.source,
+                fix="give --reference FACTOR=LEVEL for each group column whose reference you set, e.g. --reference "
+                    f"{groups[0]}={reference}",
+            )
+        return {groups[0]: str(reference)}
+    out = {}
+    for key, lv in reference.items():
+        hits = [g for g in groups if g == key] or [g for g in groups if _norm(g) == _norm(str(key))]
+        if not hits:
+            raise DataError(
+                f"--reference names {key!r}, which is not a group column",
+                file=table.source, column=str(key),
+                fix="use one of the group columns: " + ", ".join(repr(g) for g in groups),
+            )
+        out[hits[0]] = str(lv)
+    return out
+
+
+def _check_combinations(table: _Table, obs: list[tuple], groups: list[str], cats: list[list[str]],
+                        gcols: list[str]) -> None:
+    """Every combination of the group levels needs at least 2 animals (several group columns)."""
+    members: dict[tuple[str, ...], list[tuple[int, str]]] = {}
+    for rownum, a, g, *_ in obs:
+        members.setdefault(g, []).append((rownum, a))
+
+    def name(combo):
+        return ", ".join(f"{g}={_show(lv)[1:-1]}" for g, lv in zip(groups, combo, strict=True))
+
+    empty = [c for c in itertools.product(*cats) if c not in members]
+    if empty:
+        raise DataError(
+            f"no animals in the combination{'s' if len(empty) > 1 else ''} {'; '.join(name(c) for c in empty)} of "
+            f"the group columns {', '.join(map(repr, gcols))}",
+            file=table.source, column=gcols[-1],
+            fix="every combination of the group levels needs animals: drop a level with --where, or give fewer "
+                "--group columns",
+        )
+    for combo in itertools.product(*cats):
+        ids = {a for _, a in members[combo]}
+        if len(ids) < 2:
+            raise DataError(
+                f"the combination {name(combo)} has only 1 animal (animal {_show(next(iter(ids)))})",
+                file=table.source, row=members[combo][0][0], column=gcols[-1],
+                fix="each combination of the group levels needs at least 2 animals: add animals, or drop a level "
+                    "with --where",
+            )
 
 
 # ------------------------------------------------------------------------ factorial
@@ -2126,6 +2278,8 @@ def read_factorial(
     event: str | None = None,
     decimal: str | None = None,
     thousands: str | None = None,
+    covariate: str | None = None,
+    within: Sequence[str] = (),
 ) -> Sheet:
     """Read and validate a between-animal factorial sheet (one row per animal, long layout).
 
@@ -2173,11 +2327,20 @@ def read_factorial(
         ``1.810,5`` as 1810.5 (``thousands="."`` makes ``","`` the decimal separator unless
         ``decimal`` is given); ``" "`` accepts no-break and thin spaces too.
         A number that does not fit the separators given is an error.
+    within : sequence of str
+        The factors (among ``factors``) that vary within an animal (CLI ``--within``: a
+        crossover, a test day, drug vs vehicle in the same animal): an animal keeps one level
+        of every other factor but may have rows at several levels of these.
+    covariate : str, optional
+        Numeric covariate column (e.g. body weight, a pre-test score; CLI ``--covariate``). A
+        row without it is excluded and counted in the ledger ("missing covariate"); text
+        that is not a number is an error naming the cell.
 
     Returns
     -------
     Sheet
-        Frame columns ``row, animal, <factors...>, value, censored`` (+ ``cohort``);
+        Frame columns ``row, animal, <factors...>, value, censored`` (+ ``cohort``, +
+        ``covariate``);
         ``censored`` is True for a right-censored row, whose ``value`` is its own censoring
         time (so animals may have different follow-up times).
 
@@ -2190,6 +2353,12 @@ def read_factorial(
     factors = [factors] if isinstance(factors, str) else [str(f) for f in factors]
     if not factors:
         raise DataError("no factor given", fix="name at least one factor column with --factor COLUMN")
+    within = [within] if isinstance(within, str) else [str(w) for w in within]
+    stray = [w for w in within if w not in factors]
+    if stray:
+        raise DataError(f"--within {stray[0]!r} is not one of the factors {factors}",
+                        fix="name a factor column with --within (it is read like --factor)")
+    between_idx = [j for j, f in enumerate(factors) if f not in within]
     if len({_norm(f) for f in factors}) < len(factors):
         raise DataError(f"a factor is given twice: {factors}", fix="give each --factor once")
     reserved = {ROW, ANIMAL, VALUE, CENSORED, COHORT}
@@ -2214,10 +2383,15 @@ def read_factorial(
     iv = _resolve(table, outcome, option="--outcome")
     ifs = [_resolve(table, f, option="--factor") for f in factors]
     ia = _resolve(table, animal, option="--animal") if animal is not None else None
+    if within and ia is None:
+        raise DataError(f"--within {within[0]!r} needs the animal column: without it no row can be matched to "
+                        "the other rows of its animal", file=table.source,
+                        fix="name the animal ID column with --animal")
     ic = _resolve(table, cohort, option="--cohort") if cohort is not None else None
     flag_option = "--event" if event is not None else "--censored"
     flag_col = event if event is not None else censored
     ik = _resolve(table, flag_col, option=flag_option) if flag_col is not None else None
+    icv = _resolve(table, covariate, option="--covariate") if covariate is not None else None
     if ik is not None and event is None and _EVENT_HEADER.search(table.header[ik]):
         raise DataError(
             f"the --censored column {table.header[ik]!r} is named like an event indicator; in survival data "
@@ -2226,18 +2400,18 @@ def read_factorial(
             fix=f"use --event {table.header[ik]!r} if 1 means the event happened; if 1 really means censored, "
                 "rename the column (e.g. 'censored')",
         )
-    roles = {"--outcome": iv, "--animal": ia, "--cohort": ic, flag_option: ik}
+    roles = {"--outcome": iv, "--animal": ia, "--cohort": ic, flag_option: ik, "--covariate": icv}
     roles.update({f"--factor {f}": i for f, i in zip(factors, ifs, strict=True)})
     _distinct(table, roles)
-    used = [i for i in [iv, ia, ic, ik, *ifs] if i is not None]
+    used = [i for i in [iv, ia, ic, ik, icv, *ifs] if i is not None]
     label_cols = [*ifs] + ([ic] if ic is not None else [])
     reasons = _screen(table, id_cols=[ia] if ia is not None else [], label_cols=label_cols, used_cols=used, where=where)
-    _check_separators(table, [[iv]], reasons)
+    _check_separators(table, [[iv]] + ([[icv]] if icv is not None else []), reasons)
     if ia is not None:  # without animal IDs two animals may share every cell of a row
         _check_duplicate_rows(table, reasons, what="same animal, cell and outcome")
     pm = _plus_minus_columns(table, reasons, ifs)
     vcol = table.label(iv)
-    entries, obs = [], []
+    entries, obs, cov_values = [], [], {}
     for rownum, cells, reason in zip(table.rows, table.cells, reasons, strict=True):
         if reason:
             entries.append((rownum, EXCLUDED, reason, ""))
@@ -2246,6 +2420,14 @@ def read_factorial(
         if kind == "missing":
             entries.append((rownum, EXCLUDED, "missing outcome", ""))
             continue
+        if icv is not None:
+            ckind, cx = _classify(cells[icv], table.fmt)
+            if ckind == "missing":
+                entries.append((rownum, EXCLUDED, f"missing covariate ({table.label(icv)})", ""))
+                continue
+            if ckind != "number":
+                raise _number_error(table, rownum, table.label(icv), cells[icv], ckind, below_ok=False)
+            cov_values[rownum] = float(cx)
         a = _required_text(table, rownum, cells, ia, "animal ID") if ia is not None else f"row{rownum}"
         levels = tuple(_required_text(table, rownum, cells, i, f"{f!r} level", dash_level=i in pm)
                        for f, i in zip(factors, ifs, strict=True))
@@ -2290,6 +2472,7 @@ def read_factorial(
     if ia is not None:
         first: dict[str, tuple[int, tuple[str, ...], str]] = {}
         for rownum, a, levels, _x, _c, coh in obs:
+            levels = tuple(levels[j] for j in between_idx)  # within factors vary within an animal
             if a in first:
                 r0, l0, c0 = first[a]
                 if l0 != levels or c0 != coh:
@@ -2352,6 +2535,8 @@ def read_factorial(
     data[CENSORED] = np.asarray(cens_, dtype=bool)
     if ic is not None:
         data[COHORT] = pd.array([str(c) for c in cohorts], dtype="str")
+    if icv is not None:
+        data[COVARIATE] = np.asarray([cov_values[r] for r in rows], dtype=float)
     columns = {"value": table.header[iv]}
     if ia is not None:
         columns["animal"] = table.header[ia]
@@ -2361,6 +2546,8 @@ def read_factorial(
         columns["cohort"] = table.header[ic]
     if ik is not None:
         columns["event" if event is not None else "censored"] = table.header[ik]
+    if icv is not None:
+        columns["covariate"] = table.header[icv]
     return Sheet(
         frame=pd.DataFrame(data),
         ledger=_ledger(table, entries),

@@ -244,7 +244,7 @@ def test_bayesian_anova_on_hand_made_posterior():
     assert parts["sd"][A].item() == pytest.approx(math.sqrt(18))
     assert parts["sd"][B].item() == pytest.approx(math.sqrt(8))
     assert parts["sd"][f"{A}:{B}"].item() == pytest.approx(2.0)
-    fitted = np.array([[0.0, 2.0], [4.0, 10.0]])[data.obs_a, data.obs_b]
+    fitted = np.array([[0.0, 2.0], [4.0, 10.0]])[tuple(data.obs_cells.T)]
     assert parts["sd"]["residual"].item() == pytest.approx(np.std(data.y - fitted, ddof=1))
     # partial eta squared: effect variance = mean over the 4 cells of the squared effect
     # (A: 3^2 = 9, B: 2^2 = 4, A:B: 1), error variance = mean squared residual per animal
@@ -301,8 +301,10 @@ def test_options_and_data_validation():
     with pytest.raises(DesignError, match="rope"):
         fx.FactorialOptions(rope=-1)
     frame = make_frame()
-    with pytest.raises(DesignError, match="exactly two"):
+    with pytest.raises(DesignError, match="at least two columns"):
         fx.prepare(frame, [A], fx.FactorialOptions())
+    with pytest.raises(DesignError, match="factor 'treatment' is given twice"):
+        fx.prepare(frame, [A, B, A], fx.FactorialOptions())
     with pytest.raises(DesignError, match="cannot be called 'sigma'"):
         fx.prepare(frame.rename(columns={A: "sigma"}), ["sigma", B], fx.FactorialOptions())
     neg = frame.copy()

@@ -740,8 +740,8 @@ def test_animal_in_two_cells_is_rejected(fst):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"dv": "len", "factors": ["supp"]}, "exactly two different columns"),
-        ({"dv": "len", "factors": "supp"}, "exactly two different columns"),
+        ({"dv": "len", "factors": ["supp"]}, "at least two different columns"),
+        ({"dv": "len", "factors": "supp"}, "at least two different columns"),
         ({"dv": "length", "factors": ["supp", "dose"]}, "'length' is not in the data"),
         ({"dv": "len", "factors": ["supp", "dose"], "ss_type": 1}, "ss_type must be 2 or 3"),
     ],

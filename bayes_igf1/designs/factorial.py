@@ -1,12 +1,12 @@
-"""Factorial design: an A x B between-animal experiment (e.g. treatment x antibody).
+"""Factorial design: k >= 2 between-animal factors (treatment x antibody, sex x treatment x antibody).
 
-Model (one row per observation ``i`` of animal ``j`` in cell ``(a, b)``, cohort ``c``)::
+Model (one row per observation ``i`` of animal ``j`` in cell ``(a, b, ...)``, cohort ``c``)::
 
     y[i] ~ Normal(mu[i], sigma)           family "normal" (default)
          ~ StudentT(nu, mu[i], sigma)     family "student"
          ~ LogNormal(mu[i], sigma)        family "lognormal" (mu on the log scale)
-    mu[i] = cell_mean[a, b] + cohort_effect[c] + animal_effect[j]
-    cell_mean[a, b] ~ Normal(m, s_cell)                      iid over the cells
+    mu[i] = cell_mean[a, b, ...] + cohort_effect[c] + animal_effect[j]
+    cell_mean[a, b, ...] ~ Normal(m, s_cell)                 iid over the cells
     cohort_effect   ~ ZeroSumNormal(s_cohort)                fixed block, < 5 cohorts
                     = sigma_cohort * z, z ~ Normal(0, 1)     random effect, >= 5 cohorts
     animal_effect   ~ Normal(0, sigma_animal)                only with several rows per
@@ -16,28 +16,29 @@ Right-censored rows (e.g. an NSFT latency at the 600 s cut-off) enter through th
 survival probability (``pm.Censored``, upper = the cut-off) as a likelihood term
 ``y_censored`` separate from the observed rows ``y``: never dropped, never replaced.
 
-The cell means are also reported as sum-to-zero main effects and interaction (the
-deterministics ``grand_mean``, ``main_effect_a``, ``main_effect_b``, ``interaction_effect``).
-
 Estimands (``estimates`` rows, ``name``): ``cell_mean`` (``cell_median`` for lognormal),
-``main_effect``, ``simple_effect`` (each non-reference level vs the reference within each
-level of the other factor; ratios for lognormal), ``pct_change`` (lognormal only),
-``interaction`` (difference of differences of every 2 x 2 sub-table against the reference
-levels: (a - a0 | b) - (a - a0 | b0); a ratio of ratios for lognormal), ``blockade_pct``
-(100 (1 - effect of a under b / effect of a under b0); ``prob_above`` and
-``prob_direction`` of these rows are relative to 50 %, so ``prob_above`` = P(blockade >
-50 %)), ``cohens_d`` (contrast / residual SD; log scale for lognormal) and
-``cohens_d_total`` (contrast / sqrt(sigma^2 + sigma_animal^2 + sigma_cohort^2), only with
-random effects).
+``main_effect`` (sum-to-zero), ``simple_effect`` (each non-reference level vs the reference
+within each combination of the other factors' levels; ratios for lognormal), ``pct_change``
+(lognormal only), ``interaction`` (the highest-order interaction contrast of every 2 x ... x 2
+sub-table against the reference levels, for A x B (a - a0 | b) - (a - a0 | b0); a ratio of
+ratios for lognormal), ``simple_interaction`` (with three or more factors: each lower-order
+interaction within each combination of the other factors' levels), ``blockade_pct`` (100 (1 -
+effect of a under b / effect of a under b0); ``prob_above`` and ``prob_direction`` of these
+rows are relative to 50 %, so ``prob_above`` = P(blockade > 50 %)), ``cohens_d`` (contrast /
+residual SD; log scale for lognormal) and ``cohens_d_total`` (contrast / sqrt(sigma^2 +
+sigma_animal^2 + sigma_cohort^2), only with random effects).
 
-Bayes factor of each interaction contrast by Savage-Dickey: with iid Normal(m, s) cell
-means the contrast mu_ab - mu_a0b - mu_ab0 + mu_a0b0 has the prior Normal(0, 2 s). The
-prior scale of the cell means is declared with ``pm.Data`` so that the x0.5 and x2
-sensitivity refits reuse one nutpie compilation (``compiled.with_data(...)``).
+Bayes factor of each highest-order interaction contrast by Savage-Dickey: with iid Normal(m,
+s) cell means a k-way contrast (an alternating sum over 2^k cells) has the prior Normal(0,
+sqrt(2^k) s), 2 s for A x B. The prior scale of the cell means is declared with ``pm.Data``
+so that the x0.5 and x2 sensitivity refits reuse one nutpie compilation
+(``compiled.with_data(...)``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -51,9 +52,9 @@ import xarray as xr
 from pymc.exceptions import ImplicitFreezeWarning
 from scipy import stats
 
-from bayes_igf1.constants import ANIMAL, CENSORED, CI_KIND, CI_PROB, COHORT, DEFAULT_SEED, ROW, VALUE
+from bayes_igf1.constants import ANIMAL, CENSORED, CI_KIND, CI_PROB, COHORT, COVARIATE, DEFAULT_SEED, ROW, VALUE
 from bayes_igf1.errors import ConvergenceError, DesignError
-from bayes_igf1.frequentist import between
+from bayes_igf1.frequentist import between, repeated
 from bayes_igf1.io import read_factorial
 from bayes_igf1.report.format import bf_category, fmt_bf
 from bayes_igf1.results import ESTIMATE_COLUMNS, AnalysisResult, jsonable
@@ -74,10 +75,11 @@ RESERVED_NAMES = frozenset({
     "cell_mean", "sigma", "nu", "sigma_animal", "animal_mean", "animal_z", "animal_effect",
     "cohort_effect", "cohort_z", "sigma_cohort", "grand_mean", "main_effect_a", "main_effect_b",
     "interaction_effect", "y", "y_censored", "cell_mean_prior_mu", "cell_mean_prior_sigma",
+    COVARIATE, "covariate_slope",
     "mean", "median", "sd", "ci_low", "ci_high", "prob_above", "prob_direction", "prob_in_rope",
     "ci_prob", "ci_kind", "rope_low", "rope_high",
 })
-PRIOR_NAMES = ("cell_mean", "sigma", "nu", "sigma_animal", "cohort_effect", "sigma_cohort")
+PRIOR_NAMES = ("cell_mean", "sigma", "nu", "sigma_animal", "cohort_effect", "sigma_cohort", "covariate_slope")
 
 
 # ------------------------------------------------------------------------------ options
@@ -143,22 +145,21 @@ def _is_number(x: object) -> bool:
 class FactorialData:
     """Arrays of the validated sheet, ready for the model.
 
-    ``y`` is on the model scale (log for lognormal), ``value`` as read. Row-level indices
-    ``obs_*`` point into ``levels_a``, ``levels_b``, ``animals`` and ``cohorts``.
+    ``y`` is on the model scale (log for lognormal), ``value`` as read. ``factors`` are the
+    k >= 2 factor columns and ``levels`` their levels (reference first); row-level
+    ``obs_cells[i, f]`` and animal-level ``animal_cells[j, f]`` index ``levels[f]``;
+    ``obs_animal`` and ``obs_cohort`` index ``animals`` and ``cohorts``.
     """
 
     frame: pd.DataFrame = field(repr=False)
-    factors: tuple[str, str]
-    levels_a: tuple[str, ...]
-    levels_b: tuple[str, ...]
+    factors: tuple[str, ...]
+    levels: tuple[tuple[str, ...], ...]
     animals: tuple[str, ...]
     cohorts: tuple[str, ...]
-    obs_a: np.ndarray = field(repr=False)
-    obs_b: np.ndarray = field(repr=False)
+    obs_cells: np.ndarray = field(repr=False)
     obs_animal: np.ndarray = field(repr=False)
     obs_cohort: np.ndarray = field(repr=False)
-    animal_a: np.ndarray = field(repr=False)
-    animal_b: np.ndarray = field(repr=False)
+    animal_cells: np.ndarray = field(repr=False)
     animal_cohort: np.ndarray = field(repr=False)
     value: np.ndarray = field(repr=False)
     y: np.ndarray = field(repr=False)
@@ -166,6 +167,28 @@ class FactorialData:
     family: str = "normal"
     animal_ids_made_up: bool = False
     blocker: str | None = None
+    #: the covariate of each row, centred at its mean over the animals (None without one)
+    covariate: np.ndarray | None = field(default=None, repr=False)
+    covariate_mean: float = float("nan")
+    covariate_name: str = ""
+    #: the factors that vary within an animal (crossover, test day, drug vs vehicle)
+    within: tuple[str, ...] = ()
+
+    @property
+    def between(self) -> tuple[str, ...]:
+        return tuple(f for f in self.factors if f not in self.within)
+
+    @property
+    def k(self) -> int:
+        return len(self.factors)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(lv) for lv in self.levels)
+
+    @property
+    def n_cells(self) -> int:
+        return int(np.prod(self.shape))
 
     @property
     def n_obs(self) -> int:
@@ -196,33 +219,48 @@ class FactorialData:
         return self.animal_effect or self.cohort_kind == "random"
 
     @property
-    def reference(self) -> tuple[str, str]:
-        return self.levels_a[0], self.levels_b[0]
+    def reference(self) -> tuple[str, ...]:
+        return tuple(lv[0] for lv in self.levels)
+
+    def cells(self) -> list[tuple[str, ...]]:
+        """Every cell (a tuple of levels in factor order), the last factor varying fastest."""
+        return list(itertools.product(*self.levels))
 
 
 def prepare(frame: pd.DataFrame, factors: Sequence[str], options: FactorialOptions, *,
-            animal_ids_made_up: bool = False, outcome: str | None = None) -> FactorialData:
+            animal_ids_made_up: bool = False, outcome: str | None = None,
+            covariate_name: str | None = None, within: Sequence[str] = ()) -> FactorialData:
     """Turn a validated tidy frame (``io.read_factorial``) into model arrays.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        Columns ``row, animal, <A>, <B>, value, censored`` (+ ``cohort``); the factor
+        Columns ``row, animal, <factors...>, value, censored`` (+ ``cohort``); the factor
         columns are Categoricals with the reference level first.
     factors : sequence of str
-        The two factor columns (A, B).
+        The k >= 2 factor columns.
     options : FactorialOptions
     animal_ids_made_up : bool
         No animal column was given (each row is one animal).
     outcome : str, optional
         The sheet's name of the outcome column (for messages).
+    covariate_name : str, optional
+        The sheet's name of the covariate column, when the frame has a ``covariate`` column:
+        it is centred at its mean over the animals (each animal's mean over its rows), so
+        that the cell means are at the average covariate, as emmeans reports them.
+    within : sequence of str
+        The factors (among ``factors``) that vary within an animal: an animal keeps one level
+        of every other factor and may have rows at several levels of these.
     """
     factors = _check_factors(factors)
-    a_name, b_name = factors
+    within = tuple(str(w) for w in within)
+    if any(w not in factors for w in within):
+        raise DesignError(f"within factors {list(within)} must be among the factors {list(factors)}. "
+                          "Fix: name each --within column also as a factor.")
     if options.blocker is not None and options.blocker not in factors:
         raise DesignError(
             f"the blocker {options.blocker!r} is not one of the factors {list(factors)}. Fix: name the factor that "
-            f"is the antagonist or antibody, e.g. --blocker {b_name}, or leave --blocker out (no % blockade)."
+            f"is the antagonist or antibody, e.g. --blocker {factors[-1]}, or leave --blocker out (no % blockade)."
         )
     for col in (ANIMAL, VALUE, CENSORED, *factors):
         if col not in frame.columns:
@@ -234,46 +272,60 @@ def prepare(frame: pd.DataFrame, factors: Sequence[str], options: FactorialOptio
         cats = [str(c) for c in cats]
         if len(cats) < 2:
             raise DesignError(
-                f"factor {name!r} has a single level ({cats[0]!r}); an A x B design needs at least "
-                "two levels per factor. Fix: check the column and --where, or analyse the other factor alone."
+                f"factor {name!r} has a single level ({cats[0]!r}); a factorial design needs at least "
+                "two levels per factor. Fix: check the column and --where, or leave the factor out."
             )
         if len(set(cats)) != len(cats):
             raise DesignError(f"factor {name!r} has levels that read the same as text ({cats}). Fix: relabel them.")
         levels.append(tuple(cats))
-    levels_a, levels_b = levels
-    a_txt = frame[a_name].astype(str).to_numpy()
-    b_txt = frame[b_name].astype(str).to_numpy()
-    ia = {lv: i for i, lv in enumerate(levels_a)}
-    ib = {lv: i for i, lv in enumerate(levels_b)}
-    obs_a = np.array([ia[v] for v in a_txt], dtype=np.int64)
-    obs_b = np.array([ib[v] for v in b_txt], dtype=np.int64)
+    texts = [frame[name].astype(str).to_numpy() for name in factors]
+    obs_cells = np.column_stack([
+        np.array([{lv: i for i, lv in enumerate(levels[f])}[v] for v in texts[f]], dtype=np.int64)
+        if len(frame) else np.zeros(0, dtype=np.int64)
+        for f in range(len(factors))
+    ])
     animal_txt = frame[ANIMAL].astype(str).to_numpy()
     animals = tuple(pd.unique(animal_txt))
     index = {a: i for i, a in enumerate(animals)}
     obs_animal = np.array([index[a] for a in animal_txt], dtype=np.int64)
     rows = frame[ROW].to_numpy() if ROW in frame.columns else np.arange(len(frame)) + 2
-    # An animal belongs to one cell (and one cohort): this is a between-animal design.
+
+    def cell_of(k: int) -> str:
+        return "|".join(t[k] for t in texts)
+
+    # An animal belongs to one level of each between factor (and one cohort).
+    fixed = [i for i, f in enumerate(factors) if f not in within]
     first = np.full(len(animals), -1)
     for k, j in enumerate(obs_animal):
         if first[j] < 0:
             first[j] = k
-        elif (obs_a[k], obs_b[k]) != (obs_a[first[j]], obs_b[first[j]]):
+        elif not np.array_equal(obs_cells[k, fixed], obs_cells[first[j], fixed]):
             raise DesignError(
-                f"row {rows[k]}: animal {animals[j]!r} is in cell {a_txt[k]}|{b_txt[k]} but also in "
-                f"{a_txt[first[j]]}|{b_txt[first[j]]} (row {rows[first[j]]}); in a between-animal design "
-                "each animal belongs to one cell. Fix: correct the animal ID or the factor levels."
+                f"row {rows[k]}: animal {animals[j]!r} is in cell {cell_of(k)} but also in "
+                f"{cell_of(first[j])} (row {rows[first[j]]}); in a between-animal design "
+                "each animal belongs to one cell. Fix: correct the animal ID or the factor levels"
+                + (", or name a factor that varies within an animal with --within." if not within else ".")
             )
-    animal_a, animal_b = obs_a[first], obs_b[first]
-    # Every cell needs >= 2 animals.
-    counts = np.zeros((len(levels_a), len(levels_b)), dtype=int)
-    np.add.at(counts, (animal_a, animal_b), 1)
-    for i, la in enumerate(levels_a):
-        for j, lb in enumerate(levels_b):
-            if counts[i, j] < 2:
-                raise DesignError(
-                    f"the cell {a_name}={la}, {b_name}={lb} has {counts[i, j]} animal(s); every cell needs "
-                    "at least 2 animals. Fix: add animals, or drop the level with --where."
-                )
+    animal_cells = obs_cells[first]  # with within factors: the animal's first row's cell
+    # Every cell needs >= 2 animals; an empty cell is named with all the others.
+    counts = np.zeros(tuple(len(lv) for lv in levels), dtype=int)
+    pairs = np.unique(np.column_stack([obs_animal, obs_cells]), axis=0)  # each animal once per cell
+    np.add.at(counts, tuple(pairs[:, 1:].T), 1)
+    named = [", ".join(f"{f}={lv}" for f, lv in zip(factors, cell, strict=True))
+             for cell in itertools.product(*levels)]
+    empty = [t for t, n in zip(named, counts.ravel(), strict=True) if n == 0]
+    if empty:
+        raise DesignError(
+            f"empty cell(s), with no animal: {'; '.join(empty)}. Every combination of the factors' levels needs "
+            "animals (the cell-means model and the ANOVA are not defined otherwise). Fix: drop the unused level "
+            "with --where, or analyse fewer factors."
+        )
+    for t, n in zip(named, counts.ravel(), strict=True):
+        if n < 2:
+            raise DesignError(
+                f"the cell {t} has {n} animal(s); every cell needs "
+                "at least 2 animals. Fix: add animals, or drop the level with --where."
+            )
     cohorts: tuple[str, ...] = ()
     obs_cohort = np.zeros(len(frame), dtype=np.int64)
     animal_cohort = np.zeros(len(animals), dtype=np.int64)
@@ -317,19 +369,32 @@ def prepare(frame: pd.DataFrame, factors: Sequence[str], options: FactorialOptio
             "names the measured column and that --where keeps the rows you mean."
         )
     y = np.log(value) if options.log else value.copy()
+    cov = cov_mean = None
+    if COVARIATE in frame.columns and within:
+        raise DesignError("a covariate with a within-animal factor is not supported yet. Fix: leave out --covariate "
+                          "or --within.")
+    if COVARIATE in frame.columns:
+        x = frame[COVARIATE].to_numpy(dtype=float)
+        if not np.all(np.isfinite(x)):
+            raise DesignError("the covariate has missing or infinite values. Fix: read the sheet with io.read_factorial.")
+        per_animal = np.bincount(obs_animal, weights=x) / np.bincount(obs_animal)
+        if np.ptp(per_animal) == 0:
+            raise DesignError(
+                f"the covariate {covariate_name or COVARIATE!r} has the same value ({x[0]:g}) for every animal, so its "
+                "slope cannot be estimated. Fix: check the column, or leave out --covariate."
+            )
+        cov_mean = float(per_animal.mean())
+        cov = x - cov_mean
     data = FactorialData(
         frame=frame.reset_index(drop=True),
         factors=factors,
-        levels_a=levels_a,
-        levels_b=levels_b,
+        levels=tuple(levels),
         animals=animals,
         cohorts=cohorts,
-        obs_a=obs_a,
-        obs_b=obs_b,
+        obs_cells=obs_cells,
         obs_animal=obs_animal,
         obs_cohort=obs_cohort,
-        animal_a=animal_a,
-        animal_b=animal_b,
+        animal_cells=animal_cells,
         animal_cohort=animal_cohort,
         value=value,
         y=y,
@@ -337,6 +402,10 @@ def prepare(frame: pd.DataFrame, factors: Sequence[str], options: FactorialOptio
         family=options.family,
         animal_ids_made_up=animal_ids_made_up,
         blocker=options.blocker,
+        covariate=cov,
+        covariate_mean=float("nan") if cov_mean is None else cov_mean,
+        covariate_name=str(covariate_name or COVARIATE) if cov is not None else "",
+        within=within,
     )
     if data.cohort_kind == "fixed":
         why = _cohort_confounding(data)
@@ -356,22 +425,24 @@ def _natural(text: str):
         return (1, 0.0, text)
 
 
-def _check_factors(factors: Sequence[str]) -> tuple[str, str]:
-    if isinstance(factors, str) or not isinstance(factors, Sequence) or len(factors) != 2:
+def _check_factors(factors: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(factors, str) or not isinstance(factors, Sequence) or len(factors) < 2:
         raise DesignError(
-            f"factors must name exactly two columns (A and B), got {factors!r}. "
-            'Fix: factors=["treatment", "antibody"] (--factor treatment --factor antibody).'
+            f"factors must name at least two columns, got {factors!r}. "
+            'Fix: factors=["treatment", "antibody"] (--factor treatment --factor antibody; add --factor sex '
+            "for a three-way design)."
         )
-    a, b = (str(f) for f in factors)
-    if a == b:
-        raise DesignError(f"the two factors are the same column {a!r}. Fix: name two different columns.")
-    for f in (a, b):
+    names = tuple(str(f) for f in factors)
+    twice = sorted({f for f in names if names.count(f) > 1})
+    if twice:
+        raise DesignError(f"the factor {twice[0]!r} is given twice. Fix: name each factor column once.")
+    for f in names:
         if f in RESERVED_NAMES:
             raise DesignError(
                 f"a factor cannot be called {f!r}, a name the model or its tables use. Fix: rename the "
                 "column in the sheet (e.g. 'Treatment')."
             )
-    return a, b
+    return names
 
 
 # ------------------------------------------------------------------------------ priors
@@ -432,6 +503,10 @@ def default_priors(data: FactorialData, options: FactorialOptions) -> dict[str, 
         priors["cohort_effect"] = {"dist": "ZeroSumNormal", "sigma": round(s * k, 6)}
     elif data.cohort_kind == "random":
         priors["sigma_cohort"] = {"dist": "HalfNormal", "sigma": round(s * k, 6)}
+    if data.covariate is not None:
+        # 2.5 outcome SDs per covariate SD: as wide as the cell means' prior, on the slope's scale
+        sx = float(np.std(data.covariate, ddof=1))
+        priors["covariate_slope"] = {"dist": "Normal", "mu": 0.0, "sigma": round(2.5 * s * k / sx, 6)}
     return priors
 
 
@@ -472,33 +547,34 @@ def _prior(name: str, spec: dict, **kwargs):
     return getattr(pm, spec["dist"])(name, **params, **kwargs)
 
 
-def interaction_prior_sd(cell_mean_sigma: float) -> float:
-    """Prior SD of a 2 x 2 interaction contrast under iid Normal(m, s) cell means: 2 s.
+def interaction_prior_sd(cell_mean_sigma: float, order: int = 2) -> float:
+    """Prior SD of an ``order``-way interaction contrast under iid Normal(m, s) cell means.
 
-    mu_ab - mu_a0b - mu_ab0 + mu_a0b0 is a sum of four independent terms of variance s^2
-    (m cancels), so its prior is Normal(0, sqrt(4 s^2)) = Normal(0, 2 s).
+    The contrast is an alternating sum over the 2^order cells of a 2 x ... x 2 sub-table
+    (for order 2: mu_ab - mu_a0b - mu_ab0 + mu_a0b0), each with weight +-1, so m cancels
+    and its prior is Normal(0, sqrt(2^order) s): 2 s for a 2 x 2, sqrt(8) s for a 2 x 2 x 2.
     """
-    return 2.0 * float(cell_mean_sigma)
+    return math.sqrt(2.0**order) * float(cell_mean_sigma)
 
 
-def interaction_prior_density_at_zero(cell_mean_sigma: float) -> float:
-    """Prior density of the interaction contrast at 0: 1 / (sqrt(2 pi) 2 s)."""
-    return float(stats.norm.pdf(0.0, loc=0.0, scale=interaction_prior_sd(cell_mean_sigma)))
+def interaction_prior_density_at_zero(cell_mean_sigma: float, order: int = 2) -> float:
+    """Prior density of the interaction contrast at 0: 1 / (sqrt(2 pi) sqrt(2^order) s)."""
+    return float(stats.norm.pdf(0.0, loc=0.0, scale=interaction_prior_sd(cell_mean_sigma, order)))
 
 
 # ------------------------------------------------------------------------------ model
 
 
 def build_model(data: FactorialData, priors: dict[str, dict], options: FactorialOptions) -> pm.Model:
-    """The PyMC model, named dims ``<A>``, ``<B>`` (+ ``animal``, ``cohort``), ``obs``, ``obs_censored``.
+    """The PyMC model, one named dim per factor (+ ``animal``, ``cohort``), ``obs``, ``obs_censored``.
 
     The cell-mean prior's location and scale are ``pm.Data`` (``cell_mean_prior_mu``,
     ``cell_mean_prior_sigma``) so that refits with another prior scale reuse one compilation.
     """
-    a_name, b_name = data.factors
     observed = np.flatnonzero(~data.censored)
     cens = np.flatnonzero(data.censored)
-    coords: dict[str, list] = {a_name: list(data.levels_a), b_name: list(data.levels_b), "obs": observed.tolist()}
+    coords: dict[str, list] = {f: list(lv) for f, lv in zip(data.factors, data.levels, strict=True)}
+    coords["obs"] = observed.tolist()
     if len(cens):
         coords["obs_censored"] = cens.tolist()
     if data.animal_effect:
@@ -508,15 +584,7 @@ def build_model(data: FactorialData, priors: dict[str, dict], options: Factorial
     with pm.Model(coords=coords) as model:
         prior_mu = pm.Data("cell_mean_prior_mu", float(priors["cell_mean"]["mu"]))
         prior_sigma = pm.Data("cell_mean_prior_sigma", float(priors["cell_mean"]["sigma"]))
-        cell_mean = pm.Normal("cell_mean", mu=prior_mu, sigma=prior_sigma, dims=(a_name, b_name))
-        grand = pm.Deterministic("grand_mean", cell_mean.mean())
-        pm.Deterministic("main_effect_a", cell_mean.mean(axis=1) - grand, dims=a_name)
-        pm.Deterministic("main_effect_b", cell_mean.mean(axis=0) - grand, dims=b_name)
-        pm.Deterministic(
-            "interaction_effect",
-            cell_mean - cell_mean.mean(axis=1, keepdims=True) - cell_mean.mean(axis=0, keepdims=True) + grand,
-            dims=(a_name, b_name),
-        )
+        cell_mean = pm.Normal("cell_mean", mu=prior_mu, sigma=prior_sigma, dims=data.factors)
         if data.cohort_kind == "fixed":
             cohort = _prior("cohort_effect", priors["cohort_effect"], dims=COHORT)
         elif data.cohort_kind == "random":
@@ -525,8 +593,20 @@ def build_model(data: FactorialData, priors: dict[str, dict], options: Factorial
             cohort = pm.Deterministic("cohort_effect", sigma_cohort * z, dims=COHORT)
         else:
             cohort = None
-        if data.animal_effect:
-            expected = cell_mean[data.animal_a, data.animal_b]
+        if data.within:
+            # an animal's rows sit in several cells: its intercept is a deviation added to each row's
+            # cell mean (centred: the deviations themselves are the parameters)
+            sigma_animal = _prior("sigma_animal", priors["sigma_animal"])
+            if data.centred:
+                effect = pm.Normal("animal_effect", 0.0, sigma_animal, dims=ANIMAL)
+            else:
+                z = pm.Normal("animal_z", 0.0, 1.0, dims=ANIMAL)
+                effect = pm.Deterministic("animal_effect", sigma_animal * z, dims=ANIMAL)
+            mu = cell_mean[tuple(data.obs_cells.T)] + effect[data.obs_animal]
+            if cohort is not None:
+                mu = mu + cohort[data.obs_cohort]
+        elif data.animal_effect:
+            expected = cell_mean[tuple(data.animal_cells.T)]
             if cohort is not None:
                 expected = expected + cohort[data.animal_cohort]
             sigma_animal = _prior("sigma_animal", priors["sigma_animal"])
@@ -539,9 +619,11 @@ def build_model(data: FactorialData, priors: dict[str, dict], options: Factorial
                 level = expected + effect
             mu = level[data.obs_animal]
         else:
-            mu = cell_mean[data.obs_a, data.obs_b]
+            mu = cell_mean[tuple(data.obs_cells.T)]
             if cohort is not None:
                 mu = mu + cohort[data.obs_cohort]
+        if data.covariate is not None:
+            mu = mu + _prior("covariate_slope", priors["covariate_slope"]) * data.covariate
         sigma = _prior("sigma", priors["sigma"])
         nu = _prior("nu", priors["nu"]) if data.family == "student" else None
 
@@ -576,44 +658,89 @@ def free_parameters(data: FactorialData) -> list[str]:
     if data.family == "student":
         names.append("nu")
     if data.animal_effect:
-        names += ["sigma_animal", "animal_mean" if data.centred else "animal_z"]
+        names += ["sigma_animal", ("animal_effect" if data.within else "animal_mean") if data.centred else "animal_z"]
     if data.cohort_kind == "fixed":
         names.append("cohort_effect")
     elif data.cohort_kind == "random":
         names += ["sigma_cohort", "cohort_z"]
+    if data.covariate is not None:
+        names.append("covariate_slope")
     return names
 
 
 # ------------------------------------------------------------------------------ estimands
 
 
-def cell_key(a: str, b: str) -> str:
-    """Cell label ``"a|b"`` (results.json ``n_per_group`` keys)."""
-    return f"{a}|{b}"
+def cell_key(*levels: str) -> str:
+    """Cell label ``"a|b"`` / ``"a|b|c"``, levels in factor order (results.json ``n_per_group`` keys)."""
+    return "|".join(str(lv) for lv in levels)
+
+
+def factor_letter(data: FactorialData, factor: str) -> str:
+    """``a`` for the first factor, ``b`` for the second, ... (estimand keys ``simple_a``)."""
+    return "abcdefghijklmnopqrstuvwxyz"[data.factors.index(factor)]
+
+
+def _vs_reference(x: xr.DataArray, factor: str, levels: Sequence[str]) -> xr.DataArray:
+    """Each non-reference level of ``factor`` minus its reference level (the dim keeps the non-reference levels)."""
+    return x.sel({factor: list(levels[1:])}) - x.sel({factor: levels[0]}, drop=True)
+
+
+def _ordered(x: xr.DataArray, data: FactorialData) -> xr.DataArray:
+    return x.transpose(..., *data.factors)
+
+
+def interaction_sets(data: FactorialData) -> list[tuple[str, ...]]:
+    """Every set of >= 2 factors, in R's term order (A:B, A:C, B:C, A:B:C)."""
+    return [s for r in range(2, data.k + 1) for s in itertools.combinations(data.factors, r)]
+
+
+def interaction_key(data: FactorialData, factors: Sequence[str]) -> str:
+    """``interaction`` for the highest order (all factors), ``interaction_ab`` for a lower one."""
+    if len(factors) == data.k:
+        return "interaction"
+    return "interaction_" + "".join(factor_letter(data, f) for f in factors)
+
+
+def blockade_key(data: FactorialData, treated: str) -> str:
+    """``blockade_pct`` when one factor is blocked (A x B), else ``blockade_pct_<letter>``."""
+    return "blockade_pct" if data.k == 2 else f"blockade_pct_{factor_letter(data, treated)}"
 
 
 def contrast_draws(cell_mean: xr.DataArray, data: FactorialData) -> dict[str, xr.DataArray]:
     """Contrasts of the cell means on the model scale (differences; log ratios for lognormal).
 
-    Returns ``simple_a`` (dims A = non-reference levels, B: a - a0 within b),
-    ``simple_b`` (dims A, B = non-reference levels: b - b0 within a), ``interaction`` (dims
-    A, B both non-reference: (a - a0 | b) - (a - a0 | b0)) and, only when the design names a
-    blocker, ``blockade_pct`` (same dims): with B the blocker 100 (1 - (a - a0 | b) / (a - a0
-    | b0)), the % of A's effect that b abolishes; with A the blocker 100 (1 - (b - b0 | a) /
-    (b - b0 | a0)).
+    Each keeps one dim per factor, reduced to the non-reference levels of the factors it
+    contrasts:
+
+    - ``simple_<x>`` for each factor x (``simple_a``, ``simple_b``, ...): each non-reference
+      level of x minus x's reference within every combination of the other factors' levels;
+    - ``interaction``: the highest-order interaction contrast against the reference levels,
+      the alternating sum over each 2 x ... x 2 sub-table (for A x B: (a - a0 | b) - (a - a0
+      | b0)); with three or more factors also ``interaction_<xy...>`` for every lower-order set
+      of factors, within every combination of the other factors' levels (e.g. treatment x
+      antibody within each sex);
+    - only when the design names a blocker, ``blockade_pct`` (one treated factor) or
+      ``blockade_pct_<x>`` for each other factor x: 100 (1 - (x - x0 | blocker level) / (x -
+      x0 | blocker reference)), the % of x's effect that the blocker abolishes, within every
+      combination of the remaining factors.
     """
-    a_name, b_name = data.factors
-    a0, b0 = data.reference
-    a_other, b_other = list(data.levels_a[1:]), list(data.levels_b[1:])
-    simple_a = cell_mean.sel({a_name: a_other}) - cell_mean.sel({a_name: a0}, drop=True)
-    simple_b = cell_mean.sel({b_name: b_other}) - cell_mean.sel({b_name: b0}, drop=True)
-    under_b = simple_a.sel({b_name: b_other})
-    under_ref = simple_a.sel({b_name: b0}, drop=True)
-    out = {"simple_a": simple_a, "simple_b": simple_b, "interaction": under_b - under_ref}
-    if data.blocker == b_name:
-        out["blockade_pct"] = 100.0 * (1.0 - under_b / under_ref)
-    elif data.blocker == a_name:
-        out["blockade_pct"] = 100.0 * (1.0 - simple_b.sel({a_name: a_other}) / simple_b.sel({a_name: a0}, drop=True))
+    out: dict[str, xr.DataArray] = {}
+    for f, lv in zip(data.factors, data.levels, strict=True):
+        out[f"simple_{factor_letter(data, f)}"] = _ordered(_vs_reference(cell_mean, f, lv), data)
+    for group in interaction_sets(data):
+        x = cell_mean
+        for f in group:
+            x = _vs_reference(x, f, data.levels[data.factors.index(f)])
+        out[interaction_key(data, group)] = _ordered(x, data)
+    if data.blocker is not None:
+        blk, blk_levels = data.blocker, data.levels[data.factors.index(data.blocker)]
+        for f in data.factors:
+            if f == blk:
+                continue
+            eff = out[f"simple_{factor_letter(data, f)}"]
+            ratio = eff.sel({blk: list(blk_levels[1:])}) / eff.sel({blk: blk_levels[0]}, drop=True)
+            out[blockade_key(data, f)] = _ordered(100.0 * (1.0 - ratio), data)
     return out
 
 
@@ -628,39 +755,51 @@ def total_sd(posterior: xr.Dataset) -> xr.DataArray | None:
     return np.sqrt(total)
 
 
+def main_effects(mu: xr.DataArray, data: FactorialData) -> dict[str, xr.DataArray]:
+    """Sum-to-zero main effect of each factor (model scale): its marginal mean less the grand mean."""
+    return {f: centre(mu.mean([g for g in data.factors if g != f]), [f]) for f in data.factors}
+
+
+def _contrast_keys(con: Mapping[str, xr.DataArray]) -> list[str]:
+    """The contrasts that get a Cohen's d: simple effects and interactions (not the blockade)."""
+    return [k for k in con if k.startswith(("simple_", "interaction"))]
+
+
 def estimand_draws(posterior: xr.Dataset, data: FactorialData) -> dict[str, xr.DataArray]:
     """Posterior draws of every reported quantity, on the reporting scale.
 
-    Normal / Student: ``cell`` (cell means), ``main_a``, ``main_b`` (sum-to-zero main
-    effects), ``simple_a``, ``simple_b``, ``interaction`` (differences). Lognormal: ``cell``
-    = exp(cell mean) (cell medians), main effects, simple effects and interaction as ratios,
-    plus ``pct_change_a`` / ``pct_change_b`` = 100 (ratio - 1). Always: ``blockade_pct`` and
-    Cohen's d (``d_simple_a``, ``d_simple_b``, ``d_interaction``: model-scale contrast /
-    sigma; ``dtot_*`` on the total SD when there are random effects).
+    Normal / Student: ``cell`` (cell means), ``main_<x>`` (sum-to-zero main effect of each
+    factor x), the contrasts of `contrast_draws` (differences). Lognormal: ``cell`` =
+    exp(cell mean) (cell medians), main effects, simple effects and interactions as ratios,
+    plus ``pct_change_<x>`` = 100 (ratio - 1) of the simple effects. Always: the % blockade
+    and Cohen's d of every simple effect and interaction (``d_<key>``: model-scale contrast /
+    sigma; ``dtot_<key>`` on the total SD when there are random effects).
     """
-    a_name, b_name = data.factors
     mu = posterior["cell_mean"]
     con = contrast_draws(mu, data)
-    main_a = centre(mu.mean(b_name), [a_name])
-    main_b = centre(mu.mean(a_name), [b_name])
     out: dict[str, xr.DataArray] = {}
     tr = np.exp if data.family == "lognormal" else (lambda x: x)
     out["cell"] = tr(mu)
-    out["main_a"] = tr(main_a)
-    out["main_b"] = tr(main_b)
-    for key in ("simple_a", "simple_b", "interaction"):
+    for f, main in main_effects(mu, data).items():
+        out[f"main_{factor_letter(data, f)}"] = tr(main)
+    keys = _contrast_keys(con)
+    for key in keys:
         out[key] = tr(con[key])
     if data.family == "lognormal":
-        out["pct_change_a"] = 100.0 * (np.exp(con["simple_a"]) - 1.0)
-        out["pct_change_b"] = 100.0 * (np.exp(con["simple_b"]) - 1.0)
-    if "blockade_pct" in con:
-        out["blockade_pct"] = con["blockade_pct"]
+        for f in data.factors:
+            x = factor_letter(data, f)
+            out[f"pct_change_{x}"] = 100.0 * (np.exp(con[f"simple_{x}"]) - 1.0)
+    for key in con:
+        if key.startswith("blockade_pct"):
+            out[key] = con[key]
+    if data.covariate is not None:
+        out["covariate_slope"] = posterior["covariate_slope"]
     sigma = posterior["sigma"]
-    for key in ("simple_a", "simple_b", "interaction"):
+    for key in keys:
         out[f"d_{key}"] = con[key] / sigma
     tot = total_sd(posterior)
     if tot is not None:
-        for key in ("simple_a", "simple_b", "interaction"):
+        for key in keys:
             out[f"dtot_{key}"] = con[key] / tot
     return out
 
@@ -671,17 +810,44 @@ def gated_estimands(posterior: xr.Dataset, data: FactorialData) -> dict[str, xr.
     (Simple effects of A and of B carry different levels on the same factor dimensions,
     which one Dataset cannot hold side by side.)
     """
-    a_name, b_name = data.factors
     con = contrast_draws(posterior["cell_mean"], data)
     out = {}
     for key, da in {"cell_mean": posterior["cell_mean"], **con}.items():
-        da = da.transpose("chain", "draw", a_name, b_name)
-        labels = [cell_key(a, b) for a in da[a_name].values for b in da[b_name].values]
-        out[key] = xr.DataArray(
-            da.values.reshape(da.sizes["chain"], da.sizes["draw"], -1), dims=("chain", "draw", f"{key}_cell"),
-            coords={"chain": da["chain"].values, "draw": da["draw"].values, f"{key}_cell": labels},
-        )
+        out[key] = _flat(da, key, data)
     return out
+
+
+def _flat(da: xr.DataArray, key: str, data: FactorialData) -> xr.DataArray:
+    """``da`` with its factor dims flattened to one ``<key>_cell`` dim of "a|b" labels."""
+    da = da.transpose("chain", "draw", *data.factors)
+    labels = [cell_key(*c) for c in itertools.product(*(da[f].values for f in data.factors))]
+    return xr.DataArray(
+        da.values.reshape(da.sizes["chain"], da.sizes["draw"], -1), dims=("chain", "draw", f"{key}_cell"),
+        coords={"chain": da["chain"].values, "draw": da["draw"].values, f"{key}_cell": labels},
+    )
+
+
+def stored_estimands(posterior: xr.Dataset, data: FactorialData) -> xr.Dataset:
+    """The draws of every reported contrast on the reporting scale, for ``posterior.nc``'s
+    ``estimands`` group: one variable per key of `estimand_draws` (simple effects,
+    interactions, % blockade), its cells flattened to ``<key>_cell``; the attributes ``name``
+    and ``group`` say which estimates rows it holds."""
+    draws = estimand_draws(posterior, data)
+    return xr.Dataset({key: _flat(draws[key], key, data).assign_attrs(name=name, group=":".join(factors))
+                       for key, (name, factors) in contrast_meta(data).items()})
+
+
+def contrast_meta(data: FactorialData) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Key of `contrast_draws` -> (its estimates-table ``name``, the factors of its ``group``)."""
+    meta = {f"simple_{factor_letter(data, f)}": ("simple_effect", (f,)) for f in data.factors}
+    for group in interaction_sets(data):
+        meta[interaction_key(data, group)] = ("interaction" if len(group) == data.k else "simple_interaction", group)
+    if data.blocker is not None:
+        for f in data.factors:
+            if f != data.blocker:
+                meta[blockade_key(data, f)] = ("blockade_pct", (f, data.blocker))
+    return meta
+
 
 
 def _rope(options: FactorialOptions, kind: str) -> tuple[float, float] | None:
@@ -696,10 +862,37 @@ def _rope(options: FactorialOptions, kind: str) -> tuple[float, float] | None:
     return (100.0 * (1.0 / (1.0 + r / 100.0) - 1.0), r)
 
 
+def _named(r: Mapping, factors: Sequence[str]) -> str:
+    """"C=c, D=d" for the given factors of a row."""
+    return ", ".join(f"{f}={r[f]}" for f in factors)
+
+
+def _within_text(r: Mapping, factors: Sequence[str]) -> str:
+    return ", ".join(str(r[f]) for f in factors)
+
+
+def _interaction_label(r: Mapping, group: Sequence[str], data: FactorialData) -> str:
+    """"(a vs a0) under b minus under b0" for two factors, "(a vs a0) x (b vs b0) x (c vs c0)" for more,
+    "... within C=c" for a lower-order interaction within the other factors' levels."""
+    refs = {f: data.levels[data.factors.index(f)][0] for f in group}
+    if len(group) == 2:
+        f, g = group
+        text = f"({r[f]} vs {refs[f]}) under {r[g]} minus under {refs[g]}"
+    else:
+        text = " x ".join(f"({r[f]} vs {refs[f]})" for f in group)
+    others = [f for f in data.factors if f not in group]
+    return text + (f" within {_named(r, others)}" if others else "")
+
+
 def estimates_table(draws: dict[str, xr.DataArray], data: FactorialData, options: FactorialOptions) -> pd.DataFrame:
-    """One row per estimand element, columns `ESTIMATE_COLUMNS` (frequentist columns empty)."""
-    a_name, b_name = data.factors
-    a0, b0 = data.reference
+    """One row per estimand element, columns `ESTIMATE_COLUMNS` (frequentist columns empty).
+
+    Rows: cell means (medians), main effects, simple effects of each factor (the first
+    factor's are the headline), lower-order interactions within the other factors
+    (``simple_interaction``, three or more factors), the highest-order interaction
+    (headline), the % blockade (headline), % changes (lognormal), Cohen's d.
+    """
+    factors = data.factors
     log = data.family == "lognormal"
     eff_scale = "ratio" if log else "difference"
     null_eff = 1.0 if log else 0.0
@@ -717,47 +910,69 @@ def estimates_table(draws: dict[str, xr.DataArray], data: FactorialData, options
         )
         frames.append(tab)
 
+    def key_of(r, **override):
+        return cell_key(*(override.get(f, r[f]) for f in factors))
+
     add(draws["cell"], "cell_median" if log else "cell_mean", "median (exp of log-scale mean)" if log else "outcome",
-        0.0, None, lambda r: {"label": f"{r[a_name]}, {r[b_name]}", "cell": cell_key(r[a_name], r[b_name])})
-    add(draws["main_a"], "main_effect", "ratio to grand median" if log else "deviation from grand mean",
-        null_eff, rope_eff, lambda r: {"label": f"main effect of {a_name}: {r[a_name]} (sum-to-zero)",
-                                       "group": a_name, "cell": str(r[a_name])})
-    add(draws["main_b"], "main_effect", "ratio to grand median" if log else "deviation from grand mean",
-        null_eff, rope_eff, lambda r: {"label": f"main effect of {b_name}: {r[b_name]} (sum-to-zero)",
-                                       "group": b_name, "cell": str(r[b_name])})
-    meta_a = lambda r: {"label": f"{r[a_name]} vs {a0} within {r[b_name]}", "group": a_name,  # noqa: E731
-                        "cell": cell_key(r[a_name], r[b_name]), "reference": cell_key(a0, r[b_name])}
-    meta_b = lambda r: {"label": f"{r[b_name]} vs {b0} within {r[a_name]}", "group": b_name,  # noqa: E731
-                        "cell": cell_key(r[a_name], r[b_name]), "reference": cell_key(r[a_name], b0)}
-    meta_i = lambda r: {"label": f"({r[a_name]} vs {a0}) under {r[b_name]} minus under {b0}",  # noqa: E731
-                        "group": f"{a_name}:{b_name}", "cell": cell_key(r[a_name], r[b_name]),
-                        "reference": cell_key(a0, b0)}
-    add(draws["simple_a"], "simple_effect", eff_scale, null_eff, rope_eff, meta_a, headline=True)
-    add(draws["simple_b"], "simple_effect", eff_scale, null_eff, rope_eff, meta_b)
-    add(draws["interaction"], "interaction", "ratio of ratios" if log else "difference of differences",
-        null_eff, rope_eff, meta_i, headline=True)
-    if "blockade_pct" in draws:
-        # group: "treated:blocker" (results.blockade_base reads which simple effect it divides by)
-        if data.blocker == b_name:
-            def meta_blk(r):
-                return {"label": f"% of the {r[a_name]} vs {a0} effect abolished by {r[b_name]} (vs {b0})",
-                        "group": f"{a_name}:{b_name}", "cell": cell_key(r[a_name], r[b_name]),
-                        "reference": cell_key(a0, b0)}
-        else:
-            def meta_blk(r):
-                return {"label": f"% of the {r[b_name]} vs {b0} effect abolished by {r[a_name]} (vs {a0})",
-                        "group": f"{b_name}:{a_name}", "cell": cell_key(r[a_name], r[b_name]),
-                        "reference": cell_key(a0, b0)}
-        add(draws["blockade_pct"], "blockade_pct", "percent (P relative to 50 %)" + (", log scale" if log else ""),
-            50.0, None, meta_blk, headline=True)
+        0.0, None, lambda r: {"label": _within_text(r, factors), "cell": key_of(r)})
+    for f in factors:
+        add(draws[f"main_{factor_letter(data, f)}"], "main_effect",
+            "ratio to grand median" if log else "deviation from grand mean", null_eff, rope_eff,
+            lambda r, f=f: {"label": f"main effect of {f}: {r[f]} (sum-to-zero)", "group": f, "cell": str(r[f])})
+    if "covariate_slope" in draws:
+        add(draws["covariate_slope"], "covariate_slope",
+            f"{'log outcome' if log else 'outcome'} per unit of {data.covariate_name}", 0.0, None,
+            lambda r: {"label": f"slope of {data.covariate_name} (cell means at its mean, "
+                                f"{_fmt(data.covariate_mean)})", "group": data.covariate_name})
+    metas = {}
+    for f, lv in zip(factors, data.levels, strict=True):
+        others = [g for g in factors if g != f]
+        metas[f"simple_{factor_letter(data, f)}"] = (
+            lambda r, f=f, ref=lv[0], others=others: {
+                "label": f"{r[f]} vs {ref} within {_within_text(r, others)}", "group": f,
+                "cell": key_of(r), "reference": key_of(r, **{f: ref})})
+    for group in interaction_sets(data):
+        refs = {f: data.levels[factors.index(f)][0] for f in group}
+        metas[interaction_key(data, group)] = (
+            lambda r, group=group, refs=refs: {
+                "label": _interaction_label(r, group, data), "group": ":".join(group),
+                "cell": key_of(r), "reference": key_of(r, **refs)})
+    for i, f in enumerate(factors):
+        x = f"simple_{factor_letter(data, f)}"
+        add(draws[x], "simple_effect", eff_scale, null_eff, rope_eff, metas[x], headline=i == 0)
+    dd = "ratio of ratios" if log else "difference of differences"
+    for group in interaction_sets(data):
+        key = interaction_key(data, group)
+        top = len(group) == data.k
+        add(draws[key], "interaction" if top else "simple_interaction", dd, null_eff, rope_eff, metas[key],
+            headline=top)
+    if data.blocker is not None:
+        blk = data.blocker
+        b0 = data.levels[factors.index(blk)][0]
+        for f in factors:
+            if f == blk:
+                continue
+            t0 = data.levels[factors.index(f)][0]
+            others = [g for g in factors if g not in (f, blk)]
+
+            def meta_blk(r, f=f, t0=t0, others=others):
+                within = f" within {_named(r, others)}" if others else ""
+                # group "treated:blocker" (results.blockade_base reads which simple effect it divides by)
+                return {"label": f"% of the {r[f]} vs {t0} effect abolished by {r[blk]} (vs {b0}){within}",
+                        "group": f"{f}:{blk}", "cell": key_of(r), "reference": key_of(r, **{f: t0, blk: b0})}
+
+            add(draws[blockade_key(data, f)], "blockade_pct",
+                "percent (P relative to 50 %)" + (", log scale" if log else ""), 50.0, None, meta_blk, headline=True)
     if log:
-        add(draws["pct_change_a"], "pct_change", "percent change", 0.0, _rope(options, "pct"), meta_a)
-        add(draws["pct_change_b"], "pct_change", "percent change", 0.0, _rope(options, "pct"), meta_b)
+        for f in factors:
+            x = factor_letter(data, f)
+            add(draws[f"pct_change_{x}"], "pct_change", "percent change", 0.0, _rope(options, "pct"),
+                metas[f"simple_{x}"])
     on_log = ", log scale" if log else ""
     for prefix, name, sd_text in (("d", "cohens_d", "residual SD" + on_log), ("dtot", "cohens_d_total", "total SD" + on_log)):
-        if f"{prefix}_simple_a" not in draws:
-            continue
-        for key, meta in (("simple_a", meta_a), ("simple_b", meta_b), ("interaction", meta_i)):
+        for key, meta in metas.items():
+            if f"{prefix}_{key}" not in draws:
+                continue
             add(draws[f"{prefix}_{key}"], name, sd_text, 0.0, None,
                 lambda r, meta=meta, sd_text=sd_text: {**meta(r), "label": f"d ({sd_text}): {meta(r)['label']}"})
     table = pd.concat(frames, ignore_index=True)
@@ -775,24 +990,24 @@ def estimates_table(draws: dict[str, xr.DataArray], data: FactorialData, options
 
 def interaction_bayes_factors(cell_mean: xr.DataArray, data: FactorialData, cell_mean_sigma: float,
                               *, multiplier: float = 1.0) -> pd.DataFrame:
-    """Savage-Dickey BF10 of every 2 x 2 interaction contrast (model scale) against 0."""
+    """Savage-Dickey BF10 of every highest-order interaction contrast (model scale) against 0.
+
+    Its prior follows from the iid Normal cell-mean prior: Normal(0, sqrt(2^k) s) for k factors.
+    """
     inter = contrast_draws(cell_mean, data)["interaction"]
-    a_name, b_name = data.factors
-    a0, b0 = data.reference
-    density = interaction_prior_density_at_zero(cell_mean_sigma)
+    density = interaction_prior_density_at_zero(cell_mean_sigma, data.k)
     rows = []
-    for a in data.levels_a[1:]:
-        for b in data.levels_b[1:]:
-            draws = inter.sel({a_name: a, b_name: b}).values
-            bf = savage_dickey_bf10(draws, density)
-            rows.append({
-                "contrast": f"({a} vs {a0}) under {b} minus under {b0}",
-                "cell": cell_key(a, b),
-                "prior_multiplier": float(multiplier),
-                "cell_mean_prior_sd": float(cell_mean_sigma),
-                "interaction_prior_sd": interaction_prior_sd(cell_mean_sigma),
-                **bf,
-            })
+    for cell in itertools.product(*(lv[1:] for lv in data.levels)):
+        draws = inter.sel(dict(zip(data.factors, cell, strict=True))).values
+        bf = savage_dickey_bf10(draws, density)
+        rows.append({
+            "contrast": _interaction_label(dict(zip(data.factors, cell, strict=True)), data.factors, data),
+            "cell": cell_key(*cell),
+            "prior_multiplier": float(multiplier),
+            "cell_mean_prior_sd": float(cell_mean_sigma),
+            "interaction_prior_sd": interaction_prior_sd(cell_mean_sigma, data.k),
+            **bf,
+        })
     return pd.DataFrame(rows)
 
 
@@ -835,41 +1050,40 @@ def bayes_factor_sensitivity(model: pm.Model, tree: xr.DataTree, data: Factorial
 # ------------------------------------------------------------------------------ Bayesian ANOVA
 
 
+def anova_sources(data: FactorialData) -> list[tuple[str, ...]]:
+    """Every source of the factorial ANOVA in R's term order (A, B, C, A:B, A:C, B:C, A:B:C)."""
+    return [s for r in range(1, data.k + 1) for s in itertools.combinations(data.factors, r)]
+
+
 def bayesian_anova(posterior: xr.Dataset, data: FactorialData) -> dict[str, dict[str, xr.DataArray]]:
     """Finite-population SD of each source (Gelman 2005) and the posterior partial eta squared.
 
-    Sources (model scale): A, B, A:B (sum-to-zero decomposition of the cell means), cohort
-    and animal when in the model, residual.
+    Sources (model scale): every main effect and interaction of the factors (the sum-to-zero
+    decomposition of the cell means: a source's effect is the marginal mean over the other
+    factors, centred over each of its own factors in turn), cohort and animal when in the
+    model, residual.
 
-    ``sd``: Gelman's finite-population SD of each batch of effects (ddof = 1; the
-    interaction's sum of squares over (I - 1)(J - 1)), a summary of its own.
+    ``sd``: Gelman's finite-population SD of each batch of effects: the square root of its
+    sum of squares over its degrees of freedom, the product of (levels - 1) over its factors.
 
     ``partial_eta_sq``: defined as the ANOVA defines it. The effect variance of a source is
-    the mean over the I x J cells of its squared sum-to-zero effect (a population variance:
-    a main effect of A counts once per cell, so var_A = mean over a of alpha_a^2); the error
+    the mean over the cells of its squared sum-to-zero effect (a population variance: a main
+    effect of A counts once per cell, so var_A = mean over a of alpha_a^2); the error
     variance is the mean squared residual of the unit the ANOVA analyses (an animal: its
     mean row minus cell mean and cohort effect; a row when animals have one row), so that
     eta_p^2 = var_effect / (var_effect + var_error) mirrors SS_effect / (SS_effect +
     SS_error) = (SS_effect / N) / (SS_effect / N + SS_error / N). A cohort block's effect
     variance is the mean over the animals of their cohort's squared effect.
     """
-    a_name, b_name = data.factors
     mu = posterior["cell_mean"]
-    main_a = centre(mu.mean(b_name), [a_name])
-    main_b = centre(mu.mean(a_name), [b_name])
-    inter = centre(mu, [a_name, b_name])
-    dof = (len(data.levels_a) - 1) * (len(data.levels_b) - 1)
-    inter_name = f"{a_name}:{b_name}"
-    sds = {
-        a_name: finite_population_sd(main_a, [a_name]),
-        b_name: finite_population_sd(main_b, [b_name]),
-        inter_name: np.sqrt((inter**2).sum([a_name, b_name]) / dof),
-    }
-    effect_var = {
-        a_name: (main_a**2).mean(a_name),
-        b_name: (main_b**2).mean(b_name),
-        inter_name: (inter**2).mean([a_name, b_name]),
-    }
+    sds, effect_var = {}, {}
+    for source in anova_sources(data):
+        rest = [f for f in data.factors if f not in source]
+        eff = centre(mu.mean(rest) if rest else mu, list(source))
+        dof = math.prod(len(data.levels[data.factors.index(f)]) - 1 for f in source)
+        name = ":".join(source)
+        sds[name] = np.sqrt((eff**2).sum(list(source)) / dof)
+        effect_var[name] = (eff**2).mean(list(source))
     if data.cohort_kind != "none":
         sds[COHORT] = finite_population_sd(posterior["cohort_effect"], [COHORT])
         # a block's effect variance: the mean over the animals of their cohort's squared effect
@@ -877,24 +1091,64 @@ def bayesian_anova(posterior: xr.Dataset, data: FactorialData) -> dict[str, dict
             {COHORT: xr.DataArray(data.animal_cohort, dims="unit")}, drop=True) ** 2).mean("unit")
     if data.animal_effect:
         sds[ANIMAL] = finite_population_sd(posterior["animal_effect"], [ANIMAL])
+    if data.covariate is not None:
+        # the covariate's effect variance: slope^2 x the mean squared within-cell covariate
+        # (the ANCOVA's type III SS of the covariate over N at the least-squares fit)
+        within = _covariate_within_cells(data)
+        sds[data.covariate_name] = abs(posterior["covariate_slope"]) * float(np.std(within, ddof=1))
+        effect_var[data.covariate_name] = posterior["covariate_slope"] ** 2 * float(np.mean(within**2))
     resid = xr.DataArray(data.y, dims="obs_all") - _fitted(posterior, data)
     sds["residual"] = finite_population_sd(resid, ["obs_all"])
     # The ANOVA's unit: per-animal mean residuals (the animal effect is part of them).
     unit_resid = resid.assign_coords(unit=("obs_all", data.obs_animal)).groupby("unit").mean()
     error_var = (unit_resid**2).mean("unit")
-    eta = {k: v / (v + error_var) for k, v in effect_var.items()}
+    eta = {k: v / (v + _error_stratum(k, resid, data, error_var)) for k, v in effect_var.items()}
     return {"sd": sds, "partial_eta_sq": eta}
 
 
+def _error_stratum(source: str, resid: xr.DataArray, data: FactorialData, between_error: xr.DataArray) -> xr.DataArray:
+    """The error variance a source is tested against, as the RM ANOVA's strata: the between-animal
+    one (``between_error``) for a source without within factors; for a source with within factors
+    W, the mean squared W x animal residual: each animal's mean residual at each combination of
+    W's levels (averaged over its other within factors), centred over each factor of W."""
+    w_set = [f for f in source.split(":") if f in data.within]
+    if not w_set:
+        return between_error
+    idx = [data.factors.index(f) for f in w_set]
+    keys = np.column_stack([data.obs_animal, data.obs_cells[:, idx]])
+    combos, unit = np.unique(keys, axis=0, return_inverse=True)
+    per_unit = resid.assign_coords(unit=("obs_all", unit.ravel())).groupby("unit").mean()
+    per_unit = per_unit.transpose("chain", "draw", "unit")
+    sizes = [len(data.animals), *(len(data.levels[i]) for i in idx)]
+    cube = np.full((per_unit.sizes["chain"], per_unit.sizes["draw"], *sizes), np.nan)
+    cube[(slice(None), slice(None), *combos.T)] = per_unit.values
+    cube = xr.DataArray(cube, dims=("chain", "draw", ANIMAL, *w_set))  # NaN: an animal without that level
+    return (centre(cube, w_set) ** 2).mean([ANIMAL, *w_set])
+
+
 def _fitted(posterior: xr.Dataset, data: FactorialData) -> xr.DataArray:
-    a_name, b_name = data.factors
-    mu = posterior["cell_mean"].isel({a_name: xr.DataArray(data.obs_a, dims="obs_all"),
-                                      b_name: xr.DataArray(data.obs_b, dims="obs_all")}, drop=True)
+    mu = posterior["cell_mean"].isel(
+        {f: xr.DataArray(data.obs_cells[:, i], dims="obs_all") for i, f in enumerate(data.factors)}, drop=True)
     if data.cohort_kind != "none":
         mu = mu + posterior["cohort_effect"].isel({COHORT: xr.DataArray(data.obs_cohort, dims="obs_all")}, drop=True)
     if data.animal_effect:
         mu = mu + posterior["animal_effect"].isel({ANIMAL: xr.DataArray(data.obs_animal, dims="obs_all")}, drop=True)
+    if data.covariate is not None:
+        mu = mu + posterior["covariate_slope"] * xr.DataArray(data.covariate, dims="obs_all")
     return mu
+
+
+def _covariate_within_cells(data: FactorialData) -> np.ndarray:
+    """Each animal's mean covariate less its least-squares fit on the cells (and cohort block):
+    the part of the covariate the ANCOVA's covariate row tests (its type III SS = slope^2 x the
+    sum of these squared)."""
+    per_animal = np.bincount(data.obs_animal, weights=data.covariate) / np.bincount(data.obs_animal)
+    cell = np.ravel_multi_index(tuple(data.animal_cells.T), data.shape)
+    x = np.eye(data.n_cells)[cell]
+    if data.cohort_kind != "none":
+        x = np.column_stack([x, np.eye(len(data.cohorts))[data.animal_cohort][:, 1:]])
+    beta, *_ = np.linalg.lstsq(x, per_animal, rcond=None)
+    return per_animal - x @ beta
 
 
 def bayesian_anova_table(posterior: xr.Dataset, data: FactorialData, *, ci_prob: float, ci_kind: str) -> pd.DataFrame:
@@ -920,33 +1174,38 @@ ANOVA_TABLE_COLUMNS = [
 ]
 
 
+def _factor_columns(data: FactorialData, codes: np.ndarray) -> dict[str, pd.Categorical]:
+    """One Categorical per factor (reference level first) from level codes (one row per unit)."""
+    return {f: pd.Categorical(np.asarray(lv, dtype=object)[codes[:, i]], categories=list(lv))
+            for i, (f, lv) in enumerate(zip(data.factors, data.levels, strict=True))}
+
+
 def _freq_frame(data: FactorialData) -> pd.DataFrame:
-    """``animal, <A>, <B>, value`` (+ ``cohort``) on the model scale (log for lognormal), one row per observation."""
-    a_name, b_name = data.factors
+    """``animal, <factors...>, value`` (+ ``cohort``) on the model scale (log for lognormal), one row per observation."""
     frame = pd.DataFrame({
         ANIMAL: np.asarray(data.animals, dtype=object)[data.obs_animal],
-        a_name: pd.Categorical(np.asarray(data.levels_a, dtype=object)[data.obs_a], categories=list(data.levels_a)),
-        b_name: pd.Categorical(np.asarray(data.levels_b, dtype=object)[data.obs_b], categories=list(data.levels_b)),
+        **_factor_columns(data, data.obs_cells),
         VALUE: data.y,
     })
     if data.cohort_kind != "none":
         frame[COHORT] = np.asarray(data.cohorts, dtype=object)[data.obs_cohort]
+    if data.covariate is not None:
+        frame[COVARIATE] = data.covariate
     return frame
 
 
 def animal_means(data: FactorialData) -> pd.DataFrame:
     """One row per animal: the mean of its rows on the model scale (afex ``fun_aggregate = mean``)."""
-    a_name, b_name = data.factors
-    f = _freq_frame(data)
     means = np.bincount(data.obs_animal, weights=data.y) / np.bincount(data.obs_animal)
     frame = pd.DataFrame({
         ANIMAL: list(data.animals),
-        a_name: pd.Categorical(np.asarray(data.levels_a, dtype=object)[data.animal_a], categories=f[a_name].cat.categories),
-        b_name: pd.Categorical(np.asarray(data.levels_b, dtype=object)[data.animal_b], categories=f[b_name].cat.categories),
+        **_factor_columns(data, data.animal_cells),
         VALUE: means,
     })
     if data.cohort_kind != "none":
         frame[COHORT] = np.asarray(data.cohorts, dtype=object)[data.animal_cohort]
+    if data.covariate is not None:
+        frame[COVARIATE] = np.bincount(data.obs_animal, weights=data.covariate) / np.bincount(data.obs_animal)
     return frame
 
 
@@ -969,6 +1228,139 @@ def _cohort_confounding(data: FactorialData) -> str:
     return between.block_confounding(animal_means(data), factors=data.factors, block=COHORT)
 
 
+def _levels_of(data: FactorialData, given: Mapping[str, str], within: str = "") -> tuple[str, ...]:
+    """The full cell (levels in factor order) from some factors' levels and a ``within`` text
+    ``"B=b, C=c"`` naming the others (as `bayes_igf1.frequentist.between` writes it)."""
+    levels = dict(given)
+    rest = [f for f in data.factors if f not in levels]
+    text = str(within or "")
+    for i, f in enumerate(rest):
+        if not text.startswith(f"{f}="):
+            raise DesignError(f"cannot read the level of {f!r} from {within!r} (internal).")
+        text = text[len(f) + 1:]
+        if i + 1 < len(rest):
+            cut = text.index(f", {rest[i + 1]}=")
+            levels[f], text = text[:cut], text[cut + 2:]
+        else:
+            levels[f] = text
+    return tuple(levels[f] for f in data.factors)
+
+
+def _cell_weights(data: FactorialData) -> dict[str, xr.DataArray]:
+    """Each linear contrast of `contrast_draws` as weights over the cells (dim ``unit``, cells in
+    `FactorialData.cells` order): the same definitions, applied to the identity."""
+    eye = xr.DataArray(np.eye(data.n_cells).reshape(data.n_cells, *data.shape), dims=("unit", *data.factors),
+                       coords={f: list(lv) for f, lv in zip(data.factors, data.levels, strict=True)})
+    return contrast_draws(eye, dataclasses.replace(data, blocker=None))
+
+
+def _sidak_family(table: pd.DataFrame, ci_prob: float) -> pd.DataFrame:
+    """Sidak-adjusted p and intervals over the rows of ``table`` (one family), as emmeans."""
+    m = len(table)
+    table["p_adjusted"] = -np.expm1(m * np.log1p(-table["p"].to_numpy(dtype=float)))
+    half = stats.t.ppf(0.5 + ci_prob ** (1.0 / m) / 2.0, table["df"]) * table["se"]
+    table["ci_low_adjusted"] = table["estimate"] - half
+    table["ci_high_adjusted"] = table["estimate"] + half
+    return table
+
+
+def _within_contrasts(data: FactorialData, ci_prob: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Simple effects and interaction contrasts of a design with within-animal factors, from the
+    REML mixed model ``y ~ A * W + (1 | animal)`` with Satterthwaite df (emmeans on lmer), in the
+    layout of `bayes_igf1.frequentist.between` (its ``effect, level, within`` and ``effect,
+    within, cell`` keys); simple effects Sidak over the whole family, interactions per effect and
+    ``within`` level, as the between-animal twin adjusts them."""
+    weights = _cell_weights(data)
+    keys, rows = [], []
+    for key, da in weights.items():
+        name, group = contrast_meta(data)[key]
+        for cell in itertools.product(*(da[f].values for f in data.factors)):
+            at = dict(zip(data.factors, (str(c) for c in cell), strict=True))
+            others = [f for f in data.factors if f not in group]
+            meta = {"kind": name, "effect": ":".join(group), "within": _named(at, others),
+                    "cell": "|".join(at[f] for f in group)}
+            if name == "simple_effect":
+                meta.update(level=at[group[0]], reference=data.levels[data.factors.index(group[0])][0])
+            keys.append(meta)
+            rows.append(da.sel(at).values)
+    res = repeated.cell_contrasts(data.y, np.ravel_multi_index(tuple(data.obs_cells.T), data.shape),
+                                  data.obs_animal, np.vstack(rows), ci_prob=ci_prob)
+    table = pd.concat([pd.DataFrame(keys), res], axis=1)
+    simple = _sidak_family(table[table["kind"] == "simple_effect"].drop(columns="kind").reset_index(drop=True),
+                           ci_prob)
+    for col in ("hedges_g", "g_se", "g_ci_low", "g_ci_high"):
+        simple[col] = np.nan  # no two-independent-cells effect size within animals
+    inter = table[table["kind"] != "simple_effect"].drop(columns=["kind", "level", "reference"])
+    inter = pd.concat([_sidak_family(g.copy(), ci_prob) for _, g in inter.groupby(["effect", "within"], sort=False)],
+                      ignore_index=True)
+    return simple, inter
+
+
+def _within_twin(data: FactorialData, options: FactorialOptions) -> dict:
+    """The twin of a design with within-animal factors: the RM / mixed ANOVA (afex ``aov_ez``,
+    GG and HF), REML mixed-model contrasts (Satterthwaite), paired t tests of each 2-level
+    within factor, and the descriptive cell means."""
+    factors = list(data.factors)
+    rows = _freq_frame(data)
+    cell_rows = rows.groupby([ANIMAL, *factors], observed=True)[VALUE].mean().reset_index()
+    aov = repeated.mixed_anova(cell_rows, subject=ANIMAL, dv=VALUE, between=list(data.between),
+                               within=list(data.within))
+    out: dict = {"notes": [], "anova": aov.table[ANOVA_TABLE_COLUMNS].copy()}
+    dropped = [str(a) for a in aov.subjects_dropped]
+    note = (f"Type III repeated-measures ANOVA ({', '.join(data.within)} within animals"
+            + (f"; {', '.join(data.between)} between" if data.between else "")
+            + "; afex aov_ez, multivariate approach), Greenhouse-Geisser and Huynh-Feldt corrections for every "
+            "within effect with more than 1 df, on one mean per animal and cell"
+            + (" (several rows averaged)" if len(cell_rows) < len(rows) else "") + ".")
+    if dropped:
+        note += (f" The ANOVA leaves out {len(dropped)} animal(s) without a value in every within cell "
+                 f"({aov.drop_reason}); the Bayesian model and the mixed model keep their rows.")
+    if data.cohort_kind != "none":
+        note += " No cohort term in the ANOVA (the Bayesian model has one)."
+    if data.family == "lognormal":
+        note += " On the log of the outcome (family lognormal)."
+    out["anova_data"] = {"n_animals": len(data.animals), "animals_dropped": dropped, "reason": aov.drop_reason,
+                         "dv": f"log({VALUE})" if data.family == "lognormal" else VALUE,
+                         "aggregated": bool(len(cell_rows) < len(rows)), "n_analysed": int(aov.n_subjects),
+                         "block": None, "note": note}
+    out["mixed_model"] = {"method": "REML", "formula": f"{VALUE} ~ {' * '.join(factors)} + (1 | {ANIMAL})",
+                          "df_method": "Satterthwaite", "n_obs": data.n_obs, "n_animals": len(data.animals)}
+    simple, inter = _within_contrasts(data, options.ci_prob)
+    inter["cell"] = [cell_key(*_levels_of(data, dict(zip(r["effect"].split(":"), r["cell"].split("|"), strict=True)),
+                                          r["within"])) for r in inter.to_dict("records")]
+    extra: dict = {"simple_effects": simple, "interaction_contrasts": inter, "mauchly": aov.mauchly}
+    paired = []
+    for w in data.within:
+        lv = data.levels[factors.index(w)]
+        if len(lv) != 2:
+            continue
+        per_animal = rows.groupby([ANIMAL, *data.between, w], observed=True)[VALUE].mean().reset_index()
+        groups = per_animal.groupby(list(data.between), observed=True) if data.between else [((), per_animal)]
+        for key, g in groups:
+            key = key if isinstance(key, tuple) else (key,)
+            t = repeated.paired_t(g, subject=ANIMAL, within=w, dv=VALUE, reference=lv[0], ci_prob=options.ci_prob)
+            paired.append({"factor": w, "within": _named(dict(zip(data.between, key, strict=True)), data.between),
+                           **t.to_frame().iloc[0].to_dict()})
+    if paired:
+        extra["paired_t"] = pd.DataFrame(paired)
+    cells = []
+    for cell in data.cells():
+        mask = np.logical_and.reduce([cell_rows[f] == lv for f, lv in zip(factors, cell, strict=True)])
+        v = cell_rows.loc[mask, VALUE].to_numpy()
+        se = float(np.std(v, ddof=1) / np.sqrt(len(v)))
+        half = float(stats.t.ppf(0.5 + options.ci_prob / 2, len(v) - 1)) * se
+        cells.append({"cell": cell_key(*cell), **dict(zip(factors, cell, strict=True)), "n": len(v),
+                      "mean": float(np.mean(v)), "se": se, "ci_low": float(np.mean(v)) - half,
+                      "ci_high": float(np.mean(v)) + half})
+    extra["cell_means"] = pd.DataFrame(cells)
+    out.update(simple_effects=simple, interaction=inter, cells=extra["cell_means"], extra=extra,
+               contrast_method="t contrast of the REML mixed model (one mean per cell + animal intercept), "
+                               "Satterthwaite df, Sidak over the planned family (adjusted p and interval)")
+    if data.censored.any():
+        out["notes"].append("Kaplan-Meier / log-rank / Cox were not run: they need one censored time per animal.")
+    return out
+
+
 def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
     """The analysis the lab would run, from `bayes_igf1.frequentist.between`.
 
@@ -985,31 +1377,37 @@ def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
     type = 3)``, emmeans on that model); the lab's plain A * B ANOVA, as the paper ran it,
     is kept beside it as ``extra["anova_plain"]``.
     """
-    a_name, b_name = data.factors
-    factors = [a_name, b_name]
+    if data.within:
+        return _within_twin(data, options)
+    factors = list(data.factors)
     rows = _freq_frame(data)
     per_animal = animal_means(data)
     block = twin_block(data)
+    cov = COVARIATE if data.covariate is not None else None
     out: dict = {"notes": []}
     anova = between.factorial_anova(rows, dv=VALUE, factors=factors, ss_type=options.ss_type, subject=ANIMAL,
-                                    block=block)
+                                    block=block, covariate=cov)
     table = anova.table.copy()
     for col in ("epsilon_gg", "p_gg", "epsilon_hf", "p_hf"):
         table[col] = np.nan
+    if cov is not None:  # the sheet's name of the covariate, not the tidy frame's
+        table["effect"] = table["effect"].replace({COVARIATE: data.covariate_name})
     out["anova"] = table[ANOVA_TABLE_COLUMNS]
     extra: dict = {}
-    if block is not None:
-        note = anova.note + " The cohort is a block here as in the Bayesian model."
+    if block is not None or cov is not None:
+        note = anova.note.replace(f"ANCOVA: {COVARIATE} ", f"ANCOVA: {data.covariate_name} ") + (" The cohort is a block here as in the Bayesian model." if block else "")
         plain = between.factorial_anova(rows, dv=VALUE, factors=factors, ss_type=options.ss_type, subject=ANIMAL)
         plain_table = plain.table.copy()
         for col in ("epsilon_gg", "p_gg", "epsilon_hf", "p_hf"):
             plain_table[col] = np.nan
         extra["anova_plain"] = plain_table[ANOVA_TABLE_COLUMNS]
-    elif data.cohort_kind != "none":
-        note = anova.note + (f" No cohort term: {_cohort_confounding(data)}; the Bayesian model's random cohort "
-                             "effect has no fixed-block twin.")
-    else:
-        note = anova.note + f" Effects {a_name}, {b_name} and {a_name}:{b_name} only (no cohort in the design)."
+    if block is None and data.cohort_kind != "none":
+        note = (note if cov is not None else anova.note) + (
+            f" No cohort term: {_cohort_confounding(data)}; the Bayesian model's random cohort effect has no "
+            "fixed-block twin.")
+    elif block is None and cov is None:
+        effects = [":".join(src) for src in anova_sources(data)]
+        note = anova.note + f" Effects {', '.join(effects[:-1])} and {effects[-1]} only (no cohort in the design)."
     if data.family == "lognormal":
         note += " On the log of the outcome (family lognormal)."
     if data.censored.any():
@@ -1035,8 +1433,11 @@ def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
                 "reml_criterion": mm.reml_criterion,
                 "n_obs": mm.n_obs,
                 "n_animals": mm.n_animals,
-                "formula": f"{VALUE} ~ {a_name} * {b_name} + (1 | {ANIMAL})",
+                "formula": f"{VALUE} ~ {' * '.join(factors)} + (1 | {ANIMAL})",
             }
+            if cov is not None:
+                out["notes"].append(f"The REML mixed model has no term for the covariate {data.covariate_name!r} "
+                                    "(the ANCOVA and the Bayesian model do).")
         except ConvergenceError as err:
             out["mixed_model"] = {"method": "REML", "error": str(err)}
             out["notes"].append(f"The REML mixed model did not converge: {err}")
@@ -1045,25 +1446,31 @@ def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
             "method": None,
             "note": "One observation per animal: no mixed model (the animal variance is the residual).",
         }
-    kw = {"dv": VALUE, "factors": factors, "ci_prob": options.ci_prob, "block": block}
+    kw = {"dv": VALUE, "factors": factors, "ci_prob": options.ci_prob, "block": block, "covariate": cov}
     extra["tukey"] = between.cell_posthoc(per_animal, **kw)
     simple = between.simple_effects(per_animal, **kw)
     extra["simple_effects"] = simple
     out["simple_effects"] = simple
     inter = between.interaction_contrasts(per_animal, **kw)
-    inter.insert(0, "cell", [cell_key(a, b) for a, b in zip(inter["level_a"], inter["level_b"], strict=True)])
+    # the full cell key of each contrast: its non-reference levels and the levels it is within
+    inter["cell"] = [cell_key(*_levels_of(data, dict(zip(r["effect"].split(":"), r["cell"].split("|"), strict=True)),
+                                          r["within"])) for r in inter.to_dict("records")]
     extra["interaction_contrasts"] = inter
     out["interaction"] = inter
-    extra["assumptions"] = between.assumption_checks(per_animal, dv=VALUE, factors=factors)
+    extra["assumptions"] = between.assumption_checks(per_animal, dv=VALUE, factors=factors, covariate=cov)
+    if cov is not None:
+        extra["covariate_slope"] = between.covariate_slope(per_animal, dv=VALUE, factors=factors, covariate=cov,
+                                                           ci_prob=options.ci_prob, block=block)
     cells = []
-    for a in data.levels_a:
-        for b in data.levels_b:
-            v = per_animal.loc[(per_animal[a_name] == a) & (per_animal[b_name] == b), VALUE].to_numpy()
-            n = len(v)
-            se = float(np.std(v, ddof=1) / np.sqrt(n))
-            half = float(stats.t.ppf(0.5 + options.ci_prob / 2, n - 1)) * se
-            cells.append({"cell": cell_key(a, b), a_name: a, b_name: b, "n": n, "mean": float(np.mean(v)),
-                          "se": se, "ci_low": float(np.mean(v)) - half, "ci_high": float(np.mean(v)) + half})
+    for cell in data.cells():
+        mask = np.logical_and.reduce([per_animal[f] == lv for f, lv in zip(factors, cell, strict=True)])
+        v = per_animal.loc[mask, VALUE].to_numpy()
+        n = len(v)
+        se = float(np.std(v, ddof=1) / np.sqrt(n))
+        half = float(stats.t.ppf(0.5 + options.ci_prob / 2, n - 1)) * se
+        cells.append({"cell": cell_key(*cell), **dict(zip(factors, cell, strict=True)), "n": n,
+                      "mean": float(np.mean(v)), "se": se, "ci_low": float(np.mean(v)) - half,
+                      "ci_high": float(np.mean(v)) + half})
     extra["cell_means"] = pd.DataFrame(cells)
     out["cells"] = extra["cell_means"]
     if data.censored.any():
@@ -1071,7 +1478,7 @@ def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
             out["notes"].append("Kaplan-Meier / log-rank / Cox were not run: they need one censored time per animal.")
         else:
             surv = pd.DataFrame({
-                a_name: rows[a_name], b_name: rows[b_name], "_time": data.value, "_event": ~data.censored,
+                **{f: rows[f] for f in factors}, "_time": data.value, "_event": ~data.censored,
             })
             try:
                 cens = between.censored_tests(surv, time="_time", event="_event", factors=factors)
@@ -1098,8 +1505,6 @@ def attach_frequentist(estimates: pd.DataFrame, twin: dict, data: FactorialData,
     """
     est = estimates.copy()
     log = data.family == "lognormal"
-    a_name, b_name = data.factors
-    b0 = data.reference[1]
     scale_txt = " on log values, back-transformed to a ratio (SE on the log scale)" if log else ""
     cens_txt = "; censored values at the cut-off (ignores censoring)" if data.censored.any() else ""
     agg_txt = "; per-animal means" if data.animal_effect else ""
@@ -1121,18 +1526,21 @@ def attach_frequentist(estimates: pd.DataFrame, twin: dict, data: FactorialData,
         return 100.0 * (np.exp(x) - 1.0)
 
     # Cell means: mean of the cell's (per-animal) values with a t interval on its own SD.
+    cov_txt = ("; not adjusted for the covariate (the Bayesian cell mean is at its mean)"
+               if data.covariate is not None else "")
     for r in twin["cells"].to_dict("records"):
         method = ("geometric mean, t interval on log values (SE on the log scale)" if log
-                  else "cell mean, t interval (cell's own SD)") + agg_txt + cens_txt
+                  else "cell mean, t interval (cell's own SD)") + agg_txt + cens_txt + cov_txt
         put((est["name"].isin(["cell_mean", "cell_median"])) & (est["cell"] == r["cell"]), method,
             back(r["mean"]), r["se"], back(r["ci_low"]), back(r["ci_high"]))
     simple_lookup = {}
     for r in twin["simple_effects"].to_dict("records"):
-        within_level = r["within"].split("=", 1)[1]
-        cell = cell_key(r["level"], within_level) if r["effect"] == a_name else cell_key(within_level, r["level"])
-        simple_lookup[(r["effect"], cell)] = r
-    method_t = (f"t contrast of the A*B cell-means model{scale_txt}, Sidak over the planned family "
-                "(adjusted p and interval)" + block_txt + agg_txt + cens_txt)
+        simple_lookup[(r["effect"], cell_key(*_levels_of(data, {r["effect"]: r["level"]}, r["within"])))] = r
+    model_txt = "*".join(data.factors) if data.k > 2 else "A*B"
+    within_method = twin.get("contrast_method")
+    method_t = ((within_method + scale_txt) if within_method else
+                f"t contrast of the {model_txt} cell-means model{scale_txt}, Sidak over the planned family "
+                "(adjusted p and interval)" + block_txt + agg_txt) + cens_txt
     for (factor, cell), r in simple_lookup.items():
         mask = (est["name"] == "simple_effect") & (est["group"] == factor) & (est["cell"] == cell)
         put(mask, method_t, back(r["estimate"]), r["se"], back(r["ci_low"]), back(r["ci_high"]), r["p"],
@@ -1142,33 +1550,40 @@ def attach_frequentist(estimates: pd.DataFrame, twin: dict, data: FactorialData,
             put(mask, method_t.replace("a ratio", "a % change"), pct(r["estimate"]), r["se"], pct(r["ci_low"]),
                 pct(r["ci_high"]), r["p"], r["p_adjusted"], pct(r["ci_low_adjusted"]), pct(r["ci_high_adjusted"]))
         mask = (est["name"] == "cohens_d") & (est["group"] == factor) & (est["cell"] == cell)
-        put(mask, "Hedges' g of the two cells alone (their pooled SD), pingouin" + (", log values" if log else ""),
-            r["hedges_g"], r["g_se"], r["g_ci_low"], r["g_ci_high"])
+        if np.isfinite(r["hedges_g"]):
+            put(mask, "Hedges' g of the two cells alone (their pooled SD), pingouin" + (", log values" if log else ""),
+                r["hedges_g"], r["g_se"], r["g_ci_low"], r["g_ci_high"])
     inter = twin["interaction"]
     family = " Sidak over the sub-tables (adjusted p and interval)" if len(inter) > 1 else ""
-    method_i = (f"t contrast (difference of differences) of the A*B cell-means model, pooled error{scale_txt}"
+    method_i = ((within_method.replace("t contrast", "t contrast (difference of differences)") + scale_txt + cens_txt)
+                if within_method else
+                f"t contrast (difference of differences) of the {model_txt} cell-means model, pooled error{scale_txt}"
                 + ("," + family if family else "") + block_txt + agg_txt + cens_txt)
     for r in inter.to_dict("records"):
-        put((est["name"] == "interaction") & (est["cell"] == r["cell"]), method_i, back(r["estimate"]), r["se"],
+        put((est["name"].isin(["interaction", "simple_interaction"])) & (est["group"] == r["effect"])
+            & (est["cell"] == r["cell"]), method_i, back(r["estimate"]), r["se"],
             back(r["ci_low"]), back(r["ci_high"]), r["p"], r["p_adjusted"], back(r["ci_low_adjusted"]),
             back(r["ci_high_adjusted"]))
+    slope = twin["extra"].get("covariate_slope")
+    if slope is not None:
+        put(est["name"] == "covariate_slope", "ANCOVA slope, lm(y ~ covariate + factors), t interval"
+            + (" (log values)" if log else "") + block_txt + agg_txt + cens_txt, slope["estimate"], slope["se"],
+            slope["ci_low"], slope["ci_high"], slope["p"])
     _attach_survival(est, twin, data)
     # Blockade (with a blocker): plug-in ratio of the two simple effects, no interval.
-    a0 = data.reference[0]
-    for b in data.levels_b[1:] if data.blocker else ():
-        for a in data.levels_a[1:]:
-            if data.blocker == b_name:  # A's effect under b and under b0
-                under_b = simple_lookup.get((a_name, cell_key(a, b)))
-                under_0 = simple_lookup.get((a_name, cell_key(a, b0)))
-            else:  # B's effect under a and under a0
-                under_b = simple_lookup.get((b_name, cell_key(a, b)))
-                under_0 = simple_lookup.get((b_name, cell_key(a0, b)))
-            if under_b is None or under_0 is None or under_0["estimate"] == 0:
-                continue
-            value = 100.0 * (1.0 - under_b["estimate"] / under_0["estimate"])
-            put((est["name"] == "blockade_pct") & (est["cell"] == cell_key(a, b)),
-                "plug-in from the simple-effect estimates (no interval)" + (", log scale" if log else ""),
-                value, np.nan, np.nan, np.nan)
+    for r in est[est["name"] == "blockade_pct"].to_dict("records"):
+        treated = str(r["group"]).split(":", 1)[0]
+        cell = str(r["cell"]).split("|")
+        under_0 = list(cell)
+        under_0[data.factors.index(data.blocker)] = data.levels[data.factors.index(data.blocker)][0]
+        under_b = simple_lookup.get((treated, cell_key(*cell)))
+        under_0 = simple_lookup.get((treated, cell_key(*under_0)))
+        if under_b is None or under_0 is None or under_0["estimate"] == 0:
+            continue
+        value = 100.0 * (1.0 - under_b["estimate"] / under_0["estimate"])
+        put((est["name"] == "blockade_pct") & (est["group"] == r["group"]) & (est["cell"] == r["cell"]),
+            "plug-in from the simple-effect estimates (no interval)" + (", log scale" if log else ""),
+            value, np.nan, np.nan, np.nan)
     return est
 
 
@@ -1179,29 +1594,26 @@ def _attach_survival(est: pd.DataFrame, twin: dict, data: FactorialData) -> None
     extra = twin.get("extra", {})
     if "logrank" not in extra:
         return
-    a_name, b_name = data.factors
-
     def put(mask, value):
         for i in est.index[mask]:
             est.at[i, "freq_survival"] = jsonable(value)  # plain numbers, as results.json holds them
 
     for r in extra["km_median"].to_dict("records"):
-        cell = cell_key(str(r[a_name]), str(r[b_name]))
+        cell = cell_key(*(str(r[f]) for f in data.factors))
         put(est["name"].isin(["cell_mean", "cell_median"]) & (est["cell"] == cell), {
             "test": "Kaplan-Meier", "km_median": r["median"] if r["median_reached"] else None,
             "median_reached": bool(r["median_reached"]), "median_label": r["median_label"],
             "n": int(r["n"]), "events": int(r["events"])})
     for r in extra["logrank"].to_dict("records"):
-        wl = r["within"].split("=", 1)[1]
-        cell = cell_key(r["level"], wl) if r["effect"] == a_name else cell_key(wl, r["level"])
+        cell = cell_key(*_levels_of(data, {r["effect"]: r["level"]}, r["within"]))
         put(est["name"].isin(["simple_effect", "pct_change"]) & (est["group"] == r["effect"]) & (est["cell"] == cell), {
             "test": "log-rank", "chisq": r["chisq"], "df": r["df"], "p": r["p"], "p_adjusted": r["p_adjusted"],
             "adjustment": "Sidak over the planned simple effects"})
     cox = extra.get("cox")
     for i in est.index[est["name"] == "interaction"]:
-        a, b = str(est.at[i, "cell"]).split("|", 1)
+        levels = str(est.at[i, "cell"]).split("|")
         if cox is not None:
-            term = cox[cox["term"] == f"{a_name}{a}:{b_name}{b}"]
+            term = cox[cox["term"] == ":".join(f"{f}{lv}" for f, lv in zip(data.factors, levels, strict=True))]
             if len(term):
                 t = term.iloc[0]
                 est.at[i, "freq_survival"] = jsonable({
@@ -1228,12 +1640,16 @@ def _prior_text(spec: dict) -> str:
     return f"{spec['dist']}({params})"
 
 
+def _and(names: Sequence[str]) -> str:
+    names = [str(n) for n in names]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def model_text(data: FactorialData, priors: dict, options: FactorialOptions, outcome: str) -> str:
     """The model in words and formulas, each prior stated (methods section)."""
-    a_name, b_name = data.factors
-    I, J = len(data.levels_a), len(data.levels_b)
+    shape = " x ".join(str(n) for n in data.shape)
     words = [
-        f"Bayesian {I} x {J} between-animal model of {outcome!r} with one mean per {a_name} x {b_name} cell "
+        f"Bayesian {shape} between-animal model of {outcome!r} with one mean per {' x '.join(data.factors)} cell "
         f"({data.n_obs} observations of {len(data.animals)} animals)."
     ]
     lik = {
@@ -1241,13 +1657,16 @@ def model_text(data: FactorialData, priors: dict, options: FactorialOptions, out
         "student": "y[i] ~ StudentT(nu, mu[i], sigma)",
         "lognormal": "y[i] ~ LogNormal(mu[i], sigma)   (log y[i] ~ Normal(mu[i], sigma))",
     }[data.family]
-    terms = [f"cell_mean[{a_name}[i], {b_name}[i]]"]
+    terms = [f"cell_mean[{', '.join(f + '[i]' for f in data.factors)}]"]
     if data.cohort_kind != "none":
         terms.append("cohort_effect[cohort[i]]")
     if data.animal_effect:
         terms.append("animal_effect[animal[i]]")
+    if data.covariate is not None:
+        terms.append(f"covariate_slope x ({data.covariate_name}[i] - {_fmt(data.covariate_mean)})")
     lines = [lik, "mu[i] = " + " + ".join(terms)]
-    lines.append(f"cell_mean[a, b] ~ {_prior_text(priors['cell_mean'])}   iid over the {I * J} cells")
+    lines.append(f"cell_mean[{', '.join('abcdefghij'[:data.k])}] ~ {_prior_text(priors['cell_mean'])}   "
+                 f"iid over the {data.n_cells} cells")
     if data.cohort_kind == "fixed":
         lines.append(f"cohort_effect ~ {_prior_text(priors['cohort_effect'])}   (sum to zero: fixed block effect, "
                      f"{len(data.cohorts)} cohorts)")
@@ -1258,6 +1677,9 @@ def model_text(data: FactorialData, priors: dict, options: FactorialOptions, out
         form = "centred" if data.centred else "non-centred"
         lines.append(f"animal_effect[j] ~ Normal(0, sigma_animal), sigma_animal ~ {_prior_text(priors['sigma_animal'])}"
                      f"   ({form})")
+    if data.covariate is not None:
+        lines.append(f"covariate_slope ~ {_prior_text(priors['covariate_slope'])}   (centred covariate: cell means "
+                     f"at {data.covariate_name} = {_fmt(data.covariate_mean)})")
     lines.append(f"sigma ~ {_prior_text(priors['sigma'])}")
     if data.family == "student":
         lines.append(f"nu ~ {_prior_text(priors['nu'])}")
@@ -1268,11 +1690,17 @@ def model_text(data: FactorialData, priors: dict, options: FactorialOptions, out
         "Weakly informative priors scaled to the data" + (" (log scale)" if data.family == "lognormal" else "")
         + (f", all scales multiplied by prior_scale = {options.prior_scale:g}" if options.prior_scale != 1 else "") + ":"
     )
+    sub = " x ".join("2" for _ in data.factors)
+    contrast = ("mu[a,b] - mu[a0,b] - mu[a,b0] + mu[a0,b0]" if data.k == 2 else
+                f"the alternating sum over its {2 ** data.k} cells")
+    factor = "2" if data.k == 2 else f"sqrt({2 ** data.k})"
     tail = [
-        f"The cell means are also reported as sum-to-zero main effects of {a_name} and {b_name} and their interaction.",
-        f"The interaction contrast of a 2 x 2 sub-table, mu[a,b] - mu[a0,b] - mu[a,b0] + mu[a0,b0], has the prior "
-        f"Normal(0, 2 x {_fmt(s)}) = Normal(0, {_fmt(2 * s)}) implied by the iid Normal cell-mean prior; its Bayes "
-        "factor is the Savage-Dickey density ratio at 0, recomputed with the cell-mean prior scale halved and doubled.",
+        f"The cell means are also reported as sum-to-zero main effects of {_and(data.factors)} and their "
+        + ("interaction." if data.k == 2 else "interactions."),
+        f"The interaction contrast of a {sub} sub-table, {contrast}, has the prior "
+        f"Normal(0, {factor} x {_fmt(s)}) = Normal(0, {_fmt(interaction_prior_sd(s, data.k))}) implied by the iid "
+        "Normal cell-mean prior; its Bayes factor is the Savage-Dickey density ratio at 0, recomputed with the "
+        "cell-mean prior scale halved and doubled.",
     ]
     if data.family == "lognormal":
         tail.append("Cell means are on the log scale: cell medians exp(cell_mean) and effects as ratios are reported.")
@@ -1331,6 +1759,13 @@ def design_notes(data: FactorialData, options: FactorialOptions) -> list[str]:
                      + " + ".join(n for n, on in (("sigma_animal^2", data.animal_effect),
                                                   ("sigma_cohort^2", data.cohort_kind == "random")) if on)
                      + "); fixed cohort blocks are not part of the total SD.")
+    if data.covariate is not None:
+        notes.append(
+            f"Covariate {data.covariate_name!r}: centred at its mean over the animals ({_fmt(data.covariate_mean)}), "
+            "with one slope shared by all cells (no covariate x factor interaction), so the cell means and every "
+            "contrast are at the average covariate (adjusted means, as emmeans reports them); the ANOVA beside it "
+            "is the ANCOVA with the same centred covariate (type III, car::Anova)."
+        )
     if data.blocker:
         notes.append(f"% blockade: the share of the other factor's effect abolished by {data.blocker} (named as the "
                      "blocker); its posterior probabilities are relative to 50% (P(blockade > 50%)).")
@@ -1421,6 +1856,8 @@ def analyse_factorial(
     ci_kind: str = CI_KIND,
     prior_scale: float = 1.0,
     blocker: str | None = None,
+    covariate: str | None = None,
+    within: Sequence[str] = (),
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -1468,6 +1905,14 @@ def analyse_factorial(
     blocker : str, optional
         The factor that is an antagonist or neutralizing antibody (e.g. "antibody"): the %
         blockade of the other factor's effect is reported only when it is named.
+    covariate : str, optional
+        A numeric covariate column (e.g. body weight, a pre-test score): centred, one slope
+        shared by the cells, in the Bayesian model and the ANCOVA twin.
+    within : sequence of str
+        Factor columns that vary within an animal (crossover, test day, drug vs vehicle in the
+        same animal), added to ``factors``; needs ``animal``. The model keeps every row (animal
+        random intercept); the twin is the RM / mixed ANOVA (GG / HF), REML contrasts with
+        Satterthwaite df and paired t tests of 2-level within factors.
     draws, tune, chains, seed : int
         NUTS settings (nutpie).
     progress : bool
@@ -1485,7 +1930,8 @@ def analyse_factorial(
     """
     options = FactorialOptions(family=family, rope=rope, ss_type=ss_type, ci_prob=ci_prob, ci_kind=ci_kind,
                                prior_scale=prior_scale, blocker=blocker)
-    factors = _check_factors(factors)
+    within = [within] if isinstance(within, str) else [str(w) for w in within]
+    factors = _check_factors([*(factors if not isinstance(factors, str) else [factors]), *within])
     for name, value, low in (("draws", draws, 10), ("tune", tune, 0), ("chains", chains, 2)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
             raise DesignError(f"{name} must be a whole number >= {low}, not {value!r}. Fix: e.g. {name}=1000.")
@@ -1502,10 +1948,11 @@ def analyse_factorial(
         where = [where]
     sheet_obj = read_factorial(source, outcome=outcome, factors=factors, animal=animal, cohort=cohort,
                                censored=censored, event=event, censor_at=censor_at, sheet=sheet, where=where,
-                               decimal=decimal, thousands=thousands,
+                               decimal=decimal, thousands=thousands, covariate=covariate, within=within,
                                positive=options.log, reference=dict(reference) if reference else None)
     data = prepare(sheet_obj.frame, factors, options, animal_ids_made_up=sheet_obj.animal_ids_made_up,
-                   outcome=sheet_obj.columns.get("value"))
+                   outcome=sheet_obj.columns.get("value"), covariate_name=sheet_obj.columns.get("covariate"),
+                   within=within)
     resolved = resolve_priors(data, options, priors)
     model = build_model(data, resolved, options)
     settings = SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains), seed=int(seed))
@@ -1516,6 +1963,7 @@ def analyse_factorial(
         tree, diag = fit(model, settings=settings, var_names=free_parameters(data), progress=progress, retry=retry,
                          derived=lambda post: gated_estimands(post, data))
     posterior = tree["posterior"].to_dataset()
+    tree["estimands"] = xr.DataTree(stored_estimands(posterior, data))
 
     est = estimates_table(estimand_draws(posterior, data), data, options)
     twin = frequentist_twin(data, options)
@@ -1533,15 +1981,14 @@ def analyse_factorial(
     if not diag.passed:
         notes.insert(0, "FAILED diagnostics gate: " + "; ".join(diag.problems) + ". Do not report these estimates "
                      "before fixing the fit (more draws / tuning, or a simpler model).")
-    a_name, b_name = factors
     settings_out = {
         "source": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
-        "outcome": outcome, "factors": list(factors), "animal": animal, "cohort": cohort, "family": family,
+        "outcome": outcome, "factors": [f for f in factors if f not in within], "animal": animal, "cohort": cohort, "family": family,
         "censored": censored, "event": event, "censor_at": censor_at, "where": list(where), "sheet": sheet,
         "decimal": decimal, "thousands": thousands,
-        "reference": {a_name: data.levels_a[0], b_name: data.levels_b[0]},
+        "reference": dict(zip(data.factors, data.reference, strict=True)),
         "rope": rope, "ss_type": ss_type, "ci_prob": ci_prob, "ci_kind": ci_kind, "prior_scale": prior_scale,
-        "blocker": blocker,
+        "blocker": blocker, "covariate": covariate, "within": list(within),
         "draws": int(draws), "tune": int(tune), "chains": int(chains), "seed": int(seed),
         "priors": {k: dict(v) for k, v in (priors or {}).items()}, "bf_sensitivity": bool(bf_sensitivity),
         "retry": bool(retry),
@@ -1550,7 +1997,7 @@ def analyse_factorial(
     }
     return AnalysisResult(
         design=DESIGN,
-        title=f"{outcome} by {a_name} x {b_name}",
+        title=f"{outcome} by {' x '.join(data.factors)}" + (f" ({', '.join(within)} within animals)" if within else ""),
         settings=settings_out,
         seed=int(seed),
         sheet=sheet_obj,
@@ -1637,8 +2084,10 @@ class Factorial:
         extra = result.frequentist_extra or {}
         ad = result.anova_data or {}
         ss = int(result.settings.get("ss_type", 3))
-        a, b = (list(result.sheet.factors) + ["A", "B"])[:2]
-        text = (f"For comparison, the analysis a laboratory would run: a two-way between-animal ANOVA ({a} {TIMES} {b}; "
+        factors = list(result.sheet.factors) or ["A", "B"]
+        way = {2: "two", 3: "three", 4: "four"}.get(len(factors), str(len(factors)))
+        text = (f"For comparison, the analysis a laboratory would run: a {way}-way between-animal ANOVA "
+                f"({f' {TIMES} '.join(factors)}; "
                 f"type {'III sums of squares with sum-to-zero contrasts' if ss == 3 else 'II sums of squares'}, as "
                 f"afex / car compute them) on {ad.get('dv', 'the outcome')}"
                 + (" (per-animal means)" if ad.get("aggregated") else "")
@@ -1647,7 +2096,8 @@ class Factorial:
         if "tukey" in extra:
             parts.append("Tukey HSD over all cells")
         if "simple_effects" in extra:
-            parts.append("planned simple effects of each factor within each level of the other (t contrasts of the "
+            parts.append("planned simple effects of each factor within each level of the other"
+                         + ("s" if len(factors) > 2 else "") + " (t contrasts of the "
                          "cell-means model, Sidak-adjusted p and intervals over the family) with Hedges' g")
         if "interaction_contrasts" in extra:
             parts.append("the interaction contrast (difference of differences, the full model's pooled error)")
@@ -1656,7 +2106,7 @@ class Factorial:
         if "logrank" in extra:
             ties = extra.get("survival_ties", "efron")
             cox = ("a Cox proportional-hazards model with the interaction" if "cox" in extra else
-                   f"a main-effects Cox proportional-hazards model ({a} + {b}; the model with the interaction was "
+                   f"a main-effects Cox proportional-hazards model ({' + '.join(factors)}; the model with the interaction was "
                    "not estimable, see Results)" if "cox_main" in extra else "no Cox model (not estimable, see Results)")
             parts.append("for the censored outcome, leading the comparison as the analyses that respect censoring: "
                          f"Kaplan-Meier medians, log-rank tests of the simple effects (Sidak) and {cox} ({ties} ties); "
@@ -1670,7 +2120,8 @@ class Factorial:
         ad = result.anova_data or {}
         ss = int(result.settings.get("ss_type", 3))
         block = f"; {ad['block']} as a fixed block, as in the Bayesian model" if ad.get("block") else ""
-        return (f"Two-way ANOVA on {ad.get('dv', 'the outcome')} ({ad.get('n_analysed', ad.get('n_animals', '?'))} "
+        way = {2: "Two", 3: "Three", 4: "Four"}.get(len(result.sheet.factors), str(len(result.sheet.factors)))
+        return (f"{way}-way ANOVA on {ad.get('dv', 'the outcome')} ({ad.get('n_analysed', ad.get('n_animals', '?'))} "
                 f"animals; type {'III' if ss == 3 else 'II'}{block})")
 
     def results_sentences(self, result) -> list[tuple[str, str]]:

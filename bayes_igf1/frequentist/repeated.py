@@ -40,6 +40,7 @@ from bayes_igf1.errors import ConvergenceError, DataError, DesignError
 from bayes_igf1.frequentist.blocks import RandomInterceptBlocks
 
 __all__ = [
+    "cell_contrasts",
     "MixedModel",
     "PairedT",
     "RMAnova",
@@ -1172,6 +1173,66 @@ def _reml_contrasts(
                 }
             )
     return fixed, theta, records, int(len(y)), int(len(group_of[between[0]]))
+
+
+def cell_contrasts(
+    y: np.ndarray,
+    cell: np.ndarray,
+    subject: np.ndarray,
+    weights: np.ndarray,
+    *,
+    ci_prob: float = CI_PROB,
+) -> pd.DataFrame:
+    """Contrasts of the cell means of a REML random-intercept model, Satterthwaite df.
+
+    The model is ``y ~ 0 + cell + (1 | subject)``: one mean per cell of the crossed factors
+    (between and within the subjects), which spans the same space as ``lmer(y ~ A * B * W
+    + (1 | subject))``, so each contrast equals emmeans' on that fit with ``lmer.df =
+    "satterthwaite"``.
+
+    Parameters
+    ----------
+    y : array
+        One value per row.
+    cell : array of int
+        Each row's cell, 0 .. n_cells - 1 (every cell present).
+    subject : array
+        Each row's subject (animal).
+    weights : array, shape (n_contrasts, n_cells)
+        One contrast of the cell means per row.
+    ci_prob : float
+        Coverage of the unadjusted t intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``estimate, se, df, t, p, ci_low, ci_high`` (unadjusted), one row per contrast.
+    """
+    y = np.asarray(y, dtype=float)
+    cell = np.asarray(cell, dtype=int)
+    weights = np.atleast_2d(np.asarray(weights, dtype=float))
+    n_cells = weights.shape[1]
+    if cell.min() < 0 or cell.max() >= n_cells or len(np.unique(cell)) != n_cells:
+        raise DesignError("every cell needs rows for the mixed model's cell means. Fix: drop the empty cell's level.")
+    x = np.eye(n_cells)[cell]
+    blocks = RandomInterceptBlocks(pd.Categorical(subject).codes)
+    theta, boundary = _fit_reml(y, x, np.asarray(subject), blocks)
+    vx, cov_beta, _ = _reml_parts(theta, y, x, blocks)
+    beta = cov_beta @ (vx.T @ y)
+    dcov = [cov_beta @ (vx.T @ blocks.apply_deriv(i, vx)) @ cov_beta for i in range(2)]
+    _, hess = _reml_score_hessian(theta, y, x, blocks)
+    keep = [1] if boundary else [0, 1]
+    info_inv = np.linalg.inv(-hess[np.ix_(keep, keep)])
+    rows = []
+    for c in weights:
+        var = float(c @ cov_beta @ c)
+        grad = np.array([c @ dcov[i] @ c for i in keep])
+        df = 2 * var**2 / float(grad @ info_inv @ grad)
+        est, se = float(c @ beta), float(np.sqrt(var))
+        half = float(stats.t.ppf(0.5 + ci_prob / 2, df)) * se
+        rows.append({"estimate": est, "se": se, "df": df, "t": est / se,
+                     "p": float(2 * stats.t.sf(abs(est / se), df)), "ci_low": est - half, "ci_high": est + half})
+    return pd.DataFrame(rows, columns=["estimate", "se", "df", "t", "p", "ci_low", "ci_high"])
 
 
 def _adjust(contrasts: pd.DataFrame, ci_prob: float) -> pd.DataFrame:

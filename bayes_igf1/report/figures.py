@@ -14,6 +14,7 @@ distinct marker per group, panels labelled a, b, c.
 from __future__ import annotations
 
 import functools
+import itertools
 import textwrap
 from pathlib import Path
 
@@ -260,15 +261,20 @@ def plot_timecourse_percent(result, *, ax: Axes | None = None, legend: bool = Tr
     return fig, ax
 
 
+def _tc_label(result, g) -> str:
+    """A time-course group as a legend shows it: a combination of several group factors "a|b" -> "a, b"."""
+    return str(g).replace("|", ", ") if not isinstance(result.settings.get("group", ""), str) else str(g)
+
+
 def timecourse_legend(result) -> tuple[list, list[str]]:
-    """Legend entries of the time-course panels: one per group, observed and model keys."""
+    """Legend entries of the time-course panels: one per group (combination "a, b"), observed and model keys."""
     groups, colours, markers = _groups(result), _colours(result), _markers(result)
     handles = [Line2D([], [], color=colours[g], marker=markers[g], mfc="white", lw=1.1) for g in groups]
     handles += [
         Line2D([], [], color="0.3", marker="o", mfc="white", ls="none"),
         (Patch(color="0.3", alpha=0.2, lw=0), Line2D([], [], color="0.3")),
     ]
-    return handles, list(groups) + ["observed mean ± SEM", "posterior median, 95% HDI"]
+    return handles, [_tc_label(result, g) for g in groups] + ["observed mean ± SEM", "posterior median, 95% HDI"]
 
 
 @_styled
@@ -310,14 +316,14 @@ def plot_effect_vs_reference(
                         yerr=[f["freq_estimate"] - f["freq_ci_low"], f["freq_ci_high"] - f["freq_estimate"]],
                         fmt=m, color=c, mfc="white", ms=4.0, lw=0.8, capsize=0, ls="none", zorder=3)
     scale = str(eff["scale"].iloc[0]) if len(eff) else ""
-    ref = str(eff["reference"].dropna().iloc[0]) if eff["reference"].notna().any() else "reference"
+    ref = _tc_label(result, eff["reference"].dropna().iloc[0]) if eff["reference"].notna().any() else "reference"
     ylabel = f"% change vs {ref}" if scale.startswith("%") else f"Difference vs {ref} ({_value_label(result)})"
     ax.set_ylabel(ylabel)
     ax.set_xlabel(_time_label(result))
     if len(eff):
         ax.set_xticks(sorted(eff["time"].unique()))
-    handles = [Line2D([], [], color=colours[g], marker=markers[g], ls="none", label=g) for g in groups] \
-        if group_legend else []
+    handles = [Line2D([], [], color=colours[g], marker=markers[g], ls="none", label=_tc_label(result, g))
+               for g in groups] if group_legend else []
     handles.append(Line2D([], [], color="0.3", marker="o", ls="-", lw=1.0, label="posterior median, 95% HDI"))
     if has_freq:
         handles.append(Line2D([], [], color="0.3", marker="o", mfc="white", ls="-", lw=0.8,
@@ -376,7 +382,7 @@ def plot_spaghetti(result, *, ax: Axes | None = None, legend: bool = True) -> tu
     ax.set_xlabel(_time_label(result))
     ax.set_ylabel(_value_label(result) + (" (log axis)" if result.settings.get("scale", "log") == "log" else ""))
     if legend:
-        handles = [Line2D([], [], color=colours[g], lw=1.0, label=g) for g in _groups(result)]
+        handles = [Line2D([], [], color=colours[g], lw=1.0, label=_tc_label(result, g)) for g in _groups(result)]
         if f["censored"].any():
             handles.append(Line2D([], [], color="0.3", marker="v", mfc="white", ls="none",
                                   label="below limit (at limit)"))
@@ -394,7 +400,8 @@ def timecourse_figure(result) -> tuple[Figure, np.ndarray]:
     plot_effect_vs_reference(result, ax=axes[1], group_legend=False)
     plot_spaghetti(result, ax=axes[2], legend=False)
     handles, labels = timecourse_legend(result)
-    fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), handlelength=1.6)
+    ncol = len(labels) if len(labels) <= 6 else (len(labels) + 1) // 2  # many combinations: two rows
+    fig.legend(handles, labels, loc="outside upper center", ncol=ncol, handlelength=1.6)
     for ax, letter in zip(axes, "abc", strict=True):
         _panel_letter(ax, letter)
     return fig, axes
@@ -406,6 +413,17 @@ def timecourse_figure(result) -> tuple[Figure, np.ndarray]:
 def _factor_levels(result) -> list[list[str]]:
     f = result.sheet.frame
     return [[str(x) for x in f[name].cat.categories] for name in result.sheet.factors]
+
+
+def _first_and_rest(result) -> tuple[str, list[str], list[str], list[tuple[str, ...]]]:
+    """The first factor and its levels; the other factors and every combination of their levels."""
+    names = list(result.sheet.factors)
+    levels = _factor_levels(result)
+    return names[0], names[1:], levels[0], list(itertools.product(*levels[1:]))
+
+
+def _in_cell(frame: pd.DataFrame, factors, cell) -> np.ndarray:
+    return np.logical_and.reduce([frame[f].astype(str).to_numpy() == lv for f, lv in zip(factors, cell, strict=True)])
 
 
 def _cell_estimates(result) -> pd.DataFrame:
@@ -424,8 +442,7 @@ def plot_bar_dots(result, *, ax: Axes | None = None, seed: int = 0) -> tuple[Fig
     each bar is the posterior median of the cell mean with its 95% HDI.
     """
     fig, ax = _new_axes(ax, (ONE_COLUMN, 2.8))
-    a_name, b_name = result.sheet.factors[:2]
-    la, lb = _factor_levels(result)[:2]
+    a_name, rest, la, lb = _first_and_rest(result)
     f = result.sheet.frame
     cells = _cell_estimates(result)
     rng = np.random.default_rng(seed)
@@ -435,7 +452,7 @@ def plot_bar_dots(result, *, ax: Axes | None = None, seed: int = 0) -> tuple[Fig
     for j, b in enumerate(lb):
         for i, a in enumerate(la):
             x = j + (i - (len(la) - 1) / 2) * width
-            d = f[(f[a_name].astype(str) == a) & (f[b_name].astype(str) == b)]
+            d = f[_in_cell(f, result.sheet.factors, (a, *b))]
             y = d["value"].to_numpy(dtype=float)
             c = colours[a]
             mean, sem = float(np.mean(y)), _sem(pd.Series(y))
@@ -446,15 +463,15 @@ def plot_bar_dots(result, *, ax: Axes | None = None, seed: int = 0) -> tuple[Fig
             ax.scatter(x + jit[~cens], y[~cens], s=9, color=c, edgecolor="white", lw=0.3, zorder=3)
             if cens.any():
                 ax.scatter(x + jit[cens], y[cens], s=12, marker="^", facecolor="white", edgecolor=c, lw=0.8, zorder=3)
-            row = cells[cells["cell"] == f"{a}|{b}"]
+            row = cells[cells["cell"] == "|".join((a, *b))]
             if len(row):
                 r = row.iloc[0]
                 ax.errorbar(x + width * 0.25, r["median"], yerr=[[r["median"] - r["ci_low"]], [r["ci_high"] - r["median"]]],
                             fmt="D", color="black", mfc=c, ms=4, lw=1.0, capsize=0, zorder=4)
         xt.append(j)
-        xl.append(b)
+        xl.append(", ".join(b))
     ax.set_xticks(xt, xl)
-    ax.set_xlabel(b_name)
+    ax.set_xlabel(", ".join(rest))
     ax.set_ylabel(_value_label(result))
     ax.set_ylim(bottom=0 if np.nanmin(f["value"]) >= 0 else None)
     handles = [Patch(facecolor=colours[a], alpha=0.35, edgecolor=colours[a], label=a) for a in la]
@@ -475,8 +492,7 @@ def plot_bar_dots(result, *, ax: Axes | None = None, seed: int = 0) -> tuple[Fig
 def plot_interaction(result, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
     """Interaction plot: posterior cell means (median, 95% HDI) over the first factor, one line per level of the second."""
     fig, ax = _new_axes(ax, (ONE_COLUMN, 2.6))
-    a_name, b_name = result.sheet.factors[:2]
-    la, lb = _factor_levels(result)[:2]
+    a_name, rest, la, lb = _first_and_rest(result)
     cells = _cell_estimates(result)
     f = result.sheet.frame
     xs = np.arange(len(la), dtype=float)
@@ -485,16 +501,16 @@ def plot_interaction(result, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
         c, m = PALETTE[(j + 1) % len(PALETTE)] if j else PALETTE[0], MARKERS[j % len(MARKERS)]
         med, lo, hi, obs = [], [], [], []
         for a in la:
-            row = cells[cells["cell"] == f"{a}|{b}"]
+            row = cells[cells["cell"] == "|".join((a, *b))]
             r = row.iloc[0] if len(row) else None
             med.append(np.nan if r is None else r["median"])
             lo.append(np.nan if r is None else r["ci_low"])
             hi.append(np.nan if r is None else r["ci_high"])
-            d = f[(f[a_name].astype(str) == a) & (f[b_name].astype(str) == b)]["value"]
-            obs.append(d.mean())
+            obs.append(f.loc[_in_cell(f, result.sheet.factors, (a, *b)), "value"].mean())
         med, lo, hi = map(np.asarray, (med, lo, hi))
         x = xs + offs[j]
-        ax.errorbar(x, med, yerr=[med - lo, hi - med], fmt=m + "-", color=c, ms=4.5, lw=1.2, capsize=0, label=b)
+        ax.errorbar(x, med, yerr=[med - lo, hi - med], fmt=m + "-", color=c, ms=4.5, lw=1.2, capsize=0,
+                    label=", ".join(b))
         ax.plot(x, obs, ls="none", marker="_", color=c, ms=8, mew=1.2)
     ax.set_xticks(xs, la)
     ax.set_xlabel(a_name)
@@ -502,51 +518,38 @@ def plot_interaction(result, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], color="0.3", marker="_", ls="none", ms=8, mew=1.2))
     labels.append("observed mean")
-    ax.legend(handles, labels, title=f"{b_name} (posterior median, 95% HDI)", loc="lower center",
-              bbox_to_anchor=(0.5, 1.0), ncol=len(labels), title_fontsize=7.5, handlelength=1.5, columnspacing=1.0)
+    ax.legend(handles, labels, title=f"{', '.join(rest)} (posterior median, 95% HDI)", loc="lower center",
+              bbox_to_anchor=(0.5, 1.0), ncol=min(len(labels), 3), title_fontsize=7.5, handlelength=1.5, columnspacing=1.0)
     ax.margins(x=0.15)
     return fig, ax
 
 
-def estimand_draws(result, name: str, cell: str | None = None) -> np.ndarray | None:
-    """Posterior draws of a reported factorial contrast ("interaction", "blockade_pct"), flattened.
+def estimand_draws(result, name: str, cell: str | None = None, group: str | None = None) -> np.ndarray | None:
+    """Posterior draws of a reported contrast ("interaction", "blockade_pct"), flattened.
 
-    Recomputed from the posterior cell means exactly as the design computes them (model
-    scale; the interaction as a ratio of ratios for the lognormal family), for the cell
-    ``"a|b"`` (the first such estimate when None). The draws are checked against the
-    estimates table (same median): None when they do not match or cannot be made.
+    Read from the tree's ``estimands`` group, where the design stores the draws of every
+    reported contrast as it computed them, for the cell ``"a|b"`` (the first such estimate
+    when None). The draws are checked against the estimates table (same median): None when
+    they do not match or are not stored.
     """
     rows = _est(result, name)
-    if not len(rows) or "posterior" not in result.tree.children:
-        return None
-    post = result.tree["posterior"]
-    if "cell_mean" not in post.data_vars or len(result.sheet.factors) < 2:
+    if group is not None:
+        rows = rows[rows["group"] == group]
+    if not len(rows) or "estimands" not in result.tree.children:
         return None
     row = rows.iloc[0] if cell is None else rows[rows["cell"].astype(str) == cell].iloc[0]
-    a_name, b_name = result.sheet.factors[:2]
-    ref = result.settings.get("reference") or {}
-    la, lb = _factor_levels(result)[:2]
-    a0, b0 = ref.get(a_name, la[0]), ref.get(b_name, lb[0])
-    try:
-        a, b = str(row["cell"]).split("|", 1)
-        mu = post["cell_mean"]
-        under_b = mu.sel({a_name: a, b_name: b}) - mu.sel({a_name: a0, b_name: b})
-        under_ref = mu.sel({a_name: a, b_name: b0}) - mu.sel({a_name: a0, b_name: b0})
-    except (KeyError, ValueError):
-        return None
-    if name == "interaction":
-        d = under_b - under_ref
-        if result.settings.get("family") == "lognormal":
-            d = np.exp(d)
-    elif name == "blockade_pct":
-        d = 100.0 * (1.0 - under_b / under_ref)
-    else:
-        return None
-    draws = np.asarray(d.values, dtype=float).ravel()
-    med = float(np.median(draws))
-    if not np.isclose(med, float(row["median"]), rtol=1e-6, atol=1e-9):
-        return None
-    return draws
+    store = result.tree["estimands"]
+    for var in store.data_vars:
+        da = store[var]
+        if da.attrs.get("name") != name or da.attrs.get("group") != row["group"]:
+            continue
+        dim = f"{var}_cell"
+        if str(row["cell"]) not in set(np.asarray(da[dim].values, dtype=str)):
+            continue
+        draws = np.asarray(da.sel({dim: str(row["cell"])}).values, dtype=float).ravel()
+        if np.isclose(float(np.median(draws)), float(row["median"]), rtol=1e-6, atol=1e-9):
+            return draws
+    return None
 
 
 @_styled
@@ -565,7 +568,7 @@ def plot_contrast_density(result, *, name: str = "interaction", cell: str | None
         ax.text(0.5, 0.5, f"no estimate '{name}'", transform=ax.transAxes, ha="center", va="center")
         return fig, ax
     r = rows.iloc[0]
-    draws = estimand_draws(result, name, str(r["cell"]))
+    draws = estimand_draws(result, name, str(r["cell"]), group=r["group"])
     colour = PALETTE[1]
     ci_label = f"{100 * float(r['ci_prob']):g}% {str(r.get('ci_kind', 'hdi')).upper()}"
     if pd.notna(r.get("rope_low")) and pd.notna(r.get("rope_high")):

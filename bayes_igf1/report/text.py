@@ -360,14 +360,53 @@ def _effect_sentence(result, r: dict, *, where: str = "") -> str:
     value = result.sheet.columns.get("value", "the outcome")
     by = f"{mag}{unit}" if unit else f"{mag} ({value} units)"
     at = _at(result, r["time"]) if _present(r.get("time")) else ""
-    subject = str(r.get("group"))
-    ref = str(r.get("reference"))
+    subject = _tc_group(result, r.get("group"))
+    ref = _tc_group(result, r.get("reference"))
     text = (f"{subject} {verb} {value} by {by} relative to {ref}{(' ' + at) if at else ''}{where} "
             f"(posterior median; {ci} {kind} {fmt_interval(r['ci_low'], r['ci_high'], d, unit=unit)}; "
             f"{fmt_prob(r['prob_direction'], event=event)}{_rope_phrase(r, unit)})")
     note = frequentist_scale_note(result)
     label = f"mixed model (difference in {note}, another scale)" if note else "mixed model"
     return text + _freq_phrase(r, unit, label=label) + "."
+
+
+def _tc_group(result, g) -> str:
+    """A time-course group as the text writes it: a combination of several group factors "a|b" -> "a, b"."""
+    return str(g).replace("|", ", ") if not isinstance(result.settings.get("group", ""), str) else str(g)
+
+
+def _tc_interaction_sentences(result) -> list[tuple[str, str]]:
+    """Several group factors: the interaction per time (ratio of ratios) and, with a blocker, the % blockade
+    over the AUC and per time."""
+    out = []
+    ci, kind = _ci(result)
+    for _, rows in _est(result, "interaction").groupby(["group", "cell"], sort=False):
+        recs = rows.sort_values("time").to_dict("records")
+        null = _null(recs[0])
+        top = max(recs, key=lambda r: abs(np.log(float(r["median"]))) if null == 1.0 else abs(float(r["median"])))
+        d = max(decimals_for(top["ci_low"], top["ci_high"]), 2)
+        excl = sum(1 for r in recs if not float(r["ci_low"]) <= null <= float(r["ci_high"]))
+        above = float(top["median"]) >= null
+        event = ("ratio > 1" if above else "ratio < 1") if null == 1.0 else ("positive" if above else "negative")
+        label = str(top["label"]).rsplit(" at ", 1)[0]
+        out.append(("interaction", (
+            f"Interaction, {label} ({top['scale']}): posterior medians from {fmt_number(min(r['median'] for r in recs), d)} "
+            f"to {fmt_number(max(r['median'] for r in recs), d)} over the {len(recs)} times, the largest "
+            f"{_at(result, top['time'])}: {fmt_number(top['median'], d)} ({ci} {kind} "
+            f"{fmt_interval(top['ci_low'], top['ci_high'], d)}; {fmt_prob(top['prob_direction'], event=event)}); "
+            f"the {ci} {kind} excluded {fmt_number(null, 0)} at {excl} of {len(recs)} times.")))
+    per_time = _est(result, "blockade_pct")
+    for r in _est(result, "blockade_auc_pct").to_dict("records"):
+        d = decimals_for(r["ci_low"], r["ci_high"], max_decimals=1)
+        text = (f"Blockade over the post-injection period: {r['label']}: {fmt_number(r['median'], d)}% (posterior "
+                f"median; {ci} {kind} {fmt_interval(r['ci_low'], r['ci_high'], d, unit='%')}; "
+                f"{fmt_prob(r['prob_above'], event='blockade > 50%')})")
+        rows = per_time[(per_time["group"] == r["group"]) & (per_time["cell"] == r["cell"])].sort_values("time")
+        if len(rows):
+            text += ("; per time (posterior medians, % of the effect on the log-ratio scale): "
+                     + ", ".join(f"{fmt_number(x['median'], 0)}% {_at(result, x['time'])}" for x in rows.to_dict("records")))
+        out.append(("blockade_pct", text + "."))
+    return out
 
 
 def timecourse_sentences(result) -> list[tuple[str, str]]:
@@ -388,7 +427,8 @@ def timecourse_sentences(result) -> list[tuple[str, str]]:
         d = decimals_for(min(float(r["ci_low"]) for r in recs), max(float(r["ci_high"]) for r in recs))
         d = max(d, decimals_for(peak["ci_low"], peak["ci_high"]))
         when = "post-injection times" if result.settings.get("baseline", "auto") == "auto" else "sampled times"
-        sentence = (f"Across the {n} {when} the posterior median change of {g} vs {peak['reference']} "
+        sentence = (f"Across the {n} {when} the posterior median change of {_tc_group(result, g)} vs "
+                    f"{_tc_group(result, peak['reference'])} "
                     f"ranged from {fmt_number(lo['median'], d)}{unit} ({_at(result, lo['time'])}) to "
                     f"{fmt_number(hi['median'], d)}{unit} ({_at(result, hi['time'])}); the {ci} {kind} excluded 0 "
                     f"at {excl} of {n} times and P(direction) exceeded .95 at {p95} of {n}")
@@ -406,14 +446,14 @@ def timecourse_sentences(result) -> list[tuple[str, str]]:
         event = "increase" if float(r["median"]) >= 0 else "decrease"
         verb = "exceeded" if float(r["median"]) >= 0 else "fell short of"
         out.append(("auc_difference", (
-            f"Over the post-injection period the area under the {what} curve of {r['group']} {verb} "
-            f"{r['reference']}'s by {fmt_number(abs(float(r['median'])), d)} ({what} {TIMES} {unit}; posterior median "
+            f"Over the post-injection period the area under the {what} curve of {_tc_group(result, r['group'])} {verb} "
+            f"{_tc_group(result, r['reference'])}'s by {fmt_number(abs(float(r['median'])), d)} ({what} {TIMES} {unit}; posterior median "
             f"difference {fmt_number(r['median'], d)}; {_ci(result)[0]} {_ci(result)[1]} "
             f"{fmt_interval(r['ci_low'], r['ci_high'], d)}; {fmt_prob(r['prob_direction'], event=event)}).")))
     sus = _est(result, "sustained").to_dict("records")
     if sus:
-        bits = [f"{r['group']} {fmt_p(r['mean'], symbol='P')}" for r in sus]
-        out.append(("sustained", (f"Posterior probability that the effect vs {sus[0]['reference']} was positive "
+        bits = [f"{_tc_group(result, r['group'])} {fmt_p(r['mean'], symbol='P')}" for r in sus]
+        out.append(("sustained", (f"Posterior probability that the effect vs {_tc_group(result, sus[0]['reference'])} was positive "
                                   f"at every post-injection time: {'; '.join(bits)}.")))
     between = _est(result, "between_treatments")
     for comp, rows in between.groupby("cell", sort=False):
@@ -422,7 +462,7 @@ def timecourse_sentences(result) -> list[tuple[str, str]]:
         a, b = str(comp).split(" vs ", 1) if " vs " in str(comp) else (str(comp), "")
         rec = dict(peak, group=a, reference=b)
         out.append(("between_treatments", _effect_sentence(result, rec, where=", its largest posterior median difference")))
-    return out
+    return out + _tc_interaction_sentences(result)
 
 
 def _null(r: dict) -> float:
@@ -518,6 +558,11 @@ def factorial_sentences(result) -> list[tuple[str, str]]:
                 bf_words = _bf_text(main["BF10"].iloc[0], method=main["method"].iloc[0])
                 sentence = sentence[:-1] + f"; Savage-Dickey {bf_words}."
         out.append(("interaction", sentence))
+    for r in _est(result, "simple_interaction").to_dict("records"):
+        kind_word = "ratio of ratios" if _null(r) == 1.0 else "difference of differences"
+        out.append(("simple_interaction", _factorial_sentence(
+            result, r, f"Interaction {r['group'].replace(':', f' {TIMES} ')}, {_cell(r['label'])} ({kind_word})",
+            freq_label="t contrast")))
     for r in _est(result, "blockade_pct").to_dict("records"):
         base = blockade_base(e, r)
         if base is not None and not base["interpretable"]:
