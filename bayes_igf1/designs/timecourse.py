@@ -12,10 +12,22 @@ so each animal's own level is estimated from all its fractions and the treatment
 ``beta`` is a ratio to the animal's baseline ("% of baseline" = 100 exp(beta)). Without a
 baseline (``baseline="none"``) ``alpha ~ Normal(0, sigma_animal)`` and ``beta`` is the
 group's level at each time.
+
+Several group factors (``group=["treatment", "antibody"]``, CLI ``--group A --group B``): the
+``group`` dimension runs over the combinations of their levels (``"a|b"``, every factor's
+reference first, so the reference combination leads), so the per-group estimands above are
+per combination vs the reference combination. Two or more factors add, per time, the
+interaction of two factors (``interaction``: ratio of ratios) and, with ``blocker=`` (CLI
+``--blocker``), the % of the treatment's effect the blocker abolishes, per time
+(``blockade_pct``) and over the AUC (``blockade_auc_pct``). The twin is the mixed ANOVA with
+every group factor between animals and the REML mixed model with every combination vs the
+reference combination.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +58,7 @@ class TimecourseOptions:
     ci_kind: str = CI_KIND
     prior_scale: float = 1.0
     ar1: bool = False
+    blocker: str | None = None
 
     def __post_init__(self) -> None:
         for name, allowed in (("scale", ("log", "identity")), ("baseline", ("auto", "none")),
@@ -78,18 +91,32 @@ class TimecourseData:
     has_baseline: bool = True
     scale: str = "log"
     time_unit: str = ""                             # "h", "min", "d", ...; "" when the sheet gives none
+    factors: tuple[str, ...] = ()                   # the group factors when there are several ("" -> one)
+    factor_levels: tuple[tuple[str, ...], ...] = ()  # each factor's levels, reference first
+    blocker: str | None = None                      # the factor that blocks the other's effect
 
     @property
     def fractions_per_animal(self) -> float:
         return len(self.y) / len(self.animals)
 
+    def show(self, group: str) -> str:
+        """A group label as the report writes it: ``"a|b"`` -> ``"a, b"``."""
+        return str(group).replace("|", ", ") if self.factors else str(group)
 
-def prepare(frame: pd.DataFrame, options: TimecourseOptions, *, time_unit: str = "") -> TimecourseData:
+
+def prepare(frame: pd.DataFrame, options: TimecourseOptions, *, time_unit: str = "",
+            factors: tuple[str, ...] = ()) -> TimecourseData:
     """Turn a validated tidy frame (io.read_timecourse) into model arrays (``time_unit``: the sheet's).
 
+    ``factors``: the group factor columns of the frame when there are several (its ``group``
+    holds their combinations ``"a|b"``, in the order of the factors' levels); empty for one
+    group column.
+
     Raises DesignError (before any fit) when every value is below the assay limit or every
-    value is the same: neither leaves anything to estimate.
+    value is the same: neither leaves anything to estimate; and when ``options.blocker`` is
+    not one of two or more group factors.
     """
+    factors, factor_levels = _check_factors(frame, tuple(factors), options.blocker)
     n = len(frame)
     if n and frame["censored"].to_numpy(dtype=bool).all():
         raise DesignError(
@@ -162,7 +189,41 @@ def prepare(frame: pd.DataFrame, options: TimecourseOptions, *, time_unit: str =
         has_baseline=options.baseline == "auto",
         scale=options.scale,
         time_unit=time_unit,
+        factors=factors,
+        factor_levels=factor_levels,
+        blocker=options.blocker,
     )
+
+
+def _check_factors(frame: pd.DataFrame, factors: tuple[str, ...],
+                   blocker: str | None) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """The group factors and their levels; the blocker must be one of two or more factors."""
+    check_blocker(factors, blocker)
+    if not factors:
+        return (), ()
+    if len(factors) == 1:
+        raise DesignError(f"factors= names one group factor {factors}; give two or more, or none for one group column.")
+    levels = tuple(tuple(str(x) for x in frame[f].cat.categories) for f in factors)
+    combos = ["|".join(c) for c in itertools.product(*levels)]
+    if [str(g) for g in frame["group"].cat.categories] != combos:
+        raise DesignError("The frame's group column does not hold the combinations of the group factors in order; "
+                          "read the sheet with bayes_igf1.io.read_timecourse(group=[...]).")
+    return factors, levels
+
+
+def check_blocker(factors: tuple[str, ...], blocker: str | None) -> None:
+    """DesignError unless ``blocker`` is None or one of two or more group ``factors``."""
+    if blocker is not None and len(factors) < 2:
+        raise DesignError(
+            f"--blocker {blocker!r} needs two or more group factors (the treatment and the blocker), but the time "
+            f"course has one group column. Fix: give both factors, e.g. --group treatment --group {blocker} "
+            f"--blocker {blocker}, or leave --blocker out."
+        )
+    if blocker is not None and blocker not in factors:
+        raise DesignError(
+            f"--blocker {blocker!r} is not one of the group factors {list(factors)}. Fix: name the group factor that "
+            f"is the antagonist or antibody, e.g. --blocker {factors[-1]}, or leave --blocker out."
+        )
 
 
 def _previous_fraction(animals: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -315,9 +376,14 @@ def free_parameters(data: TimecourseData, options: TimecourseOptions) -> list[st
 def estimand_draws(posterior: xr.Dataset, data: TimecourseData) -> dict[str, xr.DataArray]:
     """Posterior draws of every reported quantity, on the reporting scale.
 
-    Log scale: ``pct_of_baseline`` = 100 exp(beta) (group level relative to the animal's
-    baseline; the level itself without a baseline), ``pct_change`` = 100 (exp(beta_g -
-    beta_ref) - 1). Identity scale: ``change_from_baseline`` / ``level`` and ``difference``.
+    Log scale: ``trajectory`` = 100 exp(beta) (group level relative to the animal's
+    baseline; the level itself without a baseline), ``effect_vs_reference`` = 100
+    (exp(beta_g - beta_ref) - 1). Identity scale: beta and the difference. Also the AUC, its
+    difference, the peak, ``sustained`` and (one group column, three or more groups)
+    ``between_treatments``.
+
+    With several group factors the groups are their combinations, and `factor_contrasts`
+    adds ``interaction`` (+ ``blockade_pct`` and ``blockade_auc_pct`` with a blocker).
     """
     beta = posterior["beta"]
     ref = data.reference
@@ -345,7 +411,9 @@ def estimand_draws(posterior: xr.Dataset, data: TimecourseData) -> dict[str, xr.
     for name, var in (("sd_animal", "sigma_animal"), ("sd_residual", "sigma"), ("rho", "rho")):
         if var in posterior:
             out[name] = posterior[var]
-    if len(others) >= 2:
+    if data.factors:
+        out.update(factor_contrasts(beta, traj, data))
+    elif len(others) >= 2:
         pairs = [(a, b) for i, a in enumerate(others) for b in others[i + 1:]]
         comp = xr.concat(
             [(beta.sel(group=b) - beta.sel(group=a)).expand_dims(comparison=[f"{b} vs {a}"]) for a, b in pairs],
@@ -355,10 +423,94 @@ def estimand_draws(posterior: xr.Dataset, data: TimecourseData) -> dict[str, xr.
     return out
 
 
+#: Estimands of several group factors: dims (chain, draw, contrast[, time]), one contrast per
+#: pair of factors and cell (coords ``pair`` "A:B", ``cell_label`` and ``ref_label`` "a|b").
+FACTOR_ESTIMANDS = ("interaction", "blockade_pct", "blockade_auc_pct")
+
+
+def _cube(da: xr.DataArray, data: TimecourseData) -> xr.DataArray:
+    """``da``'s ``group`` dimension (the combinations "a|b") as one dimension per group factor."""
+    combos = ["|".join(c) for c in itertools.product(*data.factor_levels)]
+    x = da.sel(group=combos).transpose(..., "group")
+    shape = [len(lv) for lv in data.factor_levels]
+    coords = {d: x[d].values for d in x.dims[:-1] if d in x.coords}
+    coords.update({f: list(lv) for f, lv in zip(data.factors, data.factor_levels, strict=True)})
+    return xr.DataArray(x.values.reshape(*x.shape[:-1], *shape), dims=(*x.dims[:-1], *data.factors), coords=coords)
+
+
+def _vs_reference(x: xr.DataArray, factor: str, data: TimecourseData) -> xr.DataArray:
+    """Each non-reference level of ``factor`` minus its reference level."""
+    levels = list(data.factor_levels[data.factors.index(factor)])
+    return x.sel({factor: levels[1:]}) - x.sel({factor: levels[0]}, drop=True)
+
+
+def _flatten(x: xr.DataArray, pair: tuple[str, str], data: TimecourseData) -> xr.DataArray:
+    """The factor dimensions of a contrast of ``pair`` as one ``contrast`` dimension, with its cell
+    ("a|b", every factor's level) and reference cell (the pair's factors at their reference)."""
+    refs = {f: lv[0] for f, lv in zip(data.factors, data.factor_levels, strict=True)}
+    stacked = x.stack(contrast=list(data.factors))
+    cells = [tuple(str(v) for v in t) for t in stacked.indexes["contrast"]]
+    stacked = stacked.drop_vars(["contrast", *data.factors])
+    key = ":".join(pair)
+    labels = ["|".join(c) for c in cells]
+    ref_labels = ["|".join(refs[f] if f in pair else v for f, v in zip(data.factors, c, strict=True)) for c in cells]
+    out = stacked.assign_coords(contrast=[f"{key}@{c}" for c in labels], pair=("contrast", [key] * len(cells)),
+                                cell_label=("contrast", labels), ref_label=("contrast", ref_labels))
+    return out.transpose("chain", "draw", "contrast", ...)
+
+
+def factor_contrasts(beta: xr.DataArray, traj: xr.DataArray, data: TimecourseData) -> dict[str, xr.DataArray]:
+    """Contrasts between the group factors (two or more), per time on the model scale.
+
+    - ``interaction``: for two factors A, B (with a blocker: each other factor and the
+      blocker; else every pair), within each combination of the other factors' levels, per
+      time: (a vs a0 | b) / (a vs a0 | b0) = exp((beta[a,b] - beta[a0,b]) - (beta[a,b0] -
+      beta[a0,b0])), the ratio of ratios (log scale; the difference of differences on the
+      identity scale);
+    - with a blocker B, for each other (treated) factor A: ``blockade_pct`` = 100 (1 -
+      (beta[a,b] - beta[a0,b]) / (beta[a,b0] - beta[a0,b0])), the % of a's effect at each
+      time (log ratio vs a0) that the blocker level b abolishes, and ``blockade_auc_pct`` =
+      100 (1 - (AUC[a,b] - AUC[a0,b]) / (AUC[a,b0] - AUC[a0,b0])), the same over the area
+      under the trajectory (% of baseline x time on the log scale with a baseline; two or
+      more times).
+    """
+    log = data.scale == "log"
+    cube = _cube(beta, data)
+    blk = data.blocker
+    if blk is not None:
+        pairs = [(f, blk) for f in data.factors if f != blk]
+    else:
+        pairs = list(itertools.combinations(data.factors, 2))
+    out: dict[str, xr.DataArray] = {}
+    inter = [_flatten(_vs_reference(_vs_reference(cube, f, data), g, data), (f, g), data) for f, g in pairs]
+    out["interaction"] = np.exp(xr.concat(inter, "contrast")) if log else xr.concat(inter, "contrast")
+    if blk is None:
+        return out
+    b_levels = list(data.factor_levels[data.factors.index(blk)])
+
+    def blockade(x: xr.DataArray, f: str) -> xr.DataArray:
+        eff = _vs_reference(x, f, data)
+        return _flatten(100.0 * (1.0 - eff.sel({blk: b_levels[1:]}) / eff.sel({blk: b_levels[0]}, drop=True)), (f, blk), data)
+
+    out["blockade_pct"] = xr.concat([blockade(cube, f) for f, _ in pairs], "contrast")
+    if len(data.times) >= 2:
+        auc = _cube(traj.integrate("time"), data)
+        out["blockade_auc_pct"] = xr.concat([blockade(auc, f) for f, _ in pairs], "contrast")
+    return out
+
+
 def gated_estimands(posterior: xr.Dataset, data: TimecourseData) -> dict[str, xr.DataArray]:
-    """The continuous reported estimands, checked by the diagnostics gate like the parameters."""
+    """The continuous reported estimands, checked by the diagnostics gate like the parameters.
+
+    The contrasts of several group factors get a dimension of their own (``<name>_contrast``),
+    so that one Dataset holds them side by side.
+    """
     draws = estimand_draws(posterior, data)
-    return {k: v for k, v in draws.items() if k not in ("peak_time", "sustained")}
+    out = {k: v for k, v in draws.items() if k not in ("peak_time", "sustained")}
+    for k in FACTOR_ESTIMANDS:
+        if k in out:
+            out[k] = out[k].drop_vars(["pair", "cell_label", "ref_label"]).rename(contrast=f"{k}_contrast")
+    return out
 
 
 def bayesian_anova(posterior: xr.Dataset, data: TimecourseData) -> dict[str, xr.DataArray]:
@@ -380,29 +532,38 @@ def bayesian_anova(posterior: xr.Dataset, data: TimecourseData) -> dict[str, xr.
     variance is the mean squared deviation of a post-injection residual from its animal's
     mean. So eta_p^2 = var_effect / (var_effect + var_error) mirrors SS / (SS + SS_error) of
     each stratum, both divided by the number of fractions.
+
+    Several group factors: the sources are the ANOVA's (every factor and their interactions,
+    ``time`` and its interactions with them, named as `frequentist.repeated.mixed_anova`
+    names them), each the sum-to-zero effect of beta over the factors x time table.
     """
     beta = posterior["beta"]
-    main_g = centre(beta.mean("time"), ["group"])
-    main_t = centre(beta.mean("group"), ["time"])
-    inter = centre(beta, ["group", "time"])
     alpha = posterior["alpha"]
     fitted = _fitted(posterior, data)
     resid = xr.DataArray(data.y, dims="obs") - fitted
-    sds = {
-        "group": finite_population_sd(main_g, ["group"]),
-        "time": finite_population_sd(main_t, ["time"]),
-        "animal": finite_population_sd(alpha, ["animal"]),
-        "residual": finite_population_sd(resid, ["obs"]),
-    }
-    # Finite-population SD of the interaction: sqrt(sum ab^2 / ((G-1)(T-1))).
-    dof = (len(data.groups) - 1) * (len(data.times) - 1)
-    sds["group:time"] = np.sqrt((inter**2).sum(["group", "time"]) / max(dof, 1))
-    sds = {k: sds[k] for k in ("group", "time", "group:time", "animal", "residual")}
-    effect_var = {
-        "group": (main_g**2).mean("group"),
-        "time": (main_t**2).mean("time"),
-        "group:time": (inter**2).mean(["group", "time"]),
-    }
+    if data.factors:
+        effect_sd, effect_var = _factor_sources(beta, data)
+        sds = {**effect_sd, "animal": finite_population_sd(alpha, ["animal"]),
+               "residual": finite_population_sd(resid, ["obs"])}
+    else:
+        main_g = centre(beta.mean("time"), ["group"])
+        main_t = centre(beta.mean("group"), ["time"])
+        inter = centre(beta, ["group", "time"])
+        sds = {
+            "group": finite_population_sd(main_g, ["group"]),
+            "time": finite_population_sd(main_t, ["time"]),
+            "animal": finite_population_sd(alpha, ["animal"]),
+            "residual": finite_population_sd(resid, ["obs"]),
+        }
+        # Finite-population SD of the interaction: sqrt(sum ab^2 / ((G-1)(T-1))).
+        dof = (len(data.groups) - 1) * (len(data.times) - 1)
+        sds["group:time"] = np.sqrt((inter**2).sum(["group", "time"]) / max(dof, 1))
+        sds = {k: sds[k] for k in ("group", "time", "group:time", "animal", "residual")}
+        effect_var = {
+            "group": (main_g**2).mean("group"),
+            "time": (main_t**2).mean("time"),
+            "group:time": (inter**2).mean(["group", "time"]),
+        }
     post = data.obs_cell_time >= 0
     by_animal = resid.assign_coords(unit=("obs", data.obs_animal))
     post_resid = by_animal.isel(obs=np.flatnonzero(post))
@@ -414,12 +575,31 @@ def bayesian_anova(posterior: xr.Dataset, data: TimecourseData) -> dict[str, xr.
             unit=np.arange(len(data.animals))).sel(unit=post_mean["unit"])
     between_err = (unit**2).mean("unit")
     within_err = ((post_resid - post_mean.sel(unit=post_resid["unit"])) ** 2).mean("obs")
-    eta = {
-        "group": effect_var["group"] / (effect_var["group"] + between_err),
-        "time": effect_var["time"] / (effect_var["time"] + within_err),
-        "group:time": effect_var["group:time"] / (effect_var["group:time"] + within_err),
-    }
+    # Sources with time are tested against the within-animal error, the others against the between-animal one.
+    eta = {src: v / (v + (within_err if src.split(":")[-1] == "time" else between_err))
+           for src, v in effect_var.items()}
     return {"sd": sds, "partial_eta_sq": eta}
+
+
+def _factor_sources(beta: xr.DataArray, data: TimecourseData) -> tuple[dict, dict]:
+    """Finite-population SD and mean squared effect of every ANOVA source of several group factors.
+
+    The sources in afex's order (the factors' terms, ``time``, then each term ``:time``); a
+    source's effects are the sum-to-zero (in each of its dimensions) marginal means of beta
+    over the factors x time table; its SD is sqrt(sum effect^2 / prod(levels - 1)).
+    """
+    cube = _cube(beta, data)
+    dims = [*data.factors, "time"]
+    terms = [t for r in range(1, len(data.factors) + 1) for t in itertools.combinations(data.factors, r)]
+    terms = [*terms, ("time",), *[(*t, "time") for t in terms]]
+    sds, var = {}, {}
+    for term in terms:
+        eff = centre(cube.mean([d for d in dims if d not in term]), list(term))
+        dof = int(np.prod([cube.sizes[d] - 1 for d in term]))
+        name = ":".join(term)
+        sds[name] = np.sqrt((eff**2).sum(list(term)) / max(dof, 1))
+        var[name] = (eff**2).mean(list(term))
+    return sds, var
 
 
 def _fitted(posterior: xr.Dataset, data: TimecourseData) -> xr.DataArray:
@@ -475,8 +655,17 @@ def frequentist_twin(frame: pd.DataFrame, data: TimecourseData, options: Timecou
     the Bayesian ones) and to the change from baseline in units on the identity scale
     (differences, like the Bayesian ones). Without a baseline both use the values (logged
     for the mixed model on the log scale).
+
+    With several group factors: `mixed_anova` with every factor between animals and time
+    within (afex's ``aov_ez``), and `factorial_mixed_contrasts` (``dv ~ A * B * time + (1 |
+    animal)``, every combination vs the reference combination at each time, Sidak over all).
     """
-    from bayes_igf1.frequentist.repeated import mixed_model_contrasts, rm_anova
+    from bayes_igf1.frequentist.repeated import (
+        factorial_mixed_contrasts,
+        mixed_anova,
+        mixed_model_contrasts,
+        rm_anova,
+    )
 
     notes = []
     if data.has_baseline:
@@ -492,7 +681,11 @@ def frequentist_twin(frame: pd.DataFrame, data: TimecourseData, options: Timecou
     work = work.assign(group=work["group"].astype(str))
     if frame["censored"].any():
         notes.append("Below-limit values enter the ANOVA and the mixed model as limit/2; the Bayesian model treats them as left-censored.")
-    aov = rm_anova(work, subject="animal", between="group", within="time", dv="pct")
+    factors = list(data.factors)
+    if factors:
+        aov = mixed_anova(work, subject="animal", dv="pct", between=factors, within=["time"])
+    else:
+        aov = rm_anova(work, subject="animal", between="group", within="time", dv="pct")
     table = aov.table.copy()
     log = options.scale == "log"
     if log:
@@ -501,9 +694,16 @@ def frequentist_twin(frame: pd.DataFrame, data: TimecourseData, options: Timecou
         mm_work = work.assign(dv=work["value_sub"] - work["baseline"])
     else:
         mm_work = work.assign(dv=work["pct"])
-    mm = mixed_model_contrasts(mm_work, subject="animal", group="group", time="time", dv="dv",
-                               reference=data.reference, ci_prob=options.ci_prob)
-    contrasts = mm.contrasts.copy()
+    if factors:
+        refs = {f: lv[0] for f, lv in zip(factors, data.factor_levels, strict=True)}
+        mm = factorial_mixed_contrasts(mm_work, subject="animal", between=factors, time="time", dv="dv",
+                                       reference=refs, ci_prob=options.ci_prob)
+        cells = mm.contrasts[factors].astype(str)
+        contrasts = mm.contrasts.assign(group=cells.agg("|".join, axis=1), reference=data.reference)
+    else:
+        mm = mixed_model_contrasts(mm_work, subject="animal", group="group", time="time", dv="dv",
+                                   reference=data.reference, ci_prob=options.ci_prob)
+        contrasts = mm.contrasts.copy()
     if log:
         for col in ("estimate", "ci_low", "ci_high", "ci_low_adjusted", "ci_high_adjusted"):
             contrasts[col] = 100.0 * (np.exp(contrasts[col]) - 1.0)
@@ -552,6 +752,10 @@ def _scale_labels(data: TimecourseData) -> dict[str, tuple[str, float]]:
         "sd_animal": (f"SD between animals ({'log scale' if log else 'units'})", np.nan),
         "sd_residual": (f"residual scale ({'log scale' if log else 'units'})", np.nan),
         "rho": ("autocorrelation of successive residuals per time unit (AR(1))", np.nan),
+        "interaction": ("ratio of ratios", 1.0) if log else ("difference of differences", 0.0),
+        "blockade_pct": ("% of the effect abolished, " + ("log-ratio scale" if log else "difference scale")
+                         + " (P relative to 50 %)", 50.0),
+        "blockade_auc_pct": (f"% of the AUC difference abolished ({traj[0]} x time; P relative to 50 %)", 50.0),
     }
 
 
@@ -573,6 +777,9 @@ def estimates_table(draws: dict[str, xr.DataArray], data: TimecourseData, option
             d["prob_above"] = np.nan
         if name == "sustained":
             d[["median", "sd", "ci_low", "ci_high"]] = np.nan
+        if name in FACTOR_ESTIMANDS:  # the pair of factors, the cell and its reference cell
+            d = d.drop(columns="contrast").rename(columns={"pair": "group", "cell_label": "_cell",
+                                                           "ref_label": "_reference"})
         d["name"] = name
         d["scale"] = scale
         frames.append(d)
@@ -581,8 +788,14 @@ def estimates_table(draws: dict[str, xr.DataArray], data: TimecourseData, option
         out["comparison"] = np.nan
     out["reference"] = np.where(out["name"].isin(["effect_vs_reference", "auc_difference", "sustained"]), data.reference, None)
     out["cell"] = out["comparison"]
+    if "_cell" in out:
+        own = out["_cell"].notna().to_numpy()
+        out["cell"] = out["cell"].astype(object)
+        out.loc[own, "cell"] = out.loc[own, "_cell"]
+        out.loc[own, "reference"] = out.loc[own, "_reference"]
     out["label"] = [_label(r, data) for r in out.to_dict("records")]
-    out["headline"] = out["name"].isin(["effect_vs_reference", "auc_difference", "sustained", "between_treatments"])
+    out["headline"] = out["name"].isin(["effect_vs_reference", "auc_difference", "sustained", "between_treatments",
+                                        *FACTOR_ESTIMANDS])
     for col in ESTIMATE_COLUMNS:
         if col not in out:
             out[col] = np.nan
@@ -597,17 +810,34 @@ def _label(rec: dict, data: TimecourseData) -> str:
         at = ""
     g = rec.get("group")
     name = rec["name"]
+    if name in FACTOR_ESTIMANDS:
+        return _factor_label(rec, data, at)
+    show = data.show
     if name == "effect_vs_reference":
-        return f"{g} vs {data.reference}{at}"
+        return f"{show(g)} vs {show(data.reference)}{at}"
     if name == "trajectory":
-        return f"{g}{at}"
+        return f"{show(g)}{at}"
     if name == "between_treatments":
         return f"{rec['comparison']}{at}"
     if name == "auc_difference":
-        return f"AUC {g} vs {data.reference}"
+        return f"AUC {show(g)} vs {show(data.reference)}"
     if not isinstance(g, str):  # a model-level quantity (SDs, rho)
         return name.replace("_", " ")
-    return f"{name.replace('_', ' ')} {g}"
+    return f"{name.replace('_', ' ')} {show(g)}"
+
+
+def _factor_label(rec: dict, data: TimecourseData, at: str) -> str:
+    """"(ket vs saline) under nAb vs under IgG at 2 h", "% of the ket vs saline effect abolished by nAb
+    (vs IgG) over the AUC", "... within sex=F" with three or more factors."""
+    f, g = str(rec["group"]).split(":")
+    cell = dict(zip(data.factors, str(rec["cell"]).split("|"), strict=True))
+    ref = dict(zip(data.factors, str(rec["reference"]).split("|"), strict=True))
+    others = [x for x in data.factors if x not in (f, g)]
+    within = (" within " + ", ".join(f"{x}={cell[x]}" for x in others)) if others else ""
+    if rec["name"] == "interaction":
+        return f"({cell[f]} vs {ref[f]}) under {cell[g]} vs under {ref[g]}{within}{at}"
+    where = " over the AUC" if rec["name"] == "blockade_auc_pct" else at
+    return f"% of the {cell[f]} vs {ref[f]} effect abolished by {cell[g]} (vs {ref[g]}){within}{where}"
 
 
 def attach_frequentist(estimates: pd.DataFrame, contrasts: pd.DataFrame) -> pd.DataFrame:
@@ -705,6 +935,9 @@ def model_text(data: TimecourseData, priors: dict[str, dict], options: Timecours
         + ("Effects are estimated on the log scale and reported as ratios (% change). "
            if data.scale == "log" else "Effects are differences on the measured scale. ")
         + "Time is a categorical factor (one effect per sampled time). "
+        + (f"The groups are the {len(data.groups)} combinations of the levels of {' x '.join(data.factors)} "
+           f"(one trajectory each; the reference combination is {data.show(data.reference)}). "
+           if data.factors else "")
         + ("Successive residuals of an animal follow a continuous-time first-order autoregressive "
            "process (AR(1)); the lagged residual of a below-limit fraction is taken at its limit, "
            "an approximation. " if options.ar1 else "")
@@ -717,7 +950,7 @@ def analyse_timecourse(
     source,
     *,
     animal: str,
-    group: str,
+    group: str | Sequence[str],
     time: str,
     value: str,
     sheet: str | int | None = None,
@@ -727,7 +960,8 @@ def analyse_timecourse(
     scale: str = "log",
     baseline: str = "auto",
     likelihood: str = "student",
-    reference: str | None = None,
+    reference: str | Mapping[str, str] | None = None,
+    blocker: str | None = None,
     time_unit: str | None = None,
     decimal: str | None = None,
     thousands: str | None = None,
@@ -749,16 +983,24 @@ def analyse_timecourse(
     ----------
     source : path or pandas.DataFrame
         Lab sheet (CSV / Excel), read by `bayes_igf1.io.read_timecourse`.
-    animal, group, time, value : str
+    animal, time, value : str
         Column names.
+    group : str or sequence of str
+        The group column, or several group factor columns (e.g. ``["treatment",
+        "antibody"]``): the model then has one trajectory per combination of their levels,
+        compared with the reference combination, plus the factors' interaction per time.
     scale : {"log", "identity"}
         Log: effects are ratios (% change); identity: differences.
     baseline : {"auto", "none"}
         Auto: fractions at time <= 0 are baseline.
     likelihood : {"student", "normal"}
-    reference : str, optional
+    reference : str or mapping of str to str, optional
         Reference group (default: a level named like a control, else the lowest number, else
-        the first in sorted order; see `bayes_igf1.io`).
+        the first in sorted order; see `bayes_igf1.io`); with several group factors
+        ``{factor: level}`` for some or all of them.
+    blocker : str, optional
+        With several group factors, the one that is an antagonist or neutralizing antibody:
+        adds the % of the other factors' effect it abolishes, per time and over the AUC.
     time_unit : str, optional
         Unit of the time column ("h", "min", "day", "week"), when the values do not say it.
     decimal, thousands : str, optional
@@ -782,12 +1024,17 @@ def analyse_timecourse(
     from bayes_igf1.sampling import SamplerSettings, fit
 
     seed = DEFAULT_SEED if seed is None else int(seed)
-    options = TimecourseOptions(scale=scale, baseline=baseline, likelihood=likelihood, reference=reference,
-                                rope=rope, ci_prob=ci_prob, ci_kind=ci_kind, prior_scale=prior_scale, ar1=ar1)
+    groups = [group] if isinstance(group, str) else [str(g) for g in group]
+    factors = tuple(groups) if len(groups) > 1 else ()
+    check_blocker(factors, blocker)  # known before the sheet is read
     data_sheet = read_timecourse(source, animal=animal, group=group, time=time, value=value, sheet=sheet,
                                  where=where, lloq=lloq, layout=layout, log_scale=scale == "log",
                                  reference=reference, time_unit=time_unit, decimal=decimal, thousands=thousands)
-    data = prepare(data_sheet.frame, options, time_unit=data_sheet.time_unit)
+    one_ref = None if factors else str(data_sheet.frame["group"].cat.categories[0])  # the io's reference (first)
+    options = TimecourseOptions(scale=scale, baseline=baseline, likelihood=likelihood, reference=one_ref,
+                                rope=rope, ci_prob=ci_prob, ci_kind=ci_kind, prior_scale=prior_scale, ar1=ar1,
+                                blocker=blocker)
+    data = prepare(data_sheet.frame, options, time_unit=data_sheet.time_unit, factors=factors)
     priors = default_priors(data, options)
     model = build_model(data, priors, options)
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
@@ -797,7 +1044,11 @@ def analyse_timecourse(
     draws_ = estimand_draws(posterior, data)
     estimates = estimates_table(draws_, data, options)
     twin = frequentist_twin(data_sheet.frame, data, options)
-    names = {"group": group, "time": time, "group:time": f"{group}:{time}"}
+    if factors:  # the factors are named as the user named them; time as the user's column
+        def names(effect):
+            return ":".join(time if p == "time" else p for p in str(effect).split(":"))
+    else:
+        names = {"group": group, "time": time, "group:time": f"{group}:{time}"}
     twin["anova"] = twin["anova"].assign(effect=twin["anova"]["effect"].map(names))
     twin["mauchly"] = twin["mauchly"].assign(effect=twin["mauchly"]["effect"].map(names))
     ad = twin["anova_data"]  # the ANOVA's reason for dropping animals, in the user's words
@@ -819,9 +1070,12 @@ def analyse_timecourse(
         "ci_kind": ci_kind, "prior_scale": prior_scale, "ar1": ar1, "draws": draws, "tune": tune, "chains": chains,
         "seed": seed, "source": data_sheet.source,
     }
+    if factors:  # the reference above is the reference combination
+        settings_dict.update(group=list(factors), blocker=blocker,
+                             references={f: lv[0] for f, lv in zip(factors, data.factor_levels, strict=True)})
     return AnalysisResult(
         design=DESIGN,
-        title=f"{value} by {group} over {time}",
+        title=f"{value} by {' x '.join(groups)} over {time}",
         settings=settings_dict,
         seed=seed,
         sheet=data_sheet,
@@ -844,8 +1098,9 @@ def analyse_timecourse(
 
 
 class TimeCourse:
-    """The time-course design (one group factor x time, animal random intercept): the
-    `bayes_igf1.designs.base.Design` protocol."""
+    """The time-course design (group factor(s) x time, animal random intercept): the
+    `bayes_igf1.designs.base.Design` protocol. With several group factors the groups are
+    their combinations ("a|b")."""
 
     name = "timecourse"
     unit_word = "group"
@@ -854,7 +1109,7 @@ class TimeCourse:
         return analyse_timecourse(source, **options)
 
     def groups(self, result) -> list[str]:
-        ref = result.settings.get("reference")
+        ref = str(result.settings.get("reference"))
         levels = [str(g) for g in result.sheet.frame["group"].cat.categories]
         return ([ref] if ref in levels else []) + [g for g in levels if g != ref]
 
@@ -913,6 +1168,19 @@ class TimeCourse:
         g, t = result.settings.get("group", "group"), result.settings.get("time", "time")
         ad = result.anova_data or {}
         mm = result.mixed_model or {}
+        if not isinstance(g, str):  # several group factors
+            g = f" {TIMES} ".join(map(str, g))
+            return (f"For comparison, the analysis a laboratory would run: a {_way(result)} mixed-design "
+                    f"repeated-measures ANOVA ({g} between animals {TIMES} {t} within animals; type III sums of "
+                    f"squares, as afex::aov_ez computes them) on {ad.get('dv', 'the outcome')} of the post-injection "
+                    "fractions, with Mauchly's test of sphericity and Greenhouse-Geisser (GG) and Huynh-Feldt (HF) "
+                    "corrected df and p values, partial and generalized eta squared; and a linear mixed model fitted "
+                    f"by {mm.get('method', 'REML')} ({mm.get('dv', 'the outcome')} ~ {g} {TIMES} {t} + (1 | animal); "
+                    f"{mm.get('n_obs', '?')} observations of {mm.get('n_animals', '?')} animals) with each "
+                    f"combination of the groups compared with {str(result.settings.get('reference', 'the reference')).replace('|', ', ')} "
+                    f"at each time ({mm.get('df_method', 'Satterthwaite')} degrees of freedom, Sidak adjustment of p "
+                    "and intervals over the family of contrasts, as emmeans computes them). The interaction and % "
+                    "blockade have no frequentist counterpart here.")
         return (f"For comparison, the analysis a laboratory would run: a two-way mixed-design repeated-measures "
                 f"ANOVA ({g} between animals {TIMES} {t} within animals; type III sums of squares, as "
                 f"afex::aov_ez / car::Anova compute them) on {ad.get('dv', 'the outcome')} of the post-injection "
@@ -926,7 +1194,7 @@ class TimeCourse:
 
     def anova_head(self, result) -> str:
         ad = result.anova_data or {}
-        return (f"Two-way repeated-measures ANOVA on {ad.get('dv', 'the outcome')} "
+        return (f"{_way(result).capitalize()} repeated-measures ANOVA on {ad.get('dv', 'the outcome')} "
                 f"({ad.get('n_animals', '?')} of {result.sheet.summary()['n_animals']} animals; type III)")
 
     def results_sentences(self, result) -> list[tuple[str, str]]:
@@ -939,8 +1207,8 @@ class TimeCourse:
 
     def effect_name(self, source: str, result) -> str:
         roles = dict(result.sheet.columns)
-        return ":".join(str(result.settings.get(p, roles.get(p, p))) if p in ("group", "time") else p
-                        for p in str(source).split(":"))
+        return ":".join(str(result.settings.get(p, roles.get(p, p))) if p in ("group", "time") and (
+            isinstance(result.settings.get(p, ""), str)) else p for p in str(source).split(":"))
 
     def frequentist_scale_note(self, result) -> str:
         # On the identity scale with a baseline the Bayesian effect is a difference in the measured
@@ -974,6 +1242,7 @@ class TimeCourse:
             up = set(rows[rows["prob_above"] > 0.95]["time"].to_numpy())
             times = run_from_first(np.sort(rows["time"].to_numpy()), up)
             peak = rows.loc[rows["median"].idxmax()]
+            g = str(g).replace("|", ", ")
             parts.append(f"{g}: P(increase) > 0.95 from {times[0]:g} to {times[-1]:g}{unit}" if times
                          else f"{g}: no time with P(increase) > 0.95")
             parts[-1] += f"; largest +{fmt_num(peak['median'])}% at {peak['time']:g}{unit}"
@@ -1036,6 +1305,13 @@ class TimeCourse:
         from bayes_igf1.calibrate import timecourse_model
 
         return timecourse_model(data_dir)
+
+
+def _way(result) -> str:
+    """"two-way", "three-way", ...: the group factors and time."""
+    g = result.settings.get("group", "group")
+    k = 1 if isinstance(g, str) else len(g)
+    return {1: "two-way", 2: "three-way", 3: "four-way", 4: "five-way"}.get(k, f"{k + 1}-way")
 
 
 def run_from_first(times, hits: set) -> list[float]:
