@@ -2509,14 +2509,16 @@ def read_factorial(
     members: dict[tuple[str, ...], list[tuple[int, str]]] = {}
     for rownum, a, levels, *_ in obs:
         members.setdefault(levels, []).append((rownum, a))
+    empty = [", ".join(f"{f}={_show(lv)[1:-1]}" for f, lv in zip(factors, combo, strict=True))
+             for combo in itertools.product(*cats) if combo not in members]
+    if empty:
+        raise DataError(
+            f"no animals in the cell{'s' if len(empty) > 1 else ''} {'; '.join(empty)}",
+            file=table.source,
+            fix="every combination of the factor levels needs animals: drop a level with --where, or analyse fewer factors",
+        )
     for combo in itertools.product(*cats):
         label = ", ".join(f"{f}={_show(lv)[1:-1]}" for f, lv in zip(factors, combo, strict=True))
-        if combo not in members:
-            raise DataError(
-                f"no animals in the cell {label}",
-                file=table.source,
-                fix="every combination of the factor levels needs animals: drop a level with --where, or analyse fewer factors",
-            )
         n = len({a for _, a in members[combo]})
         if n < 2:
             raise DataError(

@@ -51,7 +51,8 @@ __all__ = [
 #: Estimands shown in the contrast table, in this order (both designs).
 CONTRAST_NAMES = (
     "effect_vs_reference", "between_treatments", "auc_difference", "sustained",
-    "simple_effect", "pct_change", "interaction", "blockade_pct", "cohens_d", "cohens_d_total",
+    "simple_effect", "pct_change", "simple_interaction", "interaction", "blockade_pct", "blockade_auc_pct",
+    "covariate_slope", "cohens_d", "cohens_d_total",
 )
 
 
@@ -145,10 +146,10 @@ def _display_label(r: dict, result) -> str:
     label = str(r.get("label") or r.get("name"))
     name = r.get("name")
     if name == "sustained":
-        return f"{r.get('group')} > {r.get('reference')} at every time"
-    if name == "blockade_pct":
+        return f"{str(r.get('group')).replace('|', ', ')} > {str(r.get('reference')).replace('|', ', ')} at every time"
+    if name in ("blockade_pct", "blockade_auc_pct"):
         return f"{label} [P: blockade > 50%]"
-    if name in ("simple_effect", "interaction") and "ratio" in str(r.get("scale") or ""):
+    if name in ("simple_effect", "interaction", "simple_interaction") and "ratio" in str(r.get("scale") or ""):
         return f"{label} ({r.get('scale')})"
     if name in ("auc", "auc_difference"):
         unit = result.sheet.time_unit or str(result.settings.get("time", "time"))
