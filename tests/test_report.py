@@ -15,6 +15,7 @@ from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -343,3 +344,26 @@ def test_blockade_is_not_stated_when_the_effect_it_divides_by_may_be_zero(factor
     text = [t for k, t in results_sentences(weak) if k == "blockade_pct"][0]
     assert "not stated" in text and f"{fmt_interval(-5.0, 7.0, 1)} includes 0" in text
     assert fmt_number(block["median"], decimals_for(block["ci_low"], block["ci_high"])) not in text
+
+
+def test_descriptives_table_per_cell_and_per_time(result, factorial, report):
+    from bayes_igf1.report.tables import descriptives_table
+
+    res, _, files = factorial
+    d = descriptives_table(res)
+    raw = pd.read_csv(DATA / "fst_igf1_nab.csv")
+    # worked from the sheet: the ketamine / IGF-1 nAb cell
+    cell = raw[(raw["treatment"] == "ketamine") & (raw["antibody"] == "IGF-1 nAb")]["immobility_s"]
+    row = d.set_index("Group").loc["ketamine, IGF-1 nAb"]
+    assert row["n"] == len(cell) and row["Animals"] == len(cell)
+    assert parse_number(row["Mean"]) == pytest.approx(cell.mean(), abs=5e-4)
+    assert parse_number(row["SD"]) == pytest.approx(cell.std(ddof=1), abs=5e-4)
+    assert parse_number(row["SEM"]) == pytest.approx(cell.std(ddof=1) / np.sqrt(len(cell)), abs=5e-4)
+    assert parse_number(row["Median"]) == pytest.approx(cell.median(), abs=5e-4)
+    assert d["Group"].tolist()[0] == "saline, IgG"  # reference cell first
+    assert "tables/descriptives.csv" in files and "tables/descriptives.tex" in files
+    tc = descriptives_table(result)
+    assert list(tc.columns[:3]) == ["Group", "Time (h)", "Animals"]
+    assert "Censored" in tc.columns  # below the assay limit
+    assert tc["Censored"].sum() == int(result.sheet.frame["censored"].sum())
+    assert tc["n"].sum() == len(result.sheet.frame)

@@ -36,6 +36,7 @@ from bayes_igf1.report.format import (
 
 __all__ = [
     "CONTRAST_NAMES",
+    "descriptives_table",
     "anova_table",
     "contrast_table",
     "diagnostics_by_variable",
@@ -310,10 +311,54 @@ def to_latex(frame: pd.DataFrame, *, caption: str | None = None, label: str | No
     return "\n".join(lines)
 
 
+def descriptives_table(result) -> pd.DataFrame:
+    """Descriptive statistics of the outcome as measured, per group or cell (and per time).
+
+    Columns: the group (cell), the time (time courses), animals, n (values), mean, SD, SEM
+    (SD / sqrt(n)), median, minimum, maximum and, when some values are censored, how many (a
+    censored value counts at its censoring time or limit, as recorded).
+    """
+    f = result.sheet.frame.reset_index(drop=True)
+    groups = get_design(result.design).row_groups(result).reset_index(drop=True)
+    keys = {"Group": groups.str.replace("|", ", ", regex=False)}
+    if "time" in f.columns:
+        keys["Time"] = f["time"]
+    frame = pd.DataFrame({**keys, "animal": f["animal"].astype(str), "value": f["value"].astype(float),
+                          "censored": f["censored"].astype(bool) if "censored" in f else False})
+    order = {g.replace("|", ", "): i for i, g in enumerate(get_design(result.design).groups(result))}
+    rows = []
+    for key, g in frame.groupby(list(keys), sort=False, observed=True):
+        key = key if isinstance(key, tuple) else (key,)
+        v = g["value"].to_numpy()
+        sd = float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
+        row = dict(zip(keys, key, strict=True))
+        row.update({"Animals": int(g["animal"].nunique()), "n": len(v), "Mean": fmt_number(np.mean(v), 3),
+                    "SD": fmt_number(sd, 3), "SEM": fmt_number(sd / np.sqrt(len(v)), 3),
+                    "Median": fmt_number(np.median(v), 3), "Min": fmt_number(np.min(v), 3),
+                    "Max": fmt_number(np.max(v), 3)})
+        if frame["censored"].any():
+            row["Censored"] = int(g["censored"].sum())
+        rows.append((order.get(row["Group"], len(order)), row.get("Time", 0), row))
+    rows.sort(key=lambda t: (t[0], t[1]))
+    out = pd.DataFrame([r for *_, r in rows])
+    if "Time" in out:
+        unit = result.sheet.time_unit
+        out["Time"] = [f"{float(t):g}".replace("-", "\u2212") for t in out["Time"]]
+        out = out.rename(columns={"Time": f"Time ({unit})" if unit else "Time"})
+    return out
+
+
 def tables(result) -> dict[str, tuple[pd.DataFrame, str]]:
     """Every table of an analysis: name -> (display frame, caption)."""
     ci, kind = _ci_words(result)
     out = {}
+    value = str(result.sheet.columns.get("value", "the outcome"))
+    out["descriptives"] = (descriptives_table(result), (
+        f"Descriptive statistics of {value} as measured, per {get_design(result.design).unit_word}"
+        + (" and time" if "time" in result.sheet.frame.columns else "")
+        + ": animals, values (n), mean, SD, SEM (SD / √n), median, minimum and maximum"
+        + ("; censored values count at their censoring time or limit, and how many there are is given"
+           if bool(result.sheet.frame.get("censored", pd.Series(dtype=bool)).any()) else "") + "."))
     c = contrast_table(result)
     if len(c):
         methods = sorted({str(m) for m in result.estimates["freq_method"].dropna()})

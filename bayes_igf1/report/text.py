@@ -195,6 +195,10 @@ def _freq_phrase(r: dict, unit: str, *, label: str = "mixed model", sign: bool =
 # ------------------------------------------------------------------------------- data
 
 
+#: The row ledger's reason for a row that --where did not select (io.py writes it).
+WHERE_REASON = "filtered out by --where"
+
+
 def data_paragraph(result) -> str:
     """Rows read / used / excluded with reasons, n per group, experimental unit, what the ANOVA dropped, notes."""
     sheet = result.sheet
@@ -202,12 +206,22 @@ def data_paragraph(result) -> str:
     summ = sheet.summary()
     animal_col = sheet.columns.get("animal")
     unit_word = "animal" + (f" (column '{animal_col}')" if animal_col else " (one row per animal; IDs made up)")
-    n_ex = led.rows_read - led.rows_used
     cells = bool((led.entries["column"] != "").any())
     what = "cells" if cells else "rows"
-    parts = [(f"The sheet {led.source} had {led.rows_read} data {what}; {led.rows_used} were analysed and "
-              f"{n_ex} excluded")]
     reasons = [line.strip() for line in led.to_text().splitlines()[1:]]
+    # rows of another experiment in the same sheet (not selected by --where) are not exclusions
+    other = [r for r in reasons if r.startswith(WHERE_REASON)]
+    reasons = [r for r in reasons if not r.startswith(WHERE_REASON)]
+    n_other = sum(int(item["reason"].startswith(WHERE_REASON)) for item in led.excluded)
+    n_ex = led.rows_read - led.rows_used - n_other
+    if n_other:
+        which = "; ".join(r.removeprefix(WHERE_REASON).strip() for r in other)
+        parts = [(f"The sheet {led.source} had {led.rows_read} data {what}, {n_other} of them from another experiment "
+                  f"in the same sheet, not part of this analysis (not selected by --where {which}); of the other "
+                  f"{led.rows_read - n_other}, {led.rows_used} were analysed and {n_ex} excluded")]
+    else:
+        parts = [(f"The sheet {led.source} had {led.rows_read} data {what}; {led.rows_used} were analysed and "
+                  f"{n_ex} excluded")]
     parts[0] += (" (" + "; ".join(reasons) + ")." if reasons else ".")
     n_per = summ["n_per_group"]
     groups = ", ".join(f"{_cell(g)} {n}" for g, n in n_per.items())
