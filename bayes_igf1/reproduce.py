@@ -26,12 +26,19 @@ class Analysis:
     file: str
     options: dict
     claim: str
+    #: the kind of claim the design's `verdict` judges ("blocked", "not blocked", "raised")
+    claim_kind: str = "blocked"
+
+
+#: The ROPE of the no-effect claims (the control experiments), in seconds of immobility: small beside
+#: the 50-80 s antidepressant-like effects of this study (stated in the index).
+NO_EFFECT_ROPE_S = 20.0
 
 
 STUDY = (
     Analysis("timecourse", "Fig. 1: extracellular IGF-1 in mPFC dialysate", "timecourse", "microdialysis_igf1.csv",
              dict(animal="mouse", group="treatment", time="hour", value="igf1_pg_ml", lloq=8.0, time_unit="h"),
-             "Ketamine raises extracellular IGF-1 for at least 5 h, more at 30 mg/kg."),
+             "Ketamine raises extracellular IGF-1 for at least 5 h, more at 30 mg/kg.", "raised"),
     Analysis("fst_nab", "Fig. 2: forced swim test, ketamine x IGF-1 nAb", "factorial", "fst_igf1_nab.csv",
              dict(outcome="immobility_s", factors=["treatment", "antibody"], animal="mouse", cohort="cohort",
                   blocker="antibody"),
@@ -51,12 +58,12 @@ STUDY = (
              "The IGF-1 nAb blocks ketamine's effect on feeding latency."),
     Analysis("bdnf_x_igf1nab", "Control: intra-mPFC BDNF x IGF-1 nAb", "factorial", "bdnf_igf1_crossover.csv",
              dict(outcome="immobility_s", factors=["infusion", "antibody"], animal="mouse", blocker="antibody",
-                  where=["experiment=BDNF x IGF-1 nAb"]),
-             "BDNF acts, and the IGF-1 nAb does not block it."),
+                  where=["experiment=BDNF x IGF-1 nAb"], rope=NO_EFFECT_ROPE_S),
+             "BDNF acts, and the IGF-1 nAb does not block it.", "not blocked"),
     Analysis("igf1_x_bdnfnab", "Control: intra-mPFC IGF-1 x BDNF nAb", "factorial", "bdnf_igf1_crossover.csv",
              dict(outcome="immobility_s", factors=["infusion", "antibody"], animal="mouse", blocker="antibody",
-                  where=["experiment=IGF-1 x BDNF nAb"]),
-             "IGF-1 acts, and the BDNF nAb does not block it."),
+                  where=["experiment=IGF-1 x BDNF nAb"], rope=NO_EFFECT_ROPE_S),
+             "IGF-1 acts, and the BDNF nAb does not block it.", "not blocked"),
 )
 
 
@@ -93,6 +100,8 @@ def reproduce(out: Path, *, data_dir: Path, seed: int, draws: int, tune: int, ch
         rows.append({
             "key": analysis.key, "title": analysis.title, "claim": analysis.claim,
             "finding": finding(analysis, result), "passed": result.passed,
+            **dict(zip(("verdict", "verdict_reason"), get_design(analysis.design).verdict(result, analysis.claim_kind),
+                       strict=True)),
             "problems": list(result.diagnostics.problems), "seconds": round(seconds, 1),
         })
         progress(f"({i}/{len(study)}) {analysis.title}: done in {seconds:.0f} s, diagnostics "
@@ -103,24 +112,43 @@ def reproduce(out: Path, *, data_dir: Path, seed: int, draws: int, tune: int, ch
     return summary
 
 
+#: How the index's "Claim supported?" column decides (the designs' `verdict` methods apply it).
+DECISION_RULE = (
+    "Blockade claims: supported when the 95% HDI of the treatment's effect under the control antibody excludes "
+    "no effect, the 95% HDI of the interaction excludes it in the opposite direction and the Savage-Dickey "
+    "BF10 > 3; not supported when the interaction's HDI includes no effect and BF10 < 1/3; else undecided. "
+    "No-blockade claims (the control experiments): supported when the effect under the control antibody is "
+    f"credible, P(interaction within the ROPE of ±{NO_EFFECT_ROPE_S:g} s) > 0.95 and BF01 > 3; not supported "
+    "when the interaction's HDI excludes no effect and BF10 > 3; else undecided. Time course: supported when "
+    "the 95% HDI of every dose's AUC difference from saline lies above 0."
+)
+VERDICT_CLASS = {"supported": "ok", "not supported": "bad", "undecided": "mid"}
+
+
 def _index_html(summary: dict) -> str:
     rows = []
     for a in summary["analyses"]:
         status = "passed" if a["passed"] else "FAILED: " + "; ".join(a["problems"])
+        verdict = a.get("verdict", "undecided")
         rows.append(
             f"<tr><td><a href='{a['key']}/report.html'>{html.escape(a['title'])}</a></td>"
             f"<td>{html.escape(a['claim'])}</td><td>{html.escape(a['finding'])}</td>"
+            f"<td class='{VERDICT_CLASS.get(verdict, 'mid')}'><b>{html.escape(verdict)}</b><br>"
+            f"<span class='note'>{html.escape(a.get('verdict_reason', ''))}</span></td>"
             f"<td class='{'ok' if a['passed'] else 'bad'}'>{html.escape(status)}</td></tr>"
         )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>bayes-igf1: the study reproduced</title>
 <style>body{{font-family:Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ccc;padding:.5em;text-align:left;vertical-align:top}}
-.ok{{color:#1a7f37}}.bad{{color:#b00020;font-weight:bold}}.note{{color:#555}}</style></head><body>
+.ok{{color:#1a7f37}}.bad{{color:#b00020;font-weight:bold}}.mid{{color:#8a5a00}}.note{{color:#555;font-size:90%}}</style></head><body>
 <h1>Deyama et al. 2022, reproduced on the shipped data</h1>
 <p class="note">The shipped data are <b>simulated</b> with the study's design (see data/README.md); the
 findings below test the package, not the study. Seed {summary['seed']}; {summary['chains']} chains x
 {summary['draws']} draws after {summary['tune']} tuning steps.</p>
-<table><tr><th>Analysis (report)</th><th>The paper's claim</th><th>What the posterior says</th><th>Diagnostics</th></tr>
+<p class="note"><b>Claim supported?</b> {html.escape(DECISION_RULE)} <b>MCMC diagnostics</b> says only
+whether the sampler converged (R-hat, effective sample sizes, divergences), not whether the claim holds.</p>
+<table><tr><th>Analysis (report)</th><th>The paper's claim</th><th>What the posterior says</th>
+<th>Claim supported?</th><th>MCMC diagnostics</th></tr>
 {''.join(rows)}</table></body></html>
 """

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 DESIGNS: dict[str, str] = {
     "timecourse": "bayes_igf1.designs.timecourse:TimeCourse",
     "factorial": "bayes_igf1.designs.factorial:Factorial",
+    "summary": "bayes_igf1.designs.summary:Summary",
 }
 
 
@@ -96,6 +97,9 @@ class Design(Protocol):
 
     def finding(self, result: AnalysisResult) -> str:
         """The headline finding in one sentence (reproduce's index)."""
+
+    def verdict(self, result: AnalysisResult, claim: str) -> tuple[str, str]:
+        """Is a claim of kind ``claim`` supported? ("supported" | "not supported" | "undecided", the rule as applied)."""
 
     # ---- plan (bayes_igf1.plan: one simulated study = simulate, prepare, fit, judge) and calibrate
 

@@ -1248,6 +1248,32 @@ class TimeCourse:
             parts[-1] += f"; largest +{fmt_num(peak['median'])}% at {peak['time']:g}{unit}"
         return "; ".join(parts) + "."
 
+    #: Claim kinds `verdict` judges.
+    claims = ("raised",)
+
+    def verdict(self, result, claim: str) -> tuple[str, str]:
+        """The decision rule for "the treatment raises the outcome": supported when, for every group
+        against the reference, the 95% interval of the AUC difference lies above 0; not supported
+        when no time's interval of the effect vs the reference lies above no change; else undecided
+        (there is no Bayes factor for a time course)."""
+        from bayes_igf1.report.format import fmt_interval
+
+        if claim not in self.claims:
+            raise DesignError(f"no decision rule for a {claim!r} claim. Fix: use one of {self.claims}.")
+        e = result.estimates
+        auc = e[e["name"] == "auc_difference"]
+        eff = e[e["name"] == "effect_vs_reference"]
+        if not len(auc):
+            return "undecided", "no AUC difference estimated"
+        words = "; ".join(f"{str(r['group']).replace('|', ', ')}: AUC difference "
+                          f"{fmt_interval(r['ci_low'], r['ci_high'])}" for r in auc.to_dict("records"))
+        null = 1.0 if str(eff["scale"].iloc[0] if len(eff) else "").startswith("ratio") else 0.0
+        if (auc["ci_low"] > 0).all():
+            return "supported", words
+        if not (eff["ci_low"] > null).any():
+            return "not supported", words
+        return "undecided", words
+
     # ---------------------------------------------------------------- plan and calibrate
 
     #: ``bayes-igf1 plan`` options only this design takes: (flag, argparse dest).
