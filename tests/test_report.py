@@ -367,3 +367,38 @@ def test_descriptives_table_per_cell_and_per_time(result, factorial, report):
     assert "Censored" in tc.columns  # below the assay limit
     assert tc["Censored"].sum() == int(result.sheet.frame["censored"].sum())
     assert tc["n"].sum() == len(result.sheet.frame)
+
+
+def test_outcome_label_and_unit_reach_text_axes_and_tables(factorial):
+    from bayes_igf1.report.figures import _value_label
+    from bayes_igf1.report.tables import tables
+    from bayes_igf1.report.text import factorial_sentences
+
+    res, _, _ = factorial
+    plain = " ".join(s for _, s in factorial_sentences(res))
+    assert "difference in immobility_s" in plain and " s (" not in plain
+    labelled = dataclasses.replace(res, settings={**res.settings, "label": "immobility", "unit": "s"})
+    text = " ".join(s for _, s in factorial_sentences(labelled))
+    assert "difference in immobility:" in text and "immobility_s" not in text
+    # every difference carries the unit: the estimate and its interval
+    assert re.search(rf"{NUM}\u00a0s \(posterior median; 95% HDI {NUM} (to|\u2013) ?{NUM}\u00a0s", text), text[:300]
+    assert _value_label(labelled) == "immobility (s)"
+    assert tables(labelled)["descriptives"][1].startswith("Descriptive statistics of immobility (s)")
+
+
+def test_level_labels_relabel_the_sheet_and_are_checked():
+    from bayes_igf1.errors import DataError
+    from bayes_igf1.io import read_factorial, relabel_levels
+
+    sheet = read_factorial(DATA / "fst_igf1_nab.csv", outcome="immobility_s", factors=["treatment", "antibody"],
+                           animal="mouse")
+    out = relabel_levels(sheet, {"treatment": {"ketamine": "ketamine 10 mg/kg"}, "antibody": {"igg": "control IgG"}})
+    assert list(out.frame["treatment"].cat.categories) == ["saline", "ketamine 10 mg/kg"]
+    assert list(out.frame["antibody"].cat.categories) == ["control IgG", "IGF-1 nAb"]  # order and reference kept
+    assert (out.frame["treatment"] == "ketamine 10 mg/kg").sum() == (sheet.frame["treatment"] == "ketamine").sum()
+    with pytest.raises(DataError, match="'dose', which is not a factor"):
+        relabel_levels(sheet, {"dose": {"a": "b"}})
+    with pytest.raises(DataError, match="'treatment' has no level 'ket'"):
+        relabel_levels(sheet, {"treatment": {"ket": "k"}})
+    with pytest.raises(DataError, match="the same label"):
+        relabel_levels(sheet, {"treatment": {"ketamine": "saline"}})

@@ -965,6 +965,9 @@ def analyse_timecourse(
     time_unit: str | None = None,
     decimal: str | None = None,
     thousands: str | None = None,
+    label: str | None = None,
+    unit: str | None = None,
+    levels: Mapping[str, Mapping[str, str]] | None = None,
     rope: float | None = None,
     ci_prob: float = CI_PROB,
     ci_kind: str = CI_KIND,
@@ -1005,6 +1008,10 @@ def analyse_timecourse(
         Unit of the time column ("h", "min", "day", "week"), when the values do not say it.
     decimal, thousands : str, optional
         The sheet's decimal and thousands separators (see `bayes_igf1.io.read_timecourse`).
+    label, unit : str, optional
+        The outcome's name and unit in the report (e.g. "extracellular IGF-1", "pg/mL").
+    levels : mapping, optional
+        Level labels for the report, group column -> {level: label} (`bayes_igf1.io.relabel_levels`).
     rope : float, optional
         Half-width of the region of practical equivalence of the effect vs reference, on
         its reporting scale (% change on the log scale).
@@ -1019,7 +1026,7 @@ def analyse_timecourse(
     bayes_igf1.results.AnalysisResult
     """
     from bayes_igf1.constants import DEFAULT_SEED
-    from bayes_igf1.io import read_timecourse
+    from bayes_igf1.io import read_timecourse, relabel_levels
     from bayes_igf1.results import AnalysisResult
     from bayes_igf1.sampling import SamplerSettings, fit
 
@@ -1030,6 +1037,7 @@ def analyse_timecourse(
     data_sheet = read_timecourse(source, animal=animal, group=group, time=time, value=value, sheet=sheet,
                                  where=where, lloq=lloq, layout=layout, log_scale=scale == "log",
                                  reference=reference, time_unit=time_unit, decimal=decimal, thousands=thousands)
+    data_sheet = relabel_levels(data_sheet, levels)
     one_ref = None if factors else str(data_sheet.frame["group"].cat.categories[0])  # the io's reference (first)
     options = TimecourseOptions(scale=scale, baseline=baseline, likelihood=likelihood, reference=one_ref,
                                 rope=rope, ci_prob=ci_prob, ci_kind=ci_kind, prior_scale=prior_scale, ar1=ar1,
@@ -1068,7 +1076,8 @@ def analyse_timecourse(
         "likelihood": likelihood, "reference": data.reference, "time_unit": data.time_unit, "decimal": decimal,
         "thousands": thousands, "rope": rope, "ci_prob": ci_prob,
         "ci_kind": ci_kind, "prior_scale": prior_scale, "ar1": ar1, "draws": draws, "tune": tune, "chains": chains,
-        "seed": seed, "source": data_sheet.source,
+        "seed": seed, "source": data_sheet.source, "label": label, "unit": unit,
+        "levels": {k: dict(v) for k, v in (levels or {}).items()},
     }
     if factors:  # the reference above is the reference combination
         settings_dict.update(group=list(factors), blocker=blocker,

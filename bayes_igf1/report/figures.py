@@ -144,7 +144,9 @@ def _markers(result) -> dict[str, str]:
 
 
 def _value_label(result) -> str:
-    return str(result.sheet.columns.get("value", "value"))
+    from bayes_igf1.report.format import outcome_axis
+
+    return outcome_axis(result)
 
 
 def _time_label(result) -> str:
@@ -518,8 +520,9 @@ def plot_interaction(result, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], color="0.3", marker="_", ls="none", ms=8, mew=1.2))
     labels.append("observed mean")
-    ax.legend(handles, labels, title=f"{', '.join(rest)} (posterior median, 95% HDI)", loc="lower center",
-              bbox_to_anchor=(0.5, 1.0), ncol=min(len(labels), 3), title_fontsize=7.5, handlelength=1.5, columnspacing=1.0)
+    # to the right of the axes, as in the bar panel: never over the panel letter or the data
+    ax.legend(handles, labels, title=f"{', '.join(rest)}\n(posterior median, 95% HDI)", loc="upper left",
+              bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2, title_fontsize=7.5, handlelength=1.5)
     ax.margins(x=0.15)
     return fig, ax
 
@@ -575,18 +578,25 @@ def plot_contrast_density(result, *, name: str = "interaction", cell: str | None
         ax.axvspan(r["rope_low"], r["rope_high"], color="0.85", lw=0, zorder=0,
                    label=f"ROPE [{r['rope_low']:.3g}, {r['rope_high']:.3g}]")
     scale = str(r.get("scale") or "")
-    if name == "blockade_pct":
-        for x, ls in ((0.0, "-"), (50.0, ":"), (100.0, "--")):
-            ax.axvline(x, color="0.4", lw=0.8, ls=ls, zorder=1)
-    else:
-        ax.axvline(1.0 if "ratio" in scale else 0.0, color="0.4", lw=0.8, zorder=1)
-    if draws is not None and np.isfinite(draws).sum() > 10:
-        d = draws[np.isfinite(draws)]
+    ratio = "ratio" in scale
+    if ratio:  # a ratio (of ratios) on a log axis, symmetric about 1
+        ax.set_xscale("log")
+    refs = (((0.0, "-", "none"), (50.0, ":", "50%"), (100.0, "--", "full")) if name == "blockade_pct"
+            else ((1.0 if ratio else 0.0, "-", "no effect"),))
+    for x, ls, text in refs:  # reference lines, each labelled at its top
+        ax.axvline(x, color="0.4", lw=0.8, ls=ls, zorder=1)
+        ax.text(x, 1.0, f" {text}", transform=ax.get_xaxis_transform(), fontsize=6.5, color="0.3",
+                ha="left", va="top", rotation=90)
+    if draws is not None and np.isfinite(draws).sum() > 10 and (not ratio or np.all(draws[np.isfinite(draws)] > 0)):
+        # a ratio's density is drawn on its log axis: the KDE of the log draws
+        fwd, back = (np.log, np.exp) if ratio else ((lambda v: v), (lambda v: v))
+        d = fwd(draws[np.isfinite(draws)])
         lo_q, hi_q = np.quantile(d, [0.005, 0.995])
-        lo_q, hi_q = min(lo_q, float(r["ci_low"])), max(hi_q, float(r["ci_high"]))
-        grid = np.linspace(lo_q - 0.1 * (hi_q - lo_q), hi_q + 0.1 * (hi_q - lo_q), 400)
-        dens = stats.gaussian_kde(d[(d >= grid[0]) & (d <= grid[-1])])(grid)
-        ax.plot(grid, dens, color=colour, lw=1.3, zorder=2, label="posterior")
+        lo_q, hi_q = min(lo_q, float(fwd(r["ci_low"]))), max(hi_q, float(fwd(r["ci_high"])))
+        g = np.linspace(lo_q - 0.1 * (hi_q - lo_q), hi_q + 0.1 * (hi_q - lo_q), 400)
+        dens = stats.gaussian_kde(d[(d >= g[0]) & (d <= g[-1])])(g)
+        grid = back(g)
+        ax.plot(grid, dens, color=colour, lw=1.3, zorder=2)
         inside = (grid >= r["ci_low"]) & (grid <= r["ci_high"])
         ax.fill_between(grid[inside], dens[inside], color=colour, alpha=0.25, lw=0, zorder=1, label=ci_label)
         ax.set_ylim(0, float(dens.max()) * 1.3)
@@ -596,14 +606,28 @@ def plot_contrast_density(result, *, name: str = "interaction", cell: str | None
                     fmt="o", color=colour, lw=1.3, label=f"median, {ci_label}")
         ax.set_ylim(0, 1)
     ax.plot([r["median"]], [0.0], marker="^", color="black", ms=5, zorder=3, clip_on=False, ls="none",
-            label="posterior median")
+            label="median")
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
     titles = {"interaction": "Interaction contrast", "blockade_pct": "% blockade"}
     ax.set_title(titles.get(name, name.replace("_", " ")), fontsize=8.5)
-    label = str(r.get("label") or name) + (f" ({scale})" if scale and name == "interaction" else "")
-    ax.set_xlabel(textwrap.fill(label, 60))
-    ax.legend(loc="best", handlelength=1.2, fontsize=7)
+    from bayes_igf1.report.format import outcome_unit
+
+    unit = outcome_unit(result) if name == "interaction" and not ratio else ""
+    label = str(r.get("label") or name) + (f" ({scale}{', ' + unit if unit else ''})"
+                                           if scale and name == "interaction" else "")
+    if ratio:  # plain ratios at round values, no crowded minor labels
+        from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, StrMethodFormatter
+
+        lo, hi = ax.get_xlim()
+        ticks = [t for t in (0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10) if lo <= t <= hi]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(textwrap.fill(label, 34))
+    # right of the axes: never over the panel letter, the reference lines' labels or the density
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2, handlelength=1.2, fontsize=6.5)
     return fig, ax
 
 

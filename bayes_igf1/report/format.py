@@ -226,3 +226,19 @@ def bf_category(bf: float | None, *, h1: str = "H1", h0: str = "H0") -> str:
     size, side = (bf, h1) if bf > 1 else (1.0 / bf if bf > 0 else math.inf, h0)
     word = next(w for bound, w in _BF_WORDS if size <= bound)
     return f"{word} evidence for {side}"
+
+
+def outcome_label(result) -> str:
+    """The outcome's name in text: ``--label`` when given, else the sheet's column name."""
+    return str((result.settings or {}).get("label") or result.sheet.columns.get("value", "the outcome"))
+
+
+def outcome_unit(result) -> str:
+    """The outcome's unit (``--unit``; "" when none was given)."""
+    return str((result.settings or {}).get("unit") or "")
+
+
+def outcome_axis(result) -> str:
+    """An axis label: "immobility (s)", or the name alone without a unit."""
+    unit = outcome_unit(result)
+    return f"{outcome_label(result)} ({unit})" if unit else outcome_label(result)

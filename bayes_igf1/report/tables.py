@@ -32,6 +32,7 @@ from bayes_igf1.report.format import (
     fmt_number,
     fmt_p_value,
     fmt_prob,
+    outcome_axis,
 )
 
 __all__ = [
@@ -352,7 +353,7 @@ def tables(result) -> dict[str, tuple[pd.DataFrame, str]]:
     """Every table of an analysis: name -> (display frame, caption)."""
     ci, kind = _ci_words(result)
     out = {}
-    value = str(result.sheet.columns.get("value", "the outcome"))
+    value = outcome_axis(result)
     out["descriptives"] = (descriptives_table(result), (
         f"Descriptive statistics of {value} as measured, per {get_design(result.design).unit_word}"
         + (" and time" if "time" in result.sheet.frame.columns else "")

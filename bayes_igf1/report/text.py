@@ -24,6 +24,8 @@ from bayes_igf1.report.format import (
     fmt_number,
     fmt_p,
     fmt_prob,
+    outcome_label,
+    outcome_unit,
 )
 from bayes_igf1.report.tables import (
     _adjust_word,
@@ -371,8 +373,8 @@ def _effect_sentence(result, r: dict, *, where: str = "") -> str:
     event, verb = _direction(r)
     d = decimals_for(r.get("ci_low"), r.get("ci_high"))
     mag = fmt_number(abs(float(r["median"])), d)
-    value = result.sheet.columns.get("value", "the outcome")
-    by = f"{mag}{unit}" if unit else f"{mag} ({value} units)"
+    value = outcome_label(result)
+    by = f"{mag}{unit}" if unit else (f"{mag} {outcome_unit(result)}" if outcome_unit(result) else f"{mag} ({value} units)")
     at = _at(result, r["time"]) if _present(r.get("time")) else ""
     subject = _tc_group(result, r.get("group"))
     ref = _tc_group(result, r.get("reference"))
@@ -510,9 +512,14 @@ def _bf_text(bf, *, method: str = "") -> str:
     return f"BF10 {rel} ({words})"
 
 
+#: Scales of estimates in the outcome's own unit (which the text writes after each number).
+OUTCOME_UNIT_SCALES = ("difference", "difference of differences", "outcome", "deviation from grand mean")
+
+
 def _factorial_sentence(result, r: dict, what: str, *, freq_label: str) -> str:
     ci, kind = _ci(result)
-    unit = unit_of(r.get("scale"))
+    unit = unit_of(r.get("scale")) or (
+        f"\u00a0{outcome_unit(result)}" if outcome_unit(result) and r.get("scale") in OUTCOME_UNIT_SCALES else "")
     d = decimals_for(r["ci_low"], r["ci_high"])
     event, prob = _event(r)
     est = fmt_number(r["median"], d, sign=_null(r) == 0.0 and r.get("name") != "blockade_pct")
@@ -552,7 +559,7 @@ def _survival_phrase(s) -> str:
 def factorial_sentences(result) -> list[tuple[str, str]]:
     out = []
     e = result.estimates
-    value = result.sheet.columns.get("value", "the outcome")
+    value = outcome_label(result)
     a_name = result.sheet.factors[0] if result.sheet.factors else ""
     simple = e[(e["name"] == "simple_effect") & (e["group"] == a_name)]
     pct = e[e["name"] == "pct_change"]
