@@ -37,11 +37,14 @@ class Calibration:
     seconds: float
     compile_seconds: float
     settings: SamplerSettings
+    #: the synthetic shape calibrated instead of the shipped study (e.g. "2x2x2"), None for the study
+    shape: str | None = None
 
     def summary(self) -> dict:
         cov = self.coverage.groupby("level")["coverage"].agg(["mean", "min", "max"])
         return {
             "design": self.design,
+            **({"shape": self.shape} if self.shape is not None else {}),
             "n_sims": self.n_sims,
             "n_parameters": int(self.uniformity.shape[0]),
             "min_uniformity_p": float(self.uniformity["p"].min()),
@@ -83,6 +86,7 @@ def run_sbc(
     n_ranks: int = 99,
     thresholds: Thresholds = Thresholds(),
     progress: Callable[[int, int, float], None] | None = None,
+    shape: str | None = None,
 ) -> Calibration:
     """Simulation-based calibration of ``model`` (compiled once, data swapped in).
 
@@ -95,9 +99,19 @@ def run_sbc(
     settings : sampler settings of each fit (seed: the SBC's seed).
     n_ranks : each rank is taken among this many thinned posterior draws (ranks 0..n_ranks).
     progress : called as ``progress(done, total, seconds)`` after each fit.
+    shape : the synthetic shape the model was built on (recorded), None for the shipped study.
     """
     from bayes_igf1.compile import compile_model
 
+    from bayes_igf1.errors import DesignError
+
+    if observed_name not in {rv.name for rv in model.observed_RVs} or data_name not in model.named_vars:
+        raise DesignError(
+            f"the {design} model has no observed variable {observed_name!r} on the data {data_name!r} to simulate "
+            "from its prior (a likelihood written as a potential cannot be sampled), so simulation-based calibration "
+            f"cannot run on it yet. Fix: calibrate another design; the {design} design needs a generative likelihood "
+            "(or a simulator of its own) for SBC."
+        )
     start = time.perf_counter()
     seeds = np.random.SeedSequence(settings.seed).spawn(n_sims + 1)
     prior = pm.sample_prior_predictive(draws=n_sims, model=model,
@@ -131,7 +145,7 @@ def run_sbc(
     return Calibration(
         design=design, ranks=ranks, uniformity=uniformity(ranks, n_ranks=n_ranks), coverage=coverage,
         n_sims=n_sims, n_ranks=n_ranks, failed_gate=failed, seconds=time.perf_counter() - start,
-        compile_seconds=compile_seconds, settings=settings,
+        compile_seconds=compile_seconds, settings=settings, shape=shape,
     )
 
 
@@ -192,7 +206,8 @@ def plot_ranks(cal: Calibration, *, max_panels: int = 30):
             ax.spines[side].set_visible(False)
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
-    fig.suptitle(f"SBC rank histograms, {cal.design} ({cal.n_sims} simulated data sets; grey: 99% band of uniform)",
+    what = cal.design + (f" {cal.shape}" if cal.shape else "")
+    fig.suptitle(f"SBC rank histograms, {what} ({cal.n_sims} simulated data sets; grey: 99% band of uniform)",
                  fontsize=9)
     fig.tight_layout()
     return fig, axes
@@ -227,5 +242,66 @@ def factorial_model(data_dir):
                            animal="mouse", cohort="cohort")
     options = fa.FactorialOptions()
     data = fa.prepare(sheet.frame, factors, options, animal_ids_made_up=False)
+    priors = fa.resolve_priors(data, options, None)
+    return fa.build_model(data, priors, options), fa.free_parameters(data), priors
+
+
+#: Animals per between-animal cell of a synthetic calibration shape (`factorial_shape_model`).
+SHAPE_N_PER_CELL = 8
+
+
+def parse_shape(shape: str) -> tuple[list[int], list[bool]]:
+    """``"2x2x2"`` -> ([2, 2, 2], [False] * 3); ``"2x3w"`` -> ([2, 3], [False, True]).
+
+    One token per factor, its number of levels (>= 2), a trailing ``w`` marks a factor that
+    varies within an animal; at least two factors.
+    """
+    from bayes_igf1.errors import DesignError
+
+    example = "Fix: e.g. --shape 2x2x2 (three between-animal factors) or --shape 2x3w (a 3-level within factor)."
+    tokens = [t.strip().lower() for t in str(shape).replace("×", "x").split("x")] if str(shape).strip() else []
+    sizes, within = [], []
+    for t in tokens:
+        w = t.endswith("w")
+        digits = t[:-1] if w else t
+        if not digits.isdigit() or int(digits) < 2:
+            raise DesignError(f"--shape {shape!r}: {t!r} is not a number of levels >= 2 (with 'w' for a within "
+                              f"factor). {example}")
+        sizes.append(int(digits))
+        within.append(w)
+    if len(sizes) < 2:
+        raise DesignError(f"--shape {shape!r} names {len(sizes)} factor(s); a factorial needs at least two. {example}")
+    return sizes, within
+
+
+def factorial_shape_model(shape: str, *, n_per_cell: int = SHAPE_N_PER_CELL, seed: int = 20220412):
+    """A synthetic factorial of the given shape (`parse_shape`), its frozen priors and parameters to rank.
+
+    Factors ``A, B, C, ...`` with levels ``a1, a2, ...``; ``n_per_cell`` animals per
+    between-animal cell, each crossing every combination of the within factors' levels (an
+    animal random intercept then). The priors are the package's data-scaled defaults on one
+    data set simulated with cell means 100 + 10 x (sum of the level indices), residual SD 20
+    and animal SD 20 (they only set the scale: SBC draws the truth from these priors).
+    """
+    import itertools
+
+    from bayes_igf1.constants import ANIMAL, CENSORED, ROW, VALUE
+    from bayes_igf1.designs import factorial as fa
+    from bayes_igf1.simulate import simulate_factorial
+
+    sizes, is_within = parse_shape(shape)
+    names = [chr(ord("A") + i) for i in range(len(sizes))]
+    levels = [[f"{n.lower()}{j + 1}" for j in range(size)] for n, size in zip(names, sizes, strict=True)]
+    within = [n for n, w in zip(names, is_within, strict=True) if w]
+    means = {cell: 100.0 + 10.0 * sum(lv.index(c) for lv, c in zip(levels, cell, strict=True))
+             for cell in itertools.product(*levels)}
+    df, _ = simulate_factorial(cell_means=means, n_per_cell=int(n_per_cell), residual_sd=20.0, factor_names=names,
+                               within=within, animal_sd=20.0 if within else 0.0, seed=int(seed))
+    frame = pd.DataFrame({ROW: np.arange(len(df)) + 2, ANIMAL: df["mouse"].astype(str).to_numpy(),
+                          **{n: pd.Categorical(df[n], categories=lv) for n, lv in zip(names, levels, strict=True)},
+                          VALUE: df["value"].to_numpy(dtype=float), CENSORED: np.zeros(len(df), dtype=bool)})
+    between = [n for n in names if n not in within]
+    options = fa.FactorialOptions()
+    data = fa.prepare(frame, [*between, *within], options, within=within)
     priors = fa.resolve_priors(data, options, None)
     return fa.build_model(data, priors, options), fa.free_parameters(data), priors

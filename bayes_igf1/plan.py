@@ -11,9 +11,15 @@ test is computed on the same simulated data with the package's frequentist modul
 
 Decision rules
 --------------
-factorial   the 95 % HDI of the interaction contrast excludes 0; P(blockade > 50 %) > 0.9;
-            Savage-Dickey BF10 of the interaction > 3. Power: two-way ANOVA (type III)
-            interaction p < .05.
+factorial   k >= 2 factors (between animals, or some within animals with an animal intercept).
+            Per highest-order interaction contrast (each non-reference level of every factor,
+            A x B: the difference of differences): its 95 % HDI excludes 0; Savage-Dickey BF10
+            > 3 (prior Normal(0, sqrt(2^k) s) from the cell-mean prior). Per % blockade of the
+            treated factor's effect (the first factor that is not the blocker; the blocker is
+            the last factor unless named) by each non-reference blocker level, within every
+            combination of the other factors' levels: P(blockade > 50 %) > 0.9. Power: the
+            highest-order interaction of the type III ANOVA, p < .05 (between animals), or of
+            the mixed ANOVA (Greenhouse-Geisser p when the term has a within part with > 1 df).
 timecourse  per non-reference group: the 95 % HDI of the % change vs the reference excludes 0
             at every post-injection time, all on the same side ("sustained"), and at the
             peak time (fixed before the simulation: the time of the largest mean % change
@@ -29,6 +35,7 @@ split over workers.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -160,10 +167,14 @@ class _Spec:
     thresholds: Thresholds
     rules: dict                       # ci_prob, ci_kind, alpha, bf, blockade_pct, blockade_prob
     bayesian: bool
-    # factorial
-    factors: tuple[str, str] = ("", "")
-    levels_a: tuple[str, ...] = ()
-    levels_b: tuple[str, ...] = ()
+    # factorial: every factor (between ones first, then the within ones), their levels (reference
+    # first), the factors that vary within an animal, the blocker and the treated factor whose
+    # effect the % blockade is of
+    factors: tuple[str, ...] = ("", "")
+    levels: tuple[tuple[str, ...], ...] = ()
+    within: tuple[str, ...] = ()
+    blocker: str = ""
+    treated: str = ""
     family: str = "normal"
     # timecourse
     groups: tuple[str, ...] = ()
@@ -175,6 +186,16 @@ class _Spec:
     @property
     def n_draws(self) -> int:
         return int(next(iter(self.params.values())).shape[0])
+
+    @property
+    def levels_a(self) -> tuple[str, ...]:
+        """The first factor's levels (as before k factors)."""
+        return self.levels[0]
+
+    @property
+    def levels_b(self) -> tuple[str, ...]:
+        """The second factor's levels (as before k factors)."""
+        return self.levels[1]
 
 
 def _tokenised(spec: _Spec) -> _Spec:
@@ -202,25 +223,30 @@ def _draw_index(spec: _Spec, k: int) -> int:
 
 
 def _factorial_frame(df: pd.DataFrame, spec: _Spec) -> pd.DataFrame:
-    a, b = spec.factors
     return pd.DataFrame({
         "row": np.arange(len(df)) + 2,
         "animal": df["mouse"].astype(str).to_numpy(),
-        a: pd.Categorical(df[a].astype(str), categories=list(spec.levels_a)),
-        b: pd.Categorical(df[b].astype(str), categories=list(spec.levels_b)),
+        **{f: pd.Categorical(df[f].astype(str), categories=list(lv)) for f, lv in zip(spec.factors, spec.levels,
+                                                                                   strict=True)},
         "value": df["value"].to_numpy(dtype=float),
         "censored": np.zeros(len(df), dtype=bool),
     })
 
 
 def _simulate_factorial(spec: _Spec, n: int, index: int, seed: int) -> tuple[pd.DataFrame, dict]:
+    """n animals per between-animal cell (each crossing the within levels), from design-prior draw ``index``."""
+    import itertools
+
     from bayes_igf1.simulate import simulate_factorial
 
     cm = spec.params["cell_mean"][index]
-    means = {(a, b): float(np.exp(cm[i, j]) if spec.family == "lognormal" else cm[i, j])
-             for i, a in enumerate(spec.levels_a) for j, b in enumerate(spec.levels_b)}
+    means = {cell: float(np.exp(cm[ix]) if spec.family == "lognormal" else cm[ix])
+             for ix, cell in zip(np.ndindex(cm.shape), itertools.product(*spec.levels), strict=True)}
+    extra = {}
+    if spec.within:
+        extra = {"within": spec.within, "animal_sd": float(spec.params["sigma_animal"][index])}
     df, _ = simulate_factorial(cell_means=means, n_per_cell=int(n), residual_sd=float(spec.params["sigma"][index]),
-                               factor_names=spec.factors, family=spec.family, seed=seed)
+                               factor_names=spec.factors, family=spec.family, seed=seed, **extra)
     return _factorial_frame(df, spec), {"cell_mean": cm}
 
 
@@ -286,13 +312,34 @@ def _compiled(spec: _Spec, n: int):
 # ----------------------------------------------------------------------------- one simulation
 
 
-def _factorial_freq(spec: _Spec, frame: pd.DataFrame) -> dict[str, float]:
-    from bayes_igf1.frequentist import between
+def _factorial_test_key(spec: _Spec) -> str:
+    """The p value the factorial's power is of: the highest-order interaction of the ANOVA.
 
-    a, b = spec.factors
+    ``"anova A:B:C p"`` (between animals, type III), ``"mixed_anova A:W p"`` or, when the term's
+    within part has more than one df, ``"mixed_anova A:W p_gg"`` (Greenhouse-Geisser).
+    """
+    term = ":".join(spec.factors)
+    if not spec.within:
+        return f"anova {term} p"
+    df_within = math.prod(len(lv) - 1 for f, lv in zip(spec.factors, spec.levels, strict=True) if f in spec.within)
+    return f"mixed_anova {term} " + ("p_gg" if df_within > 1 else "p")
+
+
+def _factorial_freq(spec: _Spec, frame: pd.DataFrame) -> dict[str, float]:
+    from bayes_igf1.frequentist import between, repeated
+
+    key = _factorial_test_key(spec)
     work = frame if spec.family != "lognormal" else frame.assign(value=np.log(frame["value"]))
-    table = between.factorial_anova(work, dv="value", factors=[a, b], ss_type=3).table.set_index("effect")
-    return {f"anova {a}:{b} p": float(table.loc[f"{a}:{b}", "p"])}
+    if not spec.within:
+        table = between.factorial_anova(work, dv="value", factors=list(spec.factors), ss_type=3).table
+    else:
+        work = work.assign(**{f: work[f].astype(str) for f in spec.factors})
+        table = repeated.mixed_anova(work, subject="animal", dv="value",
+                                     between=[f for f in spec.factors if f not in spec.within],
+                                     within=list(spec.within)).table
+    # the term whose factors are all of them (R orders a mixed term's between factors first)
+    row = table[[set(str(e).split(":")) == set(spec.factors) for e in table["effect"]]].iloc[0]
+    return {key: float(row[key.rsplit(" ", 1)[1]])}
 
 
 def _timecourse_freq(spec: _Spec, frame: pd.DataFrame) -> dict[str, float]:
@@ -306,35 +353,77 @@ def _timecourse_freq(spec: _Spec, frame: pd.DataFrame) -> dict[str, float]:
             "rm_anova group p": float(table.loc["group", "p"])}
 
 
+def _factorial_interaction_targets(spec: _Spec) -> list[tuple[str, ...]]:
+    """The cells of the highest-order interaction contrasts: a non-reference level of every factor."""
+    import itertools
+
+    return list(itertools.product(*(lv[1:] for lv in spec.levels)))
+
+
+def _factorial_blockade_targets(spec: _Spec) -> list[tuple[str, ...]]:
+    """The cells of the % blockade rule: a non-reference level of the treated factor and of the
+    blocker, any level of the other factors (in factor order)."""
+    import itertools
+
+    choices = [lv[1:] if f in (spec.treated, spec.blocker) else lv
+               for f, lv in zip(spec.factors, spec.levels, strict=True)]
+    return list(itertools.product(*choices))
+
+
+def _factorial_rule_targets(spec: _Spec) -> dict[str, list[str]]:
+    """Rule column -> the targets ("a|b|c" cells) it is judged for."""
+    inter = ["|".join(c) for c in _factorial_interaction_targets(spec)]
+    block = ["|".join(c) for c in _factorial_blockade_targets(spec)]
+    rule_inter, rule_block, rule_bf = (name for name, _, _ in _factorial_rule_names(spec))
+    return {rule_inter: inter, rule_block: block, rule_bf: inter}
+
+
+def _factorial_targets(spec: _Spec) -> list[str]:
+    """Every target: the interaction cells, then the blockade cells that are not also one (A x B: the same)."""
+    out = ["|".join(c) for c in _factorial_interaction_targets(spec)]
+    return out + [t for t in ("|".join(c) for c in _factorial_blockade_targets(spec)) if t not in out]
+
+
 def _factorial_rules(spec: _Spec, post, data, truth: dict) -> list[dict]:
+    import xarray as xr
+
     from bayes_igf1.designs import factorial as fa
     from bayes_igf1.summaries import interval, savage_dickey_bf10
 
     r = spec.rules
-    a_name, b_name = spec.factors
+    factors = list(spec.factors)
     con = fa.contrast_draws(post["cell_mean"], data)
     low, high = interval(con["interaction"], ci_prob=r["ci_prob"], ci_kind=r["ci_kind"])
-    density = fa.interaction_prior_density_at_zero(float(spec.priors["cell_mean"]["sigma"]))
-    cm = truth["cell_mean"]
-    out = []
-    for i, a in enumerate(spec.levels_a[1:], start=1):
-        for j, b in enumerate(spec.levels_b[1:], start=1):
-            sel = {a_name: a, b_name: b}
-            inter = con["interaction"].sel(sel).values.ravel()
-            block = con["blockade_pct"].sel(sel).values.ravel()
-            lo, hi = float(low.sel(sel)), float(high.sel(sel))
-            bf = savage_dickey_bf10(inter, density)["BF10"]
-            p_block = float(np.mean(block > r["blockade_pct"]))
-            true_inter = (cm[i, j] - cm[0, j]) - (cm[i, 0] - cm[0, 0])
-            out.append({
-                "target": fa.cell_key(a, b),
-                "interaction_hdi_excludes_0": bool(lo > 0 or hi < 0),
-                f"p_blockade_gt_{r['blockade_pct']:g}_above_{r['blockade_prob']:g}": bool(p_block > r["blockade_prob"]),
-                f"bf10_gt_{r['bf']:g}": bool(bf > r["bf"]),
-                "interaction_ci_low": lo, "interaction_ci_high": hi, "p_blockade": p_block, "bf10": float(bf),
-                "true_interaction": float(true_inter),
-            })
-    return out
+    density = fa.interaction_prior_density_at_zero(float(spec.priors["cell_mean"]["sigma"]), len(factors))
+    true_cm = xr.DataArray(np.asarray(truth["cell_mean"], dtype=float), dims=factors,
+                           coords={f: list(lv) for f, lv in zip(factors, spec.levels, strict=True)})
+    true_inter = fa.contrast_draws(true_cm, data)["interaction"]
+    block_da = con[fa.blockade_key(data, spec.treated)]
+    block_rule = f"p_blockade_gt_{r['blockade_pct']:g}_above_{r['blockade_prob']:g}"
+    blockade_cells = set(_factorial_blockade_targets(spec))
+    out = {}
+    for cell in _factorial_interaction_targets(spec):
+        sel = dict(zip(factors, cell, strict=True))
+        inter = con["interaction"].sel(sel).values.ravel()
+        lo, hi = float(low.sel(sel)), float(high.sel(sel))
+        bf = savage_dickey_bf10(inter, density)["BF10"]
+        rec = {"target": fa.cell_key(*cell), "interaction_hdi_excludes_0": bool(lo > 0 or hi < 0)}
+        if cell in blockade_cells:
+            p_block = float(np.mean(block_da.sel(sel).values.ravel() > r["blockade_pct"]))
+            rec[block_rule] = bool(p_block > r["blockade_prob"])
+        rec[f"bf10_gt_{r['bf']:g}"] = bool(bf > r["bf"])
+        rec.update({"interaction_ci_low": lo, "interaction_ci_high": hi})
+        if cell in blockade_cells:
+            rec["p_blockade"] = p_block
+        rec.update({"bf10": float(bf), "true_interaction": float(true_inter.sel(sel))})
+        out[cell] = rec
+    for cell in _factorial_blockade_targets(spec):
+        if cell in out:
+            continue
+        p_block = float(np.mean(block_da.sel(dict(zip(factors, cell, strict=True))).values.ravel() > r["blockade_pct"]))
+        out[cell] = {"target": fa.cell_key(*cell), block_rule: bool(p_block > r["blockade_prob"]),
+                     "p_blockade": p_block}
+    return list(out.values())
 
 
 def _timecourse_rules(spec: _Spec, post, data, truth: dict) -> list[dict]:
@@ -491,8 +580,7 @@ def _factorial_rule_names(spec: _Spec) -> list[tuple[str, str, str]]:
     """(rule column, description, frequentist test) of each factorial decision rule."""
     r = spec.rules
     pct = _interval_words(spec)
-    a, b = spec.factors
-    test = f"anova {a}:{b} p"
+    test = _factorial_test_key(spec)
     return [
         ("interaction_hdi_excludes_0", f"{pct} of the interaction excludes 0", test),
         (f"p_blockade_gt_{r['blockade_pct']:g}_above_{r['blockade_prob']:g}",
@@ -518,10 +606,19 @@ _TEST_LABELS = {
 }
 
 
+_WAYS = {2: "two", 3: "three", 4: "four", 5: "five"}
+
+
 def _test_label(spec: _Spec, key: str) -> str:
     alpha = spec.rules["alpha"]
     if key.startswith("anova "):
-        return f"two-way ANOVA (type III) {key[len('anova '):-2]} p < {alpha:g}"
+        term = key[len("anova "):-2]
+        way = _WAYS.get(term.count(":") + 1, str(term.count(":") + 1))
+        return f"{way}-way ANOVA (type III) {term} p < {alpha:g}"
+    if key.startswith("mixed_anova "):
+        term, p = key[len("mixed_anova "):].rsplit(" ", 1)
+        kind = "mixed ANOVA" if len(spec.within) < len(spec.factors) else "RM ANOVA"
+        return f"{kind} (type III) {term}" + (", Greenhouse-Geisser" if p == "p_gg" else "") + f" p < {alpha:g}"
     return _TEST_LABELS[key].format(alpha=alpha)
 
 
@@ -532,6 +629,9 @@ def _tables(spec: _Spec, records: list[dict], ns: Sequence[int], sims: int) -> t
     design = get_design(spec.design)
     alpha = spec.rules["alpha"]
     freq_keys = [c for c in sims_frame.columns if c.endswith((" p", " p_gg"))]
+    # rules judged for some targets only (the design says which; every rule for every target otherwise)
+    rule_targets = getattr(design, "plan_rule_targets", None)
+    rule_targets = rule_targets(spec) if rule_targets is not None else None
     per_sim = sims_frame.drop_duplicates(["n", "k"])
     freq_rows = []
     for n in ns:
@@ -549,6 +649,8 @@ def _tables(spec: _Spec, records: list[dict], ns: Sequence[int], sims: int) -> t
         failed = int((~per_sim.loc[per_sim["n"] == n, "passed"].astype(bool)).sum()) if spec.bayesian else 0
         for target, grp in sel.groupby("target", sort=False):
             for rule, description, test in design.plan_rule_names(spec):
+                if rule_targets is not None and target not in rule_targets.get(rule, ()):
+                    continue
                 if spec.bayesian:
                     hits = grp[rule].eq(True).to_numpy() if rule in grp else np.zeros(len(grp), bool)
                     assurance = float(hits.mean())
@@ -632,33 +734,44 @@ def _positive(name: str, value, fix: str) -> float:
 # ----------------------------------------------------------------------------- parsing
 
 
-def parse_cell_means(text: str) -> dict[tuple[str, str], float]:
+def parse_cell_means(text: str | Sequence[str]) -> dict[tuple[str, ...], float]:
     """``"saline|IgG=150,ketamine|IgG=90,..."`` -> {("saline", "IgG"): 150.0, ...}.
 
-    The first level of each factor (in the order given) is its reference.
+    One level per factor joined by "|" (``"female|ketamine|IGF-1 nAb=145"`` for three factors),
+    in the order of the factors (``--factor`` ..., then ``--within`` ...); the entries are
+    separated by commas, or given as a list (``--cell-means`` several times). The first level
+    of each factor (in the order given) is its reference.
     """
     example = '"saline|IgG=150,ketamine|IgG=90,saline|IGF-1 nAb=150,ketamine|IGF-1 nAb=145"'
-    if not isinstance(text, str) or not text.strip():
-        raise DesignError(f"--cell-means is empty. Fix: give every cell as A|B=MEAN, e.g. --cell-means {example}.")
-    out: dict[tuple[str, str], float] = {}
-    for item in text.split(","):
-        item = item.strip()
-        if not item:
-            continue
+    chunks = [text] if isinstance(text, str) else list(text) if isinstance(text, Sequence) else []
+    items = [item.strip() for chunk in chunks if isinstance(chunk, str) for item in chunk.split(",")]
+    items = [item for item in items if item]
+    if not items:
+        raise DesignError(f"--cell-means is empty. Fix: give every cell as A|B=MEAN (A|B|C=MEAN with three factors), "
+                          f"e.g. --cell-means {example}.")
+    out: dict[tuple[str, ...], float] = {}
+    first = None
+    for item in items:
         cell, sep, value = item.rpartition("=")
-        if not sep or cell.count("|") != 1:
-            raise DesignError(f"--cell-means item {item!r} is not LEVEL_A|LEVEL_B=MEAN. Fix: e.g. --cell-means {example}.")
-        a, b = (s.strip() for s in cell.split("|"))
+        if not sep or "|" not in cell:
+            raise DesignError(f"--cell-means item {item!r} is not LEVEL_A|LEVEL_B=MEAN (one level of each factor, "
+                              f"joined by '|'). Fix: e.g. --cell-means {example}.")
+        levels = tuple(s.strip() for s in cell.split("|"))
         try:
             v = float(value)
         except ValueError:
             raise DesignError(f"--cell-means item {item!r}: {value!r} is not a number. Fix: e.g. saline|IgG=150.") from None
-        if not a or not b or not math.isfinite(v):
-            raise DesignError(f"--cell-means item {item!r} needs two level names and a finite mean. Fix: e.g. "
-                              "saline|IgG=150.")
-        if (a, b) in out:
-            raise DesignError(f"--cell-means gives the cell {a}|{b} twice. Fix: give each cell once.")
-        out[(a, b)] = v
+        if not all(levels) or not math.isfinite(v):
+            raise DesignError(f"--cell-means item {item!r} needs a level name of each factor and a finite mean. Fix: "
+                              "e.g. saline|IgG=150.")
+        if first is not None and len(levels) != len(first[1]):
+            raise DesignError(f"--cell-means item {item!r} names {len(levels)} levels but {first[0]!r} names "
+                              f"{len(first[1])}: every cell names one level of each factor, in the same order. Fix: "
+                              "e.g. female|saline|IgG=150 for sex x treatment x antibody, in every item.")
+        first = first or (item, levels)
+        if levels in out:
+            raise DesignError(f"--cell-means gives the cell {'|'.join(levels)} twice. Fix: give each cell once.")
+        out[levels] = v
     return out
 
 
@@ -751,8 +864,10 @@ def _source_factorial(source, notes: list[str]) -> dict:
             f"the plan simulates normal or lognormal outcomes; {str(source)!r} was fitted with family {family!r}. "
             "Fix: state the effects (--cell-means ... --sd ...), or plan from a fit with --family normal."
         )
-    factors = tuple(settings.get("factors") or ())
-    if len(factors) != 2 or any(f not in post["cell_mean"].dims for f in factors):
+    within = tuple(str(w) for w in settings.get("within") or ())
+    # the model's factor order: the between factors, then the within ones
+    factors = tuple(str(f) for f in settings.get("factors") or () if f not in within) + within
+    if len(factors) < 2 or any(f not in post["cell_mean"].dims for f in factors):
         raise DesignError(f"{str(source)!r}: results.json settings.factors {list(factors)} do not match the "
                           "posterior's cell_mean. Fix: rerun the analysis.")
     ref = settings.get("reference") or {}
@@ -762,20 +877,27 @@ def _source_factorial(source, notes: list[str]) -> dict:
         r = ref.get(f, lv[0])
         levels.append(tuple([r] + [v for v in lv if v != r]))
     cm = post["cell_mean"].assign_coords({f: [str(v) for v in post["cell_mean"][f].values] for f in factors})
-    cm = cm.sel({factors[0]: list(levels[0]), factors[1]: list(levels[1])})
+    cm = cm.sel({f: list(lv) for f, lv in zip(factors, levels, strict=True)})
     sigma = _stack(post["sigma"])
-    if "sigma_animal" in post:
-        sigma = np.sqrt(sigma**2 + _stack(post["sigma_animal"]) ** 2)
+    params = {"cell_mean": _stack(cm, *factors), "sigma": sigma}
+    if within:
+        params["sigma_animal"] = _stack(post["sigma_animal"])
+    elif "sigma_animal" in post:
+        params["sigma"] = np.sqrt(sigma**2 + _stack(post["sigma_animal"]) ** 2)
         notes.append("The source had several rows per animal: the plan simulates one value per animal with SD "
                      "sqrt(sigma^2 + sigma_animal^2) from each posterior draw.")
     if "cohort_effect" in post:
         notes.append("The source had cohort (block) effects: the plan simulates one cohort (no cohort term).")
     if settings.get("censored") or settings.get("censor_at") is not None:
         notes.append("The source had right-censored values: the plan simulates uncensored outcomes.")
+    if settings.get("covariate"):
+        notes.append("The source had a covariate: the plan simulates the cell means at its mean (no covariate).")
     priors = results.get("priors") or {}
-    use = {k: priors[k] for k in ("cell_mean", "sigma") if k in priors}
-    return {"factors": factors, "levels": levels, "family": family,
-            "params": {"cell_mean": _stack(cm, *factors), "sigma": sigma}, "user_priors": use,
+    use = {k: priors[k] for k in ("cell_mean", "sigma", *(("sigma_animal",) if within else ())) if k in priors}
+    blocker = settings.get("blocker")
+    return {"factors": factors, "levels": levels, "family": family, "within": within,
+            "blocker": str(blocker) if blocker in factors else None,
+            "params": params, "user_priors": use,
             "design_prior": {"kind": "posterior", "source": str(source), "draws": int(sigma.shape[0]),
                              "family": family}}
 
@@ -813,10 +935,14 @@ def plan_factorial(
     n: Sequence[int],
     sims: int = 200,
     source: str | Path | None = None,
-    cell_means: Mapping | str | None = None,
+    cell_means: Mapping | str | Sequence[str] | None = None,
     sd: float | None = None,
     family: str = "normal",
     factors: Sequence[str] = DEFAULT_FACTORS,
+    within: Sequence[str] = (),
+    animal_sd: float | None = None,
+    blocker: str | None = None,
+    treated: str | None = None,
     draws: int = PLAN_DRAWS["factorial"],
     tune: int = PLAN_TUNE,
     chains: int = PLAN_CHAINS,
@@ -832,17 +958,25 @@ def plan_factorial(
     blockade_prob: float = 0.9,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> PlanResult:
-    """Assurance of an A x B between-animal experiment with n animals per cell.
+    """Assurance of a factorial experiment (k >= 2 factors) with n animals per between-animal cell.
 
     Parameters
     ----------
-    n : candidate animals per cell.
+    n : candidate animals per cell (per between-animal cell with ``within`` factors: each
+        animal is then measured at every combination of the within levels).
     sims : simulated data sets per n (K).
-    source : results folder of a factorial analysis (posterior as the design prior).
-    cell_means, sd : stated effects instead: ``{(a, b): mean}`` (or ``"a|b=mean,..."``;
+    source : results folder of a factorial analysis (posterior as the design prior; its
+        factors, within factors and blocker).
+    cell_means, sd : stated effects instead: ``{(a, b, ...): mean}`` (or ``"a|b=mean,..."`` /
+        ``"a|b|c=mean,..."``; one level per factor in the order of ``factors`` then ``within``;
         first levels are the references) and the residual SD (log scale for lognormal).
     family : "normal" or "lognormal" (stated effects; cell medians then).
-    factors : factor names (stated effects).
+    factors : the between-animal factor names (stated effects).
+    within : the within-animal factor names (stated effects), after ``factors`` in the cell keys.
+    animal_sd : SD of the animal intercepts (stated effects with ``within``; log scale for lognormal).
+    blocker, treated : the % blockade rule is of the effect of ``treated`` (default: the first
+        factor other than the blocker) abolished by each non-reference level of ``blocker``
+        (default: the last factor), within every combination of the other factors' levels.
     draws, tune, chains : sampler settings of each planning fit.
     seed : master seed.
     workers : local worker processes (default: every core); 1 runs in this process.
@@ -865,38 +999,69 @@ def plan_factorial(
                           "(cell_means=... and sd=..., --cell-means ... --sd ...), not both and not neither. "
                           'Fix: e.g. --cell-means "saline|IgG=150,ketamine|IgG=90,saline|IGF-1 nAb=150,'
                           'ketamine|IGF-1 nAb=145" --sd 30.')
+    within = (within,) if isinstance(within, str) else tuple(str(w) for w in within)
     if source is not None:
-        if sd is not None:
-            raise DesignError("sd is taken from the posterior of the results folder. Fix: leave out --sd with --from.")
+        if sd is not None or animal_sd is not None:
+            raise DesignError("sd and animal_sd are taken from the posterior of the results folder. Fix: leave out "
+                              "--sd and --animal-intercept-sd with --from.")
+        if within:
+            raise DesignError("the within factors are the source analysis's. Fix: leave out --within with --from.")
         src = design.plan_source(source, notes)
-        factors, (levels_a, levels_b), family = src["factors"], src["levels"], src["family"]
+        factors, levels, family, within = src["factors"], src["levels"], src["family"], src["within"]
         params, design_prior = src["params"], src["design_prior"]
         user_priors = src["user_priors"]
+        blocker = blocker if blocker is not None else src["blocker"]
         prior_note = f"Planning fits use the priors of the source analysis ({source}), frozen."
     else:
-        if isinstance(cell_means, str):
+        if isinstance(cell_means, str) or (isinstance(cell_means, Sequence) and not isinstance(cell_means, Mapping)):
             cell_means = parse_cell_means(cell_means)
-        factors, levels_a, levels_b, cm, family = _stated_factorial(cell_means, factors, family)
+        factors, levels, cm, family, given = _stated_factorial(cell_means, factors, within, family)
         sd = _positive("sd", sd, "give the residual SD in the outcome's units, e.g. --sd 30" + (
             " (log scale for lognormal, e.g. 0.5)" if family == "lognormal" else ""))
         params = {"cell_mean": cm[None], "sigma": np.array([sd])}
         design_prior = {"kind": "stated", "family": family,
-                        "cell_means": {f"{a}|{b}": float(v) for (a, b), v in cell_means.items()}, "sd": sd}
+                        "cell_means": {"|".join(c): float(v) for c, v in given.items()}, "sd": sd}
+        if within:
+            params["sigma_animal"] = np.array([_positive(
+                "animal_sd", animal_sd, "give the SD of the animal intercepts, e.g. --animal-intercept-sd 20 (a "
+                "within-animal design has one per animal)")])
+            design_prior["animal_sd"] = float(params["sigma_animal"][0])
+        elif animal_sd is not None:
+            raise DesignError("animal_sd is the SD of the animal intercepts of a within-animal design. Fix: name the "
+                              "within factor(s) with --within, or leave out --animal-intercept-sd.")
         user_priors = None
         prior_note = (f"Planning fits use the package's data-scaled default priors computed on one large simulated data "
-                      f"set ({_PRIOR_N} animals per cell) from the stated effects, frozen for every fit.")
+                      f"set ({_PRIOR_N} animals per {'between-animal ' if within else ''}cell) from the stated effects, "
+                      "frozen for every fit.")
+    if blocker is not None and blocker not in factors:
+        raise DesignError(f"the blocker {blocker!r} is not one of the factors {list(factors)}. Fix: name the factor "
+                          f"that is the antagonist or antibody, e.g. --blocker {factors[-1]} (the default).")
+    blocker = blocker if blocker is not None else factors[-1]
+    if treated is not None and (treated not in factors or treated == blocker):
+        raise DesignError(f"the treated factor {treated!r} is not one of the factors other than the blocker "
+                          f"({', '.join(f for f in factors if f != blocker)}). Fix: name the factor whose effect the "
+                          f"blocker ({blocker}) abolishes, e.g. --treated {next(f for f in factors if f != blocker)}.")
+    treated = treated if treated is not None else next(f for f in factors if f != blocker)
     spec = _Spec(design=design.name, params=params, priors={}, settings=SamplerSettings(
         draws=int(draws), tune=int(tune), chains=int(chains), seed=int(seed)), thresholds=Thresholds(),
-        rules=rules, bayesian=bool(bayesian), factors=tuple(factors), levels_a=tuple(levels_a),
-        levels_b=tuple(levels_b), family=family)
+        rules=rules, bayesian=bool(bayesian), factors=tuple(factors), levels=tuple(tuple(lv) for lv in levels),
+        within=tuple(within), blocker=str(blocker), treated=str(treated), family=family)
     priors = _factorial_priors(spec, user_priors)
     spec = _tokenised(_replace(spec, priors=priors))
     notes.append(prior_note)
+    custom = len(factors) > 2 or blocker != factors[-1]
+    if custom:
+        notes.append(f"The % blockade rule is of the effect of {treated} abolished by {blocker}, within every "
+                     "combination of the other factors' levels (treated and blocker: --treated, --blocker).")
     records = _run(spec, ns, int(sims), workers=workers, dask=dask, progress=progress)
-    return _result(spec, records, ns, int(sims), design_prior, notes, start, extra={
-        "source": None if source is None else str(source), "factors": list(factors),
-        "levels": {factors[0]: list(levels_a), factors[1]: list(levels_b)}, "family": family,
-        "workers": workers, "dask": dask})
+    extra = {"source": None if source is None else str(source), "factors": list(factors),
+             "levels": {f: list(lv) for f, lv in zip(factors, levels, strict=True)}, "family": family}
+    if within:
+        extra["within"] = list(within)
+    if custom:
+        extra.update(blocker=blocker, treated=treated)
+    return _result(spec, records, ns, int(sims), design_prior, notes, start,
+                   extra={**extra, "workers": workers, "dask": dask})
 
 
 def _replace(spec: _Spec, **kw) -> _Spec:
@@ -905,44 +1070,62 @@ def _replace(spec: _Spec, **kw) -> _Spec:
     return replace(spec, **kw)
 
 
-def _stated_factorial(cell_means: Mapping, factors, family: str):
+def _stated_factorial(cell_means: Mapping, factors, within, family: str):
+    """(every factor name, their levels, the cell means as an array over the factors (model scale), family, the
+    cell means as given, keyed by level tuples) of stated effects."""
     if family not in ("normal", "lognormal"):
         raise DesignError(f"family must be 'normal' or 'lognormal' for a plan, not {family!r}. Fix: --family normal.")
-    if isinstance(factors, str) or len(factors) != 2 or factors[0] == factors[1]:
-        raise DesignError(f"factors must be two different names, got {factors!r}. Fix: e.g. --factor treatment "
-                          "--factor antibody.")
+    between = [factors] if isinstance(factors, str) else [str(f) for f in factors]
+    names = [*between, *(str(w) for w in within)]
     if not isinstance(cell_means, Mapping) or not cell_means:
         raise DesignError("cell_means must map each cell to its mean. Fix: e.g. {('saline', 'IgG'): 150, ...}.")
+    named = (f"{len(names)} factor(s) are named ({', '.join(names) or 'none'}"
+             + ("; the default" if tuple(names) == DEFAULT_FACTORS else "") + ")")
     keys = []
     for key in cell_means:
-        if isinstance(key, str):
-            if key.count("|") != 1:
-                raise DesignError(f"cell {key!r} must be 'LEVEL_A|LEVEL_B'. Fix: e.g. 'saline|IgG'.")
-            key = tuple(key.split("|"))
-        if not isinstance(key, tuple) or len(key) != 2:
-            raise DesignError(f"cell {key!r} must be (level of A, level of B). Fix: e.g. ('saline', 'IgG').")
-        keys.append((str(key[0]).strip(), str(key[1]).strip()))
+        parts = tuple(key.split("|")) if isinstance(key, str) else key
+        if not isinstance(parts, tuple) or not parts:
+            raise DesignError(f"the cell {key!r} must be a tuple of levels, one per factor, or their text joined by "
+                              "'|'. Fix: e.g. ('saline', 'IgG') or 'saline|IgG'.")
+        if keys and len(parts) != len(keys[0]):
+            raise DesignError(f"the cell {key!r} does not give as many levels as the cell {'|'.join(keys[0])!r}. "
+                              "Fix: give one level of each factor in every cell, in the same order.")
+        keys.append(tuple(str(p).strip() for p in parts))
+    if len(set(keys)) != len(keys):
+        twice = next(k for k in keys if keys.count(k) > 1)
+        raise DesignError(f"the cell means give the cell {'|'.join(twice)} twice. Fix: give each cell once.")
+    k = len(keys[0])
+    if k != len(names):
+        raise DesignError(
+            f"the cell means give {k} level(s) per cell (e.g. {'|'.join(keys[0])!r}) but {named}. Fix: name each "
+            "factor once, in the order of the levels: --factor for the between-animal factors, then --within for "
+            "the factors within animals (factors=..., within=...).")
+    if k < 2 or len(set(names)) != k:
+        raise DesignError(f"factors must be at least two different names (between: {between}, within: "
+                          f"{list(within)}). Fix: e.g. --factor treatment --factor antibody (--factor sex for a third; "
+                          "--within day for a factor within animals).")
+    order = " x ".join(names)
     values = list(cell_means.values())
-    levels_a = tuple(dict.fromkeys(a for a, _ in keys))
-    levels_b = tuple(dict.fromkeys(b for _, b in keys))
-    if len(levels_a) < 2 or len(levels_b) < 2:
-        raise DesignError(f"the cell means give {len(levels_a)} level(s) of {factors[0]} and {len(levels_b)} of "
-                          f"{factors[1]}; an A x B plan needs at least two of each. Fix: give all four cells of a "
-                          "2 x 2, e.g. saline|IgG, ketamine|IgG, saline|IGF-1 nAb, ketamine|IGF-1 nAb.")
+    levels = [tuple(dict.fromkeys(key[f] for key in keys)) for f in range(k)]
+    few = [f"{len(lv)} of {f}" for f, lv in zip(names, levels, strict=True) if len(lv) < 2]
+    if few:
+        raise DesignError(f"the cell means give only {', '.join(few)}; a factorial plan needs at least two levels of "
+                          f"each factor ({order}). Fix: give every combination of the levels, e.g. all four cells of "
+                          "a 2 x 2: saline|IgG, ketamine|IgG, saline|IGF-1 nAb, ketamine|IGF-1 nAb.")
     given = dict(zip(keys, values, strict=True))
-    missing = [f"{a}|{b}" for a in levels_a for b in levels_b if (a, b) not in given]
+    missing = ["|".join(c) for c in itertools.product(*levels) if c not in given]
     if missing:
-        raise DesignError(f"the cell means miss the cell(s) {', '.join(missing)}. Fix: give every combination of "
-                          f"the levels of {factors[0]} ({', '.join(levels_a)}) and {factors[1]} ({', '.join(levels_b)}).")
-    cm = np.empty((len(levels_a), len(levels_b)))
-    for i, a in enumerate(levels_a):
-        for j, b in enumerate(levels_b):
-            v = given[(a, b)]
-            if not _is_number(v) or (family == "lognormal" and v <= 0):
-                raise DesignError(f"the mean of cell {a}|{b} must be a finite number" + (
-                    " above 0 (a median, family lognormal)" if family == "lognormal" else "") + f", not {v!r}.")
-            cm[i, j] = math.log(v) if family == "lognormal" else float(v)
-    return tuple(str(f) for f in factors), levels_a, levels_b, cm, family
+        shown = ", ".join(missing[:8]) + (f" (and {len(missing) - 8} more)" if len(missing) > 8 else "")
+        raise DesignError(f"the cell means miss the cell(s) {shown}. Fix: give every combination of the levels of "
+                          + ", ".join(f"{f} ({', '.join(lv)})" for f, lv in zip(names, levels, strict=True)) + ".")
+    cm = np.empty(tuple(len(lv) for lv in levels))
+    for ix, cell in zip(np.ndindex(cm.shape), itertools.product(*levels), strict=True):
+        v = given[cell]
+        if not _is_number(v) or (family == "lognormal" and v <= 0):
+            raise DesignError(f"the mean of cell {'|'.join(cell)} must be a finite number" + (
+                " above 0 (a median, family lognormal)" if family == "lognormal" else "") + f", not {v!r}.")
+        cm[ix] = math.log(v) if family == "lognormal" else float(v)
+    return tuple(names), tuple(levels), cm, family, given
 
 
 def _factorial_priors(spec: _Spec, user: dict | None) -> dict:

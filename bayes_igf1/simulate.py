@@ -13,6 +13,7 @@ file) is independent of the others and the same seed always gives the same numbe
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -70,8 +71,8 @@ def _time_key(t: float) -> str:
     return str(int(t)) if float(t).is_integer() else repr(float(t))
 
 
-def _cell_key(a: str, b: str) -> str:
-    return f"{a}|{b}"
+def _cell_key(*levels: str) -> str:
+    return "|".join(levels)
 
 
 def _finite(name: str, value: Any, *, positive: bool = False, nonneg: bool = False) -> float:
@@ -318,64 +319,155 @@ def simulate_timecourse(
 # --------------------------------------------------------------------------- factorial
 
 
-def _levels(keys: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    a_levels: list[str] = []
-    b_levels: list[str] = []
-    for a, b in keys:
-        if a not in a_levels:
-            a_levels.append(a)
-        if b not in b_levels:
-            b_levels.append(b)
-    return a_levels, b_levels
+def _cell_tuple(key: Any, k: int, what: str, names: Sequence[str]) -> tuple[str, ...]:
+    """A cell key as a tuple of k level names: a tuple, or the text ``"a|b|c"``."""
+    if isinstance(key, str):
+        parts = tuple(p.strip() for p in key.split("|"))
+    elif isinstance(key, tuple):
+        parts = tuple(str(p) for p in key)
+    else:
+        parts = ()
+    if len(parts) != k or not all(parts):
+        example = "|".join(f"<{n}>" for n in names) if names else "()"
+        raise DesignError(
+            f"{what} key {key!r} must give one level of each of the {k} factor(s) {list(names)}, as a tuple "
+            f"or as the text {example!r}."
+        )
+    return parts
+
+
+def _levels(keys: Sequence[tuple[str, ...]], k: int) -> list[list[str]]:
+    """The levels of each of the k factors, in the order they first appear in ``keys``."""
+    levels: list[list[str]] = [[] for _ in range(k)]
+    for key in keys:
+        for f, lv in enumerate(key):
+            if lv not in levels[f]:
+                levels[f].append(lv)
+    return levels
+
+
+def _with(cell: Sequence[str], f: int, level: str) -> tuple[str, ...]:
+    """``cell`` with factor ``f`` set to ``level``."""
+    out = list(cell)
+    out[f] = level
+    return tuple(out)
+
+
+def _contrast(mu: Mapping[tuple[str, ...], float], cell: tuple[str, ...], factors: Sequence[int],
+              refs: Sequence[str]) -> float:
+    """Alternating sum over the 2^len(factors) cells: ``cell``'s levels vs the references of ``factors``.
+
+    The last factor is peeled first, so for A x B this is ``(mu[a, b] - mu[a0, b]) - (mu[a, b0]
+    - mu[a0, b0])``, the same floating-point operations as the two-factor formula.
+    """
+    if not factors:
+        return mu[cell]
+    f, rest = factors[-1], factors[:-1]
+    return _contrast(mu, cell, rest, refs) - _contrast(mu, _with(cell, f, refs[f]), rest, refs)
 
 
 def _factorial_estimands(
-    mu: Mapping[tuple[str, str], float],
-    a_levels: Sequence[str],
-    b_levels: Sequence[str],
-    factor_names: tuple[str, str],
+    mu: Mapping[tuple[str, ...], float],
+    levels: Sequence[Sequence[str]],
+    factor_names: Sequence[str],
+    blocker: str | None = None,
 ) -> dict:
-    """Simple effects, interaction contrasts and % blockade on the scale of ``mu``."""
-    fa, fb = factor_names
-    a0, b0 = a_levels[0], b_levels[0]
-    simple_a = {
-        f"{a} - {a0}": {b: mu[(a, b)] - mu[(a0, b)] for b in b_levels} for a in a_levels[1:]
-    }
-    simple_b = {
-        f"{b} - {b0}": {a: mu[(a, b)] - mu[(a, b0)] for a in a_levels} for b in b_levels[1:]
-    }
-    interaction = {
-        f"({a} - {a0}) x ({b} - {b0})": (mu[(a, b)] - mu[(a0, b)]) - (mu[(a, b0)] - mu[(a0, b0)])
-        for a in a_levels[1:]
-        for b in b_levels[1:]
-    }
-    blockade: dict[str, dict[str, float | None]] = {}
-    for a in a_levels[1:]:
-        control = mu[(a, b0)] - mu[(a0, b0)]
-        blockade[f"{a} - {a0}"] = {
-            b: (None if control == 0 else 100.0 * (1.0 - (mu[(a, b)] - mu[(a0, b)]) / control))
-            for b in b_levels[1:]
+    """Simple effects, interaction contrasts and % blockade on the scale of ``mu``.
+
+    Keys of the inner dicts are the levels of the other factors (``"b"`` for A x B, ``"b|c"``
+    with three factors). The % blockade is of each other factor's effect by ``blocker`` (the
+    last factor by default): flat ``{"a - a0": {b: pct}}`` for two factors, nested by the
+    treated factor for more. With three or more factors, ``simple_interactions`` holds every
+    lower-order interaction within each combination of the remaining factors' levels.
+    """
+    names = [str(f) for f in factor_names]
+    k = len(names)
+    refs = [lv[0] for lv in levels]
+    cells = list(itertools.product(*levels))
+    blk = names.index(blocker) if blocker is not None else k - 1
+
+    def others_of(group: Sequence[int]) -> list[int]:
+        return [g for g in range(k) if g not in group]
+
+    def full(fixed: Mapping[int, str]) -> tuple[str, ...]:
+        return tuple(fixed[g] for g in range(k))
+
+    simple: dict[str, dict] = {}
+    for f, name in enumerate(names):
+        others = others_of([f])
+        simple[name] = {
+            f"{lv} - {refs[f]}": {
+                "|".join(oc): mu[full({f: lv, **dict(zip(others, oc, strict=True))})]
+                - mu[full({f: refs[f], **dict(zip(others, oc, strict=True))})]
+                for oc in itertools.product(*(levels[g] for g in others))
+            }
+            for lv in levels[f][1:]
         }
-    marginal_a = {a: float(np.mean([mu[(a, b)] for b in b_levels])) for a in a_levels}
-    marginal_b = {b: float(np.mean([mu[(a, b)] for a in a_levels])) for b in b_levels}
-    return {
-        "simple_effects": {fa: simple_a, fb: simple_b},
+    top = list(range(k))
+    interaction = {
+        " x ".join(f"({cell[f]} - {refs[f]})" for f in top): _contrast(mu, cell, top, refs)
+        for cell in itertools.product(*(lv[1:] for lv in levels))
+    }
+    blockade: dict[str, Any] = {}
+    for t in range(k):
+        if t == blk:
+            continue
+        rest = others_of([t, blk])
+        per: dict[str, dict[str, float | None]] = {}
+        for lv in levels[t][1:]:
+            at: dict[str, float | None] = {}
+            for oc in itertools.product(*(levels[g] for g in rest)):
+                fixed = dict(zip(rest, oc, strict=True))
+                control = mu[full({**fixed, t: lv, blk: refs[blk]})] - mu[full({**fixed, t: refs[t], blk: refs[blk]})]
+                for b in levels[blk][1:]:
+                    under = {**fixed, blk: b}
+                    label = "|".join(under[g] for g in sorted(under))
+                    effect = mu[full({**under, t: lv})] - mu[full({**under, t: refs[t]})]
+                    at[label] = None if control == 0 else 100.0 * (1.0 - effect / control)
+            per[f"{lv} - {refs[t]}"] = at
+        if k == 2:
+            blockade.update(per)
+        else:
+            blockade[names[t]] = per
+    marginal = {name: {lv: float(np.mean([mu[c] for c in cells if c[f] == lv])) for lv in levels[f]}
+                for f, name in enumerate(names)}
+    out: dict[str, Any] = {
+        "simple_effects": simple,
         "interaction": interaction,
         "pct_blockade": blockade,
-        "marginal_means": {fa: marginal_a, fb: marginal_b},
+        "marginal_means": marginal,
         "main_effects": {
-            fa: {f"{a} - {a0}": marginal_a[a] - marginal_a[a0] for a in a_levels[1:]},
-            fb: {f"{b} - {b0}": marginal_b[b] - marginal_b[b0] for b in b_levels[1:]},
+            name: {f"{lv} - {refs[f]}": marginal[name][lv] - marginal[name][refs[f]] for lv in levels[f][1:]}
+            for f, name in enumerate(names)
         },
     }
+    if k >= 3:
+        lower: dict[str, dict] = {}
+        for r in range(2, k):
+            for group in itertools.combinations(range(k), r):
+                rest = others_of(group)
+                lower[":".join(names[g] for g in group)] = {
+                    " x ".join(f"({lv} - {refs[g]})" for g, lv in zip(group, gl, strict=True)): {
+                        "|".join(oc): _contrast(
+                            mu, full({**dict(zip(group, gl, strict=True)), **dict(zip(rest, oc, strict=True))}),
+                            list(group), refs)
+                        for oc in itertools.product(*(levels[g] for g in rest))
+                    }
+                    for gl in itertools.product(*(levels[g][1:] for g in group))
+                }
+        out["simple_interactions"] = lower
+    return out
 
 
 def simulate_factorial(
     *,
-    cell_means: Mapping[tuple[str, str], float],
-    n_per_cell: int | Mapping[tuple[str, str], int],
+    cell_means: Mapping[tuple[str, ...] | str, float],
+    n_per_cell: int | Mapping[tuple[str, ...] | str, int],
     residual_sd: float,
-    factor_names: tuple[str, str],
+    factor_names: Sequence[str],
+    within: Sequence[str] = (),
+    animal_sd: float = 0.0,
+    blocker: str | None = None,
     family: str = "normal",
     cohorts: int | None = None,
     cohort_sd: float = 0.0,
@@ -383,30 +475,41 @@ def simulate_factorial(
     bounds: tuple[float, float] | None = None,
     seed: int,
 ) -> tuple[pd.DataFrame, dict]:
-    """Simulate a between-animal A x B design (one row per animal).
+    """Simulate a factorial design: k >= 2 factors, between animals or within (one row per observation).
 
-    ``family="normal"``: ``y = cell_mean + cohort + e``, ``e ~ Normal(0, residual_sd)``.
-    ``family="lognormal"``: ``log y = log(cell_mean) + cohort + e``; the cell means are then
-    medians and ``residual_sd`` and ``cohort_sd`` are on the log scale. Values are clipped to
-    ``bounds`` and then right-censored at ``censor_at`` (in that order).
+    ``family="normal"``: ``y = cell_mean + cohort + animal + e``, ``e ~ Normal(0, residual_sd)``.
+    ``family="lognormal"``: ``log y = log(cell_mean) + cohort + animal + e``; the cell means are
+    then medians and the SDs are on the log scale. ``animal ~ Normal(0, animal_sd)`` is the
+    animal's random intercept, present only with ``within`` factors (each animal then gives
+    one row at every combination of the within levels). Values are clipped to ``bounds`` and
+    then right-censored at ``censor_at`` (in that order).
 
     Parameters
     ----------
-    cell_means : mapping of (str, str) to float
-        Mean (normal) or median (lognormal) of every cell ``(level of A, level of B)``; all
-        combinations are required. The first level of each factor (in the mapping's order)
-        is its reference.
-    n_per_cell : int or mapping of (str, str) to int
-        Animals per cell.
+    cell_means : mapping of tuple of str (or "a|b|c" text) to float
+        Mean (normal) or median (lognormal) of every cell: a tuple of one level per factor in
+        the order of ``factor_names``, or the levels joined by "|"; all combinations are
+        required. The first level of each factor (in the mapping's order) is its reference.
+    n_per_cell : int or mapping
+        Animals per between-animal cell (without ``within``: per cell); a mapping is keyed
+        like ``cell_means`` by the levels of the between factors only.
     residual_sd : float
         Residual SD (log scale for lognormal).
-    factor_names : tuple of str
-        Column names of factors A and B, e.g. ``("treatment", "antibody")``.
+    factor_names : sequence of str
+        Column names of the k >= 2 factors, e.g. ``("treatment", "antibody")`` or
+        ``("sex", "treatment", "antibody")``.
+    within : sequence of str
+        The factors (among ``factor_names``) that vary within an animal (crossover, test day).
+    animal_sd : float
+        SD of the animal intercepts (only with ``within``).
+    blocker : str, optional
+        The factor whose non-reference levels block the others' effects in the truth's
+        ``pct_blockade`` (default: the last factor).
     family : {"normal", "lognormal"}
         Outcome distribution.
     cohorts : int, optional
-        Number of cohorts (blocks); the animals of each cell are spread over the cohorts in
-        turn. None for no ``cohort`` column.
+        Number of cohorts (blocks); the animals of each between cell are spread over the
+        cohorts in turn. None for no ``cohort`` column.
     cohort_sd : float
         SD of the fixed cohort effects; they are drawn once and centred to sum to zero, so
         the cell means stay the truth.
@@ -421,56 +524,82 @@ def simulate_factorial(
     Returns
     -------
     data : pandas.DataFrame
-        Columns ``mouse, [cohort,] A, B, value, censored``; ids ``M01``... in row order
-        (by cohort, then cell).
+        Columns ``mouse, [cohort,] <factors...>, value, censored``; ids ``M01``... by animal,
+        rows by cohort, then between cell, then animal, then within cell.
     truth : dict
-        Parameters, realised cohort effects, counts, and the true estimands on the model
-        scale (``"identity"`` or ``"log"``): ``cell_means``, ``simple_effects``,
-        ``interaction`` (difference of differences), ``pct_blockade``
-        ``= 100 * (1 - effect of A under B level / effect of A under reference B)``,
-        marginal means and main effects. Cell keys are ``"a|b"``.
+        Parameters, realised cohort (and animal) effects, counts, and the true estimands on
+        the model scale (``"identity"`` or ``"log"``): ``cell_means``, ``simple_effects``,
+        ``interaction`` (the highest-order contrast of every 2 x ... x 2 sub-table against the
+        references, for A x B the difference of differences), ``pct_blockade``
+        ``= 100 * (1 - effect under a blocker level / effect under the blocker's reference)``,
+        marginal means and main effects (+ ``simple_interactions`` with three or more
+        factors). Cell keys are ``"a|b"`` / ``"a|b|c"``.
     """
     seed = _check_seed(seed)
-    if (
-        not isinstance(factor_names, (tuple, list))
-        or len(factor_names) != 2
-        or not all(isinstance(f, str) and f for f in factor_names)
-        or factor_names[0] == factor_names[1]
-        or any(f in _RESERVED for f in factor_names)
-    ):
+    names_ok = (
+        isinstance(factor_names, (tuple, list))
+        and len(factor_names) >= 2
+        and all(isinstance(f, str) and f for f in factor_names)
+        and len(set(factor_names)) == len(factor_names)
+        and not any(f in _RESERVED for f in factor_names)
+    )
+    if not names_ok:
         raise DesignError(
-            f"factor_names must be two distinct non-empty names other than {_RESERVED}, "
+            f"factor_names must be two or more distinct non-empty names other than {_RESERVED}, "
             f"got {factor_names!r}."
         )
-    fa, fb = str(factor_names[0]), str(factor_names[1])
+    names = [str(f) for f in factor_names]
+    k_f = len(names)
+    if isinstance(within, str):
+        within = (within,)
+    within = tuple(str(w) for w in within)
+    if len(set(within)) != len(within) or any(w not in names for w in within):
+        raise DesignError(f"within must name distinct factors among {names}, got {list(within)!r}.")
+    sd_a = _finite("animal_sd", animal_sd, nonneg=True)
+    if sd_a > 0 and not within:
+        raise DesignError(
+            "animal_sd needs within factors (an animal has one row otherwise, and its intercept is "
+            "part of the residual). Fix: give within=[...] or animal_sd=0."
+        )
+    if blocker is not None and blocker not in names:
+        raise DesignError(f"blocker must be one of the factors {names}, got {blocker!r}.")
     if family not in ("normal", "lognormal"):
         raise DesignError(f"family must be 'normal' or 'lognormal', got {family!r}.")
-    keys = list(cell_means)
-    if not keys or not all(isinstance(k, tuple) and len(k) == 2 for k in keys):
-        raise DesignError("cell_means keys must be (level of A, level of B) tuples.")
-    keys = [(str(a), str(b)) for a, b in keys]
-    a_levels, b_levels = _levels(keys)
-    cells = [(a, b) for a in a_levels for b in b_levels]
-    if len(a_levels) < 2 or len(b_levels) < 2 or set(keys) != set(cells) or len(keys) != len(cells):
+    if not isinstance(cell_means, Mapping) or not cell_means:
+        raise DesignError("cell_means must map every cell to its mean.")
+    keys = [_cell_tuple(key, k_f, "cell_means", names) for key in cell_means]
+    levels = _levels(keys, k_f)
+    cells = list(itertools.product(*levels))
+    if any(len(lv) < 2 for lv in levels) or set(keys) != set(cells) or len(keys) != len(cells):
         raise DesignError(
             "cell_means must give every combination of at least two levels of each factor once, "
             f"got {keys}."
         )
     means = {
-        (str(a), str(b)): _finite(f"cell_means[{(a, b)!r}]", v, positive=family == "lognormal")
-        for (a, b), v in cell_means.items()
+        key: _finite(f"cell_means[{raw!r}]", v, positive=family == "lognormal")
+        for key, (raw, v) in zip(keys, cell_means.items(), strict=True)
     }
+    b_idx = [i for i, f in enumerate(names) if f not in within]
+    w_idx = [i for i, f in enumerate(names) if f in within]
+    b_names = [names[i] for i in b_idx]
+    between_cells = list(itertools.product(*(levels[i] for i in b_idx)))
+    within_cells = list(itertools.product(*(levels[i] for i in w_idx)))
     if isinstance(n_per_cell, Mapping):
-        nkeys = {(str(a), str(b)) for a, b in n_per_cell}
-        if nkeys != set(cells):
-            raise DesignError(f"n_per_cell keys must be the cells {cells}, got {sorted(nkeys)}.")
+        if not b_idx:
+            raise DesignError("with every factor within animals, n_per_cell is one number (the animals).")
+        nkeys = [_cell_tuple(key, len(b_idx), "n_per_cell", b_names) for key in n_per_cell]
+        if set(nkeys) != set(between_cells) or len(nkeys) != len(between_cells):
+            raise DesignError(
+                f"n_per_cell keys must be the {'between-animal ' if within else ''}cells {between_cells}, "
+                f"got {sorted(nkeys)}."
+            )
         ns = {
-            (str(a), str(b)): _count(f"n_per_cell[{(a, b)!r}]", v)
-            for (a, b), v in n_per_cell.items()
+            key: _count(f"n_per_cell[{raw!r}]", v)
+            for key, (raw, v) in zip(nkeys, n_per_cell.items(), strict=True)
         }
     else:
         n = _count("n_per_cell", n_per_cell)
-        ns = {c: n for c in cells}
+        ns = {c: n for c in between_cells}
     sd_e = _finite("residual_sd", residual_sd, positive=True)
     k = 1 if cohorts is None else _count("cohorts", cohorts)
     sd_c = _finite("cohort_sd", cohort_sd, nonneg=True)
@@ -482,22 +611,43 @@ def simulate_factorial(
         if not lo < hi:
             raise DesignError(f"bounds must be (low, high) with low < high, got {bounds!r}.")
 
-    s_cohort, s_resid = _child_seeds(seed, 2)
+    seeds = _child_seeds(seed, 3 if within else 2)  # spawn children do not depend on how many
+    s_cohort, s_resid = seeds[0], seeds[1]
     raw = np.random.default_rng(s_cohort).normal(0.0, sd_c, size=k)
     cohort_eff = raw - raw.mean() if cohorts is not None and k > 1 else np.zeros(k)
 
-    rows_cell: list[tuple[str, str]] = []
+    def merge(bc: tuple[str, ...], wc: tuple[str, ...]) -> tuple[str, ...]:
+        cell = [""] * k_f
+        for i, lv in zip(b_idx, bc, strict=True):
+            cell[i] = lv
+        for i, lv in zip(w_idx, wc, strict=True):
+            cell[i] = lv
+        return tuple(cell)
+
+    rows_cell: list[tuple[str, ...]] = []
     rows_cohort: list[int] = []
+    rows_animal: list[int] = []
+    animal_cohort: list[int] = []
     for c in range(k):
-        for cell in cells:
-            m = sum(1 for j in range(ns[cell]) if j % k == c)
-            rows_cell.extend([cell] * m)
-            rows_cohort.extend([c + 1] * m)
+        for bc in between_cells:
+            m = sum(1 for j in range(ns[bc]) if j % k == c)
+            for _ in range(m):
+                animal = len(animal_cohort)
+                animal_cohort.append(c)
+                for wc in within_cells:
+                    rows_cell.append(merge(bc, wc))
+                    rows_cohort.append(c + 1)
+                    rows_animal.append(animal)
     n_total = len(rows_cell)
+    n_animals = len(animal_cohort)
     cohort_idx = np.asarray(rows_cohort) - 1
     loc = np.asarray(
         [means[c] if family == "normal" else math.log(means[c]) for c in rows_cell], dtype=float
     ) + cohort_eff[cohort_idx]
+    mice = _ids("M", n_animals)
+    if within:
+        a = np.random.default_rng(seeds[2]).normal(0.0, sd_a, size=n_animals)
+        loc = loc + a[np.asarray(rows_animal, dtype=np.int64)]
     eta = loc + sd_e * np.random.default_rng(s_resid).standard_normal(n_total)
     y = eta if family == "normal" else np.exp(eta)
     n_clipped = 0
@@ -508,26 +658,27 @@ def simulate_factorial(
     if cut is not None:
         y = np.where(censored, cut, y)
 
-    columns: dict[str, Any] = {"mouse": _ids("M", n_total)}
+    columns: dict[str, Any] = {"mouse": [mice[j] for j in rows_animal]}
     if cohorts is not None:
         columns["cohort"] = np.asarray(rows_cohort, dtype=np.int64)
-    columns[fa] = [c[0] for c in rows_cell]
-    columns[fb] = [c[1] for c in rows_cell]
+    for f, name in enumerate(names):
+        columns[name] = [c[f] for c in rows_cell]
     columns["value"] = y
     columns["censored"] = censored
     data = pd.DataFrame(columns)
 
     scale = "identity" if family == "normal" else "log"
     mu = {c: (means[c] if family == "normal" else math.log(means[c])) for c in cells}
+    per_cell = {c: ns[tuple(c[i] for i in b_idx)] for c in cells}
     truth: dict[str, Any] = {
         "design": "factorial",
         "seed": seed,
         "family": family,
         "scale": scale,
-        "factor_names": [fa, fb],
-        "levels": {fa: a_levels, fb: b_levels},
-        "reference": {fa: a_levels[0], fb: b_levels[0]},
-        "n_per_cell": {_cell_key(*c): ns[c] for c in cells},
+        "factor_names": names,
+        "levels": {name: levels[f] for f, name in enumerate(names)},
+        "reference": {name: levels[f][0] for f, name in enumerate(names)},
+        "n_per_cell": {_cell_key(*c): per_cell[c] for c in cells},
         "residual_sd": sd_e,
         "cohorts": cohorts,
         "cohort_sd": sd_c,
@@ -538,9 +689,16 @@ def simulate_factorial(
         "n_clipped": n_clipped,
         "cell_means": {_cell_key(*c): means[c] for c in cells},
     }
+    if within:
+        truth["within"] = list(within)
+        truth["animal_sd"] = sd_a
+        truth["n_animals"] = n_animals
+        truth["animal_effects"] = dict(zip(mice, a.tolist(), strict=True))
+    if blocker is not None or k_f > 2:
+        truth["blocker"] = blocker if blocker is not None else names[-1]
     if family == "lognormal":
         truth["cell_log_means"] = {_cell_key(*c): mu[c] for c in cells}
-    truth.update(_factorial_estimands(mu, a_levels, b_levels, (fa, fb)))
+    truth.update(_factorial_estimands(mu, levels, names, blocker))
     if family == "lognormal":
         truth["simple_effect_ratios"] = {
             f: {d: {lv: math.exp(v) for lv, v in at.items()} for d, at in eff.items()}

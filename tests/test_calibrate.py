@@ -55,3 +55,76 @@ def test_calibrate_cli_writes_its_outputs(tmp_path):
 def test_calibrate_refuses_too_few_sims(capsys):
     assert main(["calibrate", "timecourse", "--sims", "3", "--quiet"]) == 2
     assert "at least 10" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ synthetic shapes (issue 12)
+
+
+@pytest.mark.parametrize(
+    ("shape", "dims", "params", "n_obs"),
+    [
+        # 2 x 2 x 2 between animals: 8 cells x 8 animals, one row each
+        ("2x2x2", {"A": ("a1", "a2"), "B": ("b1", "b2"), "C": ("c1", "c2")}, ["cell_mean", "sigma"], 64),
+        # 2 between x 3 within: 2 x 8 animals, each on the 3 levels of B; 3 rows per animal: non-centred intercept
+        ("2x3w", {"A": ("a1", "a2"), "B": ("b1", "b2", "b3")}, ["cell_mean", "sigma", "sigma_animal", "animal_z"], 48),
+    ],
+)
+def test_calibration_model_builds_for_the_new_shapes(shape, dims, params, n_obs):
+    from bayes_igf1.designs.base import get_design
+
+    model, names, priors = get_design("factorial").calibration_model(DATA, shape=shape)
+    assert names == params
+    assert {d: tuple(model.coords[d]) for d in dims} == dims
+    assert len(model.coords["obs"]) == n_obs
+    if "animal_z" in names:
+        assert len(model.coords["animal"]) == 16 and "sigma_animal" in priors
+    point = model.initial_point()
+    assert np.isfinite(model.compile_logp()(point))
+    assert all(np.all(np.isfinite(g)) for g in model.compile_dlogp()(point))
+    # the data the SBC swaps in: y_data of the observed rows
+    assert model["y_data"].get_value().shape == (n_obs,)
+
+
+@pytest.mark.parametrize(("shape", "match"), [("2", "at least two"), ("2x1", "'1' is not"), ("2xw", "'w' is not"),
+                                              ("", "at least two"), ("2x3q", "'3q' is not")])
+def test_parse_shape_errors(shape, match):
+    from bayes_igf1.errors import DesignError
+
+    with pytest.raises(DesignError, match=match):
+        calibrate.parse_shape(shape)
+    assert calibrate.parse_shape("3 x 2W") == ([3, 2], [False, True])
+
+
+def test_calibrate_cli_shape_errors(tmp_path, capsys):
+    assert main(["calibrate", "timecourse", "--shape", "2x2", "--out", str(tmp_path / "a"), "--quiet"]) == 2
+    assert "shipped study only (no --shape)" in capsys.readouterr().err
+    assert main(["calibrate", "factorial", "--n-per-cell", "4", "--out", str(tmp_path / "b"), "--quiet"]) == 2
+    assert "--n-per-cell sets the size of a synthetic --shape" in capsys.readouterr().err
+    assert main(["calibrate", "factorial", "--shape", "2x1", "--out", str(tmp_path / "c"), "--quiet"]) == 2
+    assert "Fix: e.g. --shape 2x2x2" in capsys.readouterr().err
+
+
+def test_calibrate_cli_runs_a_within_shape(tmp_path):
+    out = tmp_path / "cal"
+    code = main(["calibrate", "factorial", "--shape", "2x3w", "--n-per-cell", "3", "--sims", "10", "--draws", "100",
+                 "--tune", "100", "--chains", "2", "--out", str(out), "--quiet"])
+    assert code == 0
+    summary = json.loads((out / "calibration.json").read_text())
+    assert summary["shape"] == "2x3w" and summary["n_sims"] == 10
+    # 6 cell means, sigma, sigma_animal and one animal_z per animal (2 groups x 3)
+    assert summary["n_parameters"] == 6 + 2 + 6
+    assert set(pd.read_csv(out / "ranks.csv")["parameter"]) >= {"cell_mean[a2, b3]", "sigma_animal", "animal_z[M06]"}
+
+
+def test_run_sbc_refuses_a_model_it_cannot_simulate_from():
+    import pymc as pm
+
+    from bayes_igf1.errors import DesignError
+    from bayes_igf1.sampling import SamplerSettings
+
+    with pm.Model() as model:  # the likelihood as a potential: no generative 'y' to draw data sets from
+        mu = pm.Normal("mu", 0, 1)
+        y = pm.Data("y_data", np.zeros(3))
+        pm.Potential("y_joint", pm.logp(pm.Normal.dist(mu, 1), y).sum())
+    with pytest.raises(DesignError, match="has no observed variable 'y'.*cannot run on it yet"):
+        calibrate.run_sbc(model, design="joint", parameters=["mu"], n_sims=10, settings=SamplerSettings(chains=2))

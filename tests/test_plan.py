@@ -268,7 +268,11 @@ def test_cli_plan_names_every_option_of_the_other_design(tmp_path, capsys):
     assert "--pct-change, --nu belong to the other design, not to 'plan factorial'" in capsys.readouterr().err
     code = main(["plan", "factorial", "--cell-means", CELLS, "--sd", "30", "--factor", "drug", "--n", "6",
                  "--out", str(tmp_path / "p"), "--quiet"])
-    assert code == 2 and "Give --factor twice (got 1)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 2 and "give 2 level(s) per cell (e.g. 'saline|IgG') but 1 factor(s) are named (drug)" in err
+    code = main(["plan", "timecourse", "--pct-change", "k=10", "--within", "day", "--n", "6",
+                 "--out", str(tmp_path / "p"), "--quiet"])
+    assert code == 2 and "--within belong to the other design" in capsys.readouterr().err
 
 
 def test_cli_plan_timecourse_frequentist_only(tmp_path, capsys):
@@ -280,3 +284,141 @@ def test_cli_plan_timecourse_frequentist_only(tmp_path, capsys):
     assert set(table["rule"]) == {"sustained_hdi_excludes_0", "peak_hdi_excludes_0"}
     assert (table["target"] == "ketamine").all() and table["assurance"].isna().all()
     assert json.loads((out / "plan.json").read_text())["design"] == "timecourse"
+
+
+# ------------------------------------------------------------------ k factors and within animals (issue 12)
+
+#: sex x treatment x antibody; by hand: the treatment x antibody interaction is (145 - 150) - (90 - 150) = 55
+#: in females and (150 - 158) - (120 - 160) = 32 in males, so the three-way interaction is 32 - 55 = -23.
+CELLS3 = ("female|saline|IgG=150,female|ketamine|IgG=90,female|saline|nAb=150,female|ketamine|nAb=145,"
+          "male|saline|IgG=160,male|ketamine|IgG=120,male|saline|nAb=158,male|ketamine|nAb=150")
+FACTORS3 = ("sex", "treatment", "antibody")
+
+
+def test_parse_cell_means_k_factors():
+    cells = parse_cell_means(CELLS3)
+    assert len(cells) == 8 and cells[("male", "ketamine", "nAb")] == 150.0
+    assert list(cells)[0] == ("female", "saline", "IgG")  # the order given: the references first
+    # several --cell-means options, each a comma list, and spaces around the levels
+    split = parse_cell_means([CELLS3.split(",male")[0], "male" + ",male".join(CELLS3.split(",male")[1:])])
+    assert split == cells
+    assert parse_cell_means(" a | x = 1 , b|x=2") == {("a", "x"): 1.0, ("b", "x"): 2.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "is empty"),
+        ("a|x|p=1,b|x=2", "names 2 levels but 'a|x|p=1' names 3"),
+        ("a||p=1", "a level name of each factor"),
+        ("a|x|p=inf", "a finite mean"),
+        ("a|x|p=one", "'one' is not a number"),
+        ("a|x|p=1,a|x|p=2", "the cell a|x|p twice"),
+        ("a=1", "LEVEL_A|LEVEL_B=MEAN"),
+    ],
+)
+def test_parse_cell_means_errors_say_the_fix(text, match):
+    with pytest.raises(DesignError, match=match.replace("|", "[|]")) as err:
+        parse_cell_means(text)
+    assert "Fix" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({}, "the cell means give 3 level[(]s[)] per cell .* but 2 factor[(]s[)] are named [(]treatment, antibody; "
+             "the default[)]"),
+        ({"factors": ("sex", "treatment", "sex")}, "at least two different names"),
+        ({"factors": FACTORS3, "blocker": "cohort"}, "the blocker 'cohort' is not one of the factors"),
+        ({"factors": FACTORS3, "treated": "antibody"}, "the treated factor 'antibody' is not one of the factors "
+                                                       "other than the blocker"),
+        ({"factors": FACTORS3, "animal_sd": 10}, "animal_sd is the SD of the animal intercepts"),
+        ({"factors": ("sex", "treatment"), "within": ("antibody",)}, "animal_sd must be a positive number"),
+        ({"factors": FACTORS3, "cell_means": CELLS3.rsplit(",", 1)[0]}, "miss the cell[(]s[)] male[|]ketamine[|]nAb"),
+    ],
+)
+def test_three_factor_input_errors_say_the_fix(kwargs, match):
+    args = {"cell_means": CELLS3, "sd": 30, "n": [6], "bayesian": False, "workers": 1, **kwargs}
+    with pytest.raises(DesignError, match=match) as err:
+        plan_factorial(**args)
+    assert "Fix" in str(err.value)
+
+
+def test_tiny_three_factor_plan_judges_the_three_way_interaction_and_the_blockade_in_each_sex():
+    result = plan_factorial(cell_means=CELLS3, sd=30, factors=FACTORS3, treated="treatment", n=[3], sims=2,
+                            draws=100, tune=100, chains=2, seed=5, workers=1)
+    tab = result.table
+    assert list(tab.columns) == TABLE_COLUMNS
+    # the interaction rules at the cell of the highest-order contrast; the blockade of ketamine by the nAb in each sex
+    assert [(r, t) for r, t in zip(tab["rule"], tab["target"], strict=True)] == [
+        ("p_blockade_gt_50_above_0.9", "female|ketamine|nAb"),
+        ("interaction_hdi_excludes_0", "male|ketamine|nAb"),
+        ("p_blockade_gt_50_above_0.9", "male|ketamine|nAb"),
+        ("bf10_gt_3", "male|ketamine|nAb"),
+    ]
+    assert (tab["test"] == "three-way ANOVA (type III) sex:treatment:antibody p < 0.05").all()
+    assert tab["assurance"].between(0, 1).all() and (tab["sims"] == 2).all()
+    sims = result.simulations
+    inter = sims[sims["target"] == "male|ketamine|nAb"]
+    assert np.allclose(inter["true_interaction"], -23.0)  # worked by hand above
+    assert sims.loc[sims["target"] == "female|ketamine|nAb", "true_interaction"].isna().all()
+    assert sims["anova sex:treatment:antibody p"].between(0, 1).all()
+    assert result.settings["levels"] == {"sex": ["female", "male"], "treatment": ["saline", "ketamine"],
+                                         "antibody": ["IgG", "nAb"]}
+    assert result.settings["blocker"] == "antibody" and result.settings["treated"] == "treatment"
+    assert result.design_prior["cell_means"]["male|saline|nAb"] == 158.0
+    assert any("effect of treatment abolished by antibody" in note for note in result.notes)
+
+
+def test_within_animal_plan_uses_the_mixed_anova_and_the_animal_sd(tmp_path, capsys):
+    out = tmp_path / "plan"
+    code = main(["plan", "factorial", "--cell-means", "vehicle|d1=100,vehicle|d2=100,vehicle|d3=100",
+                 "--cell-means", "drug|d1=100,drug|d2=80,drug|d3=70", "--factor", "group", "--within", "day",
+                 "--sd", "10", "--animal-intercept-sd", "20", "--n", "4", "--sims", "3", "--frequentist-only",
+                 "--workers", "1",
+                 "--out", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    doc = json.loads((out / "plan.json").read_text())
+    assert doc["settings"]["within"] == ["day"] and doc["design_prior"]["animal_sd"] == 20.0
+    freq = pd.read_csv(out / "frequentist.csv")
+    assert freq["test"].tolist() == ["mixed ANOVA (type III) group:day, Greenhouse-Geisser p < 0.05"]
+    assert pd.read_csv(out / "simulations.csv")["mixed_anova group:day p_gg"].between(0, 1).all()
+    # a tiny Bayesian run: the model has the animal intercept, the rules are judged per interaction cell
+    result = plan_factorial(cell_means="v|d1=100,v|d2=100,v|d3=100,x|d1=100,x|d2=80,x|d3=70", sd=10, animal_sd=20,
+                            factors=["group"], within=["day"], n=[3], sims=2, draws=100, tune=100, chains=2, seed=2,
+                            workers=1)
+    assert result.priors["sigma_animal"]["dist"] == "HalfNormal"
+    sims = result.simulations.set_index(["k", "target"])
+    # (x - v) under d2 minus under d1 = (80 - 100) - (100 - 100) = -20; under d3: -30
+    assert sims["true_interaction"].xs("x|d2", level="target").tolist() == [-20.0, -20.0]
+    assert sims["true_interaction"].xs("x|d3", level="target").tolist() == [-30.0, -30.0]
+    assert set(result.table["target"]) == {"x|d2", "x|d3"}
+
+
+def test_plan_from_a_three_factor_within_results_folder(tmp_path):
+    # a fitted sex x treatment (between) x day (within) analysis: the plan keeps its shape and its animal SD
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "res"
+    folder.mkdir()
+    shape = (2, 2, 3)
+    post = xr.Dataset(
+        {"cell_mean": (("chain", "draw", "sex", "treatment", "day"), 100 + rng.normal(0, 3, size=(2, 20, *shape))),
+         "sigma": (("chain", "draw"), 10 + rng.normal(0, 1, size=(2, 20))),
+         "sigma_animal": (("chain", "draw"), 20 + rng.normal(0, 1, size=(2, 20)))},
+        coords={"chain": [0, 1], "draw": np.arange(20), "sex": ["f", "m"], "treatment": ["saline", "ketamine"],
+                "day": ["d1", "d2", "d3"]},
+    )
+    xr.DataTree.from_dict({"posterior": post}).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
+    (folder / "results.json").write_text(json.dumps({"design": "factorial", "settings": {
+        "family": "normal", "factors": ["sex", "treatment"], "within": ["day"], "blocker": None,
+        "reference": {"sex": "f", "treatment": "saline", "day": "d1"}}, "priors": {}}))
+    result = plan_factorial(source=folder, n=[3], sims=2, bayesian=False, workers=1, treated="treatment")
+    assert result.settings["factors"] == ["sex", "treatment", "day"] and result.settings["within"] == ["day"]
+    assert result.settings["blocker"] == "day"  # the last factor by default
+    assert result.frequentist["test"].tolist() == [
+        "mixed ANOVA (type III) sex:treatment:day, Greenhouse-Geisser p < 0.05"]
+    # the interaction cells (m|ketamine|d2, m|ketamine|d3) and the blockade of ketamine in each sex
+    assert set(result.table["target"]) == {"m|ketamine|d2", "m|ketamine|d3", "f|ketamine|d2", "f|ketamine|d3"}
+    assert result.priors["sigma_animal"]["dist"] == "HalfNormal"
+    with pytest.raises(DesignError, match="leave out --within with --from"):
+        plan_factorial(source=folder, n=[3], within=["day"], bayesian=False, workers=1)

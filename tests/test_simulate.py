@@ -387,6 +387,100 @@ def test_cohorts_are_balanced_and_centred() -> None:
     assert d["value"].between(0, 240).all()
 
 
+# ----------------------------------------------------------------------------- k factors, within animals
+
+#: sex x treatment x antibody. Worked by hand: the treatment x antibody interaction is
+#: (145 - 150) - (90 - 150) = 55 in females and (150 - 158) - (120 - 160) = 32 in males, so the
+#: three-way interaction is 32 - 55 = -23; the % blockade of ketamine's effect by the nAb is
+#: 100 (1 - (-5) / (-60)) = 91.67 % in females and 100 (1 - (-8) / (-40)) = 80 % in males.
+THREE_WAY = {
+    ("female", "saline", "IgG"): 150.0, ("female", "ketamine", "IgG"): 90.0,
+    ("female", "saline", "nAb"): 150.0, ("female", "ketamine", "nAb"): 145.0,
+    ("male", "saline", "IgG"): 160.0, ("male", "ketamine", "IgG"): 120.0,
+    ("male", "saline", "nAb"): 158.0, ("male", "ketamine", "nAb"): 150.0,
+}  # fmt: skip
+SEX_TREATMENT_ANTIBODY = ("sex", "treatment", "antibody")
+
+
+def test_three_factor_truth_worked_by_hand_and_recovered_at_large_n() -> None:
+    n = 2000
+    d, truth = simulate_factorial(cell_means=THREE_WAY, n_per_cell=n, residual_sd=30.0,
+                                  factor_names=SEX_TREATMENT_ANTIBODY, seed=21)  # fmt: skip
+    assert list(d.columns) == ["mouse", "sex", "treatment", "antibody", "value", "censored"]
+    assert len(d) == 8 * n and d["mouse"].is_unique
+    assert truth["n_per_cell"] == {"|".join(c): n for c in THREE_WAY}
+    # The cell means are recovered by the sample means, each within K_SE standard errors.
+    stats = d.groupby(list(SEX_TREATMENT_ANTIBODY))["value"].agg(["mean", "var", "count"])
+    for cell, row in stats.iterrows():
+        assert truth["cell_means"]["|".join(cell)] == THREE_WAY[cell]
+        assert abs(row["mean"] - THREE_WAY[cell]) < K_SE * math.sqrt(row["var"] / row["count"])
+    # The true contrasts, by hand (comment above THREE_WAY).
+    assert truth["interaction"] == {"(male - female) x (ketamine - saline) x (nAb - IgG)": pytest.approx(-23.0)}
+    ta = truth["simple_interactions"]["treatment:antibody"]["(ketamine - saline) x (nAb - IgG)"]
+    assert ta == {"female": pytest.approx(55.0), "male": pytest.approx(32.0)}
+    assert truth["simple_effects"]["treatment"]["ketamine - saline"] == {
+        "female|IgG": pytest.approx(-60.0), "female|nAb": pytest.approx(-5.0),
+        "male|IgG": pytest.approx(-40.0), "male|nAb": pytest.approx(-8.0),
+    }  # fmt: skip
+    assert truth["blocker"] == "antibody"
+    assert truth["pct_blockade"]["treatment"]["ketamine - saline"] == {
+        "female|nAb": pytest.approx(100 * (1 - 5 / 60)), "male|nAb": pytest.approx(80.0)}
+    # The sample three-way interaction (an alternating sum of 8 means) is within K_SE of -23.
+    m, v = stats["mean"], stats["var"] / stats["count"]
+    sign = {"female": -1, "male": 1, "saline": -1, "ketamine": 1, "IgG": -1, "nAb": 1}
+    sample = sum(sign[s] * sign[t] * sign[a] * m[(s, t, a)] for s, t, a in THREE_WAY)
+    assert abs(sample - -23.0) < K_SE * math.sqrt(v.sum())
+    # Main effects are of the unweighted marginal means: treatment (90+145+120+150)/4 - (150+150+160+158)/4.
+    assert truth["main_effects"]["treatment"]["ketamine - saline"] == pytest.approx((505 - 618) / 4)
+
+
+def test_three_factor_text_keys_give_the_same_data() -> None:
+    text = {"|".join(c): v for c, v in THREE_WAY.items()}
+    args = dict(n_per_cell=3, residual_sd=30.0, factor_names=SEX_TREATMENT_ANTIBODY, cohorts=2, seed=4)
+    d1, t1 = simulate_factorial(cell_means=THREE_WAY, **args)
+    d2, t2 = simulate_factorial(cell_means=text, **args)
+    pd.testing.assert_frame_equal(d1, d2)
+    assert t1 == t2
+
+
+def test_within_animal_factor_truth_recovered_at_large_n() -> None:
+    # 2 groups (between) x 3 test days (within): every animal is tested on every day.
+    means = {("vehicle", "d1"): 100.0, ("vehicle", "d2"): 100.0, ("vehicle", "d3"): 100.0,
+             ("drug", "d1"): 100.0, ("drug", "d2"): 80.0, ("drug", "d3"): 70.0}  # fmt: skip
+    n, sd_a, sd_e = 1500, 20.0, 10.0
+    d, truth = simulate_factorial(cell_means=means, n_per_cell=n, residual_sd=sd_e, factor_names=("group", "day"),
+                                  within=["day"], animal_sd=sd_a, seed=8)  # fmt: skip
+    assert len(d) == 2 * n * 3 and d["mouse"].nunique() == 2 * n == truth["n_animals"]
+    per_animal = d.groupby("mouse")
+    assert (per_animal.size() == 3).all() and (per_animal["group"].nunique() == 1).all()
+    assert (per_animal["day"].agg(list).map(tuple) == ("d1", "d2", "d3")).all()
+    assert truth["within"] == ["day"] and truth["n_per_cell"]["drug|d2"] == n
+    stats = d.groupby(["group", "day"])["value"].agg(["mean", "var", "count"])
+    for cell, row in stats.iterrows():
+        # each cell mean averages n animals' intercepts and residuals: var = sd_a^2 + sd_e^2
+        assert row["var"] == pytest.approx(sd_a**2 + sd_e**2, rel=0.1)
+        assert abs(row["mean"] - means[cell]) < K_SE * math.sqrt((sd_a**2 + sd_e**2) / n)
+    # (drug - vehicle) under d3 minus under d1 = (70 - 100) - (100 - 100) = -30
+    assert truth["interaction"]["(drug - vehicle) x (d3 - d1)"] == pytest.approx(-30.0)
+    # Within an animal the intercept cancels: day differences have SD sqrt(2) sd_e.
+    wide = d.pivot(index="mouse", columns="day", values="value")
+    diff = (wide["d2"] - wide["d1"]).groupby(d.groupby("mouse")["group"].first())
+    assert diff.std().to_numpy() == pytest.approx([math.sqrt(2) * sd_e] * 2, rel=0.1)
+    # The realised animal effects are the truth's, and their SD is sd_a.
+    effects = pd.Series(truth["animal_effects"])
+    assert effects.std() == pytest.approx(sd_a, rel=0.1)
+    resid = d["value"] - [means[(g, t)] for g, t in zip(d["group"], d["day"], strict=True)] - d["mouse"].map(effects)
+    assert resid.std() == pytest.approx(sd_e, rel=0.1)
+
+
+def test_two_factor_call_is_unchanged_by_the_new_arguments() -> None:
+    base = dict(cell_means=FST_MEANS, n_per_cell=5, residual_sd=30.0, factor_names=("treatment", "antibody"), seed=3)
+    d1, t1 = simulate_factorial(**base)
+    d2, t2 = simulate_factorial(**base, within=(), animal_sd=0.0)
+    pd.testing.assert_frame_equal(d1, d2)
+    assert t1 == t2 and "blocker" not in t1 and "within" not in t1
+
+
 # ----------------------------------------------------------------------------- bad arguments
 
 
@@ -423,6 +517,11 @@ def test_negative_seed_rejected() -> None:
         {"bounds": (240.0, 0.0)},
         {"cohorts": 0},
         {"n_per_cell": {("saline", "IgG"): 3}},
+        {"cell_means": {("saline", "IgG", "x"): 1.0}},
+        {"cell_means": {"saline|IgG": 1.0, "saline": 2.0}},
+        {"within": ["day"]},
+        {"animal_sd": 5.0},
+        {"blocker": "sex"},
     ],
 )
 def test_factorial_rejects_bad_arguments(kw: dict) -> None:

@@ -55,7 +55,7 @@ from scipy import stats
 from bayes_igf1.constants import ANIMAL, CENSORED, CI_KIND, CI_PROB, COHORT, COVARIATE, DEFAULT_SEED, ROW, VALUE
 from bayes_igf1.errors import ConvergenceError, DesignError
 from bayes_igf1.frequentist import between, repeated
-from bayes_igf1.io import read_factorial
+from bayes_igf1.io import read_factorial, relabel_levels
 from bayes_igf1.report.format import bf_category, fmt_bf
 from bayes_igf1.results import ESTIMATE_COLUMNS, AnalysisResult, jsonable
 from bayes_igf1.sampling import SamplerSettings, diagnose, fit, sample_compiled
@@ -877,7 +877,9 @@ def _interaction_label(r: Mapping, group: Sequence[str], data: FactorialData) ->
     refs = {f: data.levels[data.factors.index(f)][0] for f in group}
     if len(group) == 2:
         f, g = group
-        text = f"({r[f]} vs {refs[f]}) under {r[g]} minus under {refs[g]}"
+        # a ratio of ratios divides: "relative to", not "minus"
+        word = "relative to" if data.family == "lognormal" else "minus"
+        text = f"({r[f]} vs {refs[f]}) under {r[g]} {word} under {refs[g]}"
     else:
         text = " x ".join(f"({r[f]} vs {refs[f]})" for f in group)
     others = [f for f in data.factors if f not in group]
@@ -1858,6 +1860,9 @@ def analyse_factorial(
     blocker: str | None = None,
     covariate: str | None = None,
     within: Sequence[str] = (),
+    label: str | None = None,
+    unit: str | None = None,
+    levels: Mapping[str, Mapping[str, str]] | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -1913,6 +1918,11 @@ def analyse_factorial(
         same animal), added to ``factors``; needs ``animal``. The model keeps every row (animal
         random intercept); the twin is the RM / mixed ANOVA (GG / HF), REML contrasts with
         Satterthwaite df and paired t tests of 2-level within factors.
+    label, unit : str, optional
+        The outcome's name and unit in the report's text, tables and axes (e.g. "immobility",
+        "s"); default: the column's name and no unit.
+    levels : mapping, optional
+        Level labels for the report, factor -> {level: label} (`bayes_igf1.io.relabel_levels`).
     draws, tune, chains, seed : int
         NUTS settings (nutpie).
     progress : bool
@@ -1950,6 +1960,7 @@ def analyse_factorial(
                                censored=censored, event=event, censor_at=censor_at, sheet=sheet, where=where,
                                decimal=decimal, thousands=thousands, covariate=covariate, within=within,
                                positive=options.log, reference=dict(reference) if reference else None)
+    sheet_obj = relabel_levels(sheet_obj, levels)
     data = prepare(sheet_obj.frame, factors, options, animal_ids_made_up=sheet_obj.animal_ids_made_up,
                    outcome=sheet_obj.columns.get("value"), covariate_name=sheet_obj.columns.get("covariate"),
                    within=within)
@@ -1967,7 +1978,7 @@ def analyse_factorial(
 
     est = estimates_table(estimand_draws(posterior, data), data, options)
     twin = frequentist_twin(data, options)
-    twin["anova_data"]["dv"] = f"log({outcome})" if options.log else str(outcome)  # the user's column, not 'value'
+    twin["anova_data"]["dv"] = f"log({label or outcome})" if options.log else str(label or outcome)  # the user's column, not 'value'
     est = attach_frequentist(est, twin, data, options)
     bayes_anova = bayesian_anova_table(posterior, data, ci_prob=options.ci_prob, ci_kind=options.ci_kind)
     if bf_sensitivity:
@@ -1989,6 +2000,7 @@ def analyse_factorial(
         "reference": dict(zip(data.factors, data.reference, strict=True)),
         "rope": rope, "ss_type": ss_type, "ci_prob": ci_prob, "ci_kind": ci_kind, "prior_scale": prior_scale,
         "blocker": blocker, "covariate": covariate, "within": list(within),
+        "label": label, "unit": unit, "levels": {k: dict(v) for k, v in (levels or {}).items()},
         "draws": int(draws), "tune": int(tune), "chains": int(chains), "seed": int(seed),
         "priors": {k: dict(v) for k, v in (priors or {}).items()}, "bf_sensitivity": bool(bf_sensitivity),
         "retry": bool(retry),
@@ -2034,7 +2046,7 @@ def _bf_notes(bf: pd.DataFrame) -> list[str]:
 
 
 class Factorial:
-    """The A x B between-animal design: the `bayes_igf1.designs.base.Design` protocol."""
+    """The factorial design (k >= 2 factors, between or within animals): the `bayes_igf1.designs.base.Design` protocol."""
 
     name = DESIGN
     unit_word = "cell"
@@ -2159,8 +2171,11 @@ class Factorial:
         from bayes_igf1.results import blockade_base
 
         e = result.estimates
+        from bayes_igf1.report.format import outcome_unit
+
         col = str(result.sheet.columns.get("value", ""))
-        seconds = " s" if col.endswith("_s") or col.endswith("(s)") else ""
+        unit = outcome_unit(result) or ("s" if col.endswith("_s") or col.endswith("(s)") else "")
+        seconds = f" {unit}" if unit else ""
 
         def est(r: dict) -> str:
             unit = f" ({r['scale']})" if str(r["scale"]).startswith("ratio") else seconds  # ratios, not seconds
@@ -2187,19 +2202,79 @@ class Factorial:
                        + spread)
         return "; ".join(out) + "." if out else "see the report."
 
+    #: Claim kinds `verdict` judges.
+    claims = ("blocked", "not blocked")
+
+    def verdict(self, result, claim: str) -> tuple[str, str]:
+        """The decision rule for a blockade claim, applied to the treated factor's effect under the
+        blocker's reference level and the interaction (the first non-reference cell of each).
+
+        ``blocked``: supported when the effect's 95% interval excludes no effect, the interaction's
+        excludes it too in the opposite direction, and BF10 > 3; not supported when the
+        interaction's interval includes no effect and BF10 < 1/3; else undecided.
+        ``not blocked``: supported when the effect's interval excludes no effect, P(interaction in
+        the ROPE) > 0.95 and BF01 > 3; not supported when the interaction's interval excludes no
+        effect and BF10 > 3; else (or without a ROPE) undecided.
+        """
+        from bayes_igf1.report.format import fmt_interval
+
+        if claim not in self.claims:
+            raise DesignError(f"no decision rule for a {claim!r} claim. Fix: use one of {self.claims}.")
+        e = result.estimates
+        inter = e[e["name"] == "interaction"]
+        if not len(inter):
+            return "undecided", "no interaction estimate"
+        i = inter.iloc[0]
+        blocker = result.settings.get("blocker")
+        treated = next((f for f in result.sheet.factors if f != blocker), result.sheet.factors[0])
+        ref = str(i["reference"]).split("|")
+        cell = str(i["cell"]).split("|")
+        under_ref = "|".join(c if f == treated else r for f, c, r in zip(result.sheet.factors, cell, ref, strict=True))
+        eff = e[(e["name"] == "simple_effect") & (e["group"] == treated) & (e["cell"] == under_ref)]
+        null = 1.0 if str(i["scale"]).startswith("ratio") else 0.0
+        bf = result.checks.get("bayes_factor")
+        bf = bf[(bf["prior_multiplier"] == 1.0) & (bf["cell"] == i["cell"])] if isinstance(bf, pd.DataFrame) else None
+        bf10 = float(bf["BF10"].iloc[0]) if bf is not None and len(bf) else float("nan")
+
+        def excludes(r) -> int:  # +1 above the null, -1 below, 0 includes it
+            return 1 if r["ci_low"] > null else -1 if r["ci_high"] < null else 0
+
+        ci = f"{round(100 * float(i['ci_prob']))}% {str(i['ci_kind']).upper()}"
+        acts = bool(len(eff)) and excludes(eff.iloc[0]) != 0
+        words = (f"effect under the reference {ci} {fmt_interval(eff.iloc[0]['ci_low'], eff.iloc[0]['ci_high'])}"
+                 if len(eff) else "no effect under the reference") + (
+            f"; interaction {ci} {fmt_interval(i['ci_low'], i['ci_high'])}; BF10 {fmt_bf(bf10)}")
+        if claim == "blocked":
+            if acts and excludes(i) == -excludes(eff.iloc[0]) and bf10 > 3:
+                return "supported", words
+            if excludes(i) == 0 and bf10 < 1 / 3:
+                return "not supported", words
+            return "undecided", words
+        rope = i.get("prob_in_rope")
+        if rope is None or not np.isfinite(rope):
+            return "undecided", words + "; no ROPE set, so equivalence cannot be judged"
+        words += (f"; P(interaction in the ROPE [{fmt_interval(i['rope_low'], i['rope_high'])}]) = {rope:.2f}; "
+                  f"BF01 {fmt_bf(1 / bf10)}")
+        if acts and rope > 0.95 and bf10 < 1 / 3:
+            return "supported", words
+        if excludes(i) != 0 and bf10 > 3:
+            return "not supported", words
+        return "undecided", words
+
     # ---------------------------------------------------------------- plan and calibrate
 
     #: ``bayes-igf1 plan`` options only this design takes: (flag, argparse dest).
-    plan_options = (("--cell-means", "cell_means"), ("--sd", "sd"), ("--factor", "factors"))
+    plan_options = (("--cell-means", "cell_means"), ("--sd", "sd"), ("--factor", "factors"), ("--within", "within"),
+                    ("--animal-intercept-sd", "animal_intercept_sd"), ("--blocker", "blocker"), ("--treated", "treated"))
 
     def plan_from_args(self, args, **common):
         from bayes_igf1 import plan
-        from bayes_igf1.errors import BayesIGF1Error
 
-        if args.factors and len(args.factors) != 2:
-            raise BayesIGF1Error(f"Give --factor twice (got {len(args.factors)}), e.g. --factor treatment --factor antibody.")
+        # --factor k times (between), --within for factors within animals; neither: treatment x antibody
+        factors = args.factors if (args.factors or args.within) else plan.DEFAULT_FACTORS
         return plan.plan_factorial(source=args.source, cell_means=args.cell_means, sd=args.sd, family=args.family,
-                                   factors=args.factors or plan.DEFAULT_FACTORS, **common)
+                                   factors=factors, within=args.within or (), animal_sd=args.animal_intercept_sd,
+                                   blocker=args.blocker, treated=args.treated, **common)
 
     def plan_source(self, source, notes: list[str]) -> dict:
         from bayes_igf1.plan import _source_factorial
@@ -2212,8 +2287,8 @@ class Factorial:
         return _simulate_factorial(spec, n, index, seed)
 
     def plan_prepare(self, spec, frame: pd.DataFrame):
-        options = FactorialOptions(family=spec.family, blocker=spec.factors[1])
-        return prepare(frame, spec.factors, options), options
+        options = FactorialOptions(family=spec.family, blocker=spec.blocker or spec.factors[-1])
+        return prepare(frame, spec.factors, options, within=spec.within), options
 
     def plan_model(self, spec, data, options) -> tuple[pm.Model, list[str]]:
         return build_model(data, spec.priors, options), free_parameters(data)
@@ -2228,7 +2303,16 @@ class Factorial:
         return _factorial_freq(spec, frame)
 
     def plan_targets(self, spec) -> list[str]:
-        return [f"{a}|{b}" for a in spec.levels_a[1:] for b in spec.levels_b[1:]]
+        from bayes_igf1.plan import _factorial_targets
+
+        return _factorial_targets(spec)
+
+    def plan_rule_targets(self, spec) -> dict[str, list[str]]:
+        """Rule column -> the targets it is judged for (the interaction rules: the highest-order
+        interaction cells; the blockade rule: its cells within each level of the other factors)."""
+        from bayes_igf1.plan import _factorial_rule_targets
+
+        return _factorial_rule_targets(spec)
 
     def plan_rules(self, spec, post, data, truth: dict) -> list[dict]:
         from bayes_igf1.plan import _factorial_rules
@@ -2240,7 +2324,11 @@ class Factorial:
 
         return _factorial_rule_names(spec)
 
-    def calibration_model(self, data_dir):
-        from bayes_igf1.calibrate import factorial_model
+    def calibration_model(self, data_dir, *, shape: str | None = None, n_per_cell: int | None = None):
+        """The shipped FST x nAb study, or with ``shape`` ("2x2x2", "2x3w": levels per factor, w =
+        within animals) a synthetic design of that shape with ``n_per_cell`` animals per between cell."""
+        from bayes_igf1 import calibrate
 
-        return factorial_model(data_dir)
+        if shape is None:
+            return calibrate.factorial_model(data_dir)
+        return calibrate.factorial_shape_model(shape, n_per_cell=n_per_cell or calibrate.SHAPE_N_PER_CELL)
