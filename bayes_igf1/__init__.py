@@ -12,6 +12,11 @@ __version__ = _version("bayes-igf1")
 _EXPORTS = {
     "analyse_timecourse": "bayes_igf1.designs.timecourse",
     "analyse_factorial": "bayes_igf1.designs.factorial",
+    "analyse_summary": "bayes_igf1.designs.summary",
+    "analyse_battery": "bayes_igf1.designs.battery",
+    "read_battery": "bayes_igf1.designs.battery",
+    "relabel_levels": "bayes_igf1.io",
+    "read_summary": "bayes_igf1.designs.summary",
     "read_timecourse": "bayes_igf1.io",
     "read_factorial": "bayes_igf1.io",
     "RowLedger": "bayes_igf1.io",

@@ -104,6 +104,9 @@ DATAFRAME_SOURCE = "<DataFrame>"
 LAYOUTS: tuple[str, ...] = ("long", "wide-time", "wide-group")
 USED = "used"
 EXCLUDED = "excluded"
+#: Tidy-frame column of a summary table (one row per cell): how many animals the row stands for.
+#: A `Sheet` whose frame has it counts animals by it instead of by distinct animal IDs.
+N_ANIMALS = "n_animals"
 
 #: Plain words of a summary label (examples; the rule is ``_summary_label``).
 SUMMARY_WORDS = frozenset(
@@ -398,11 +401,18 @@ class Sheet:
         group column in a time course; a factorial's factors are the user's names already)."""
         return [str(self.columns.get(f, f)) for f in self.factors]
 
+    def _n_animals(self) -> int:
+        """Animals in the frame: distinct IDs, or the sum of the ``n_animals`` column of a summary table."""
+        if N_ANIMALS in self.frame.columns:
+            return int(self.frame[N_ANIMALS].sum())
+        return int(self.frame[ANIMAL].nunique())
+
     def _n_per_group(self) -> dict[str, int]:
         """Animals per group (one grouping column) or per cell ("A|B", several)."""
         f = self.frame
         levels = [list(f[name].cat.categories) for name in self.factors]
-        n = f.groupby(list(self.factors), observed=False)[ANIMAL].nunique()
+        by = f.groupby(list(self.factors), observed=False)
+        n = by[N_ANIMALS].sum() if N_ANIMALS in f.columns else by[ANIMAL].nunique()
         out = {}
         for combo in itertools.product(*levels):
             key = combo[0] if len(combo) == 1 else combo
@@ -416,7 +426,7 @@ class Sheet:
         n_cens = int(f[CENSORED].sum())
         out: dict = {
             "design": self.design,
-            "n_animals": int(f[ANIMAL].nunique()),
+            "n_animals": self._n_animals(),
             "n_per_group": self._n_per_group(),
         }
         if TIME in f.columns:
@@ -435,7 +445,7 @@ class Sheet:
     def data_block(self) -> dict:
         """The results.json ``data`` block (ledger, n, reference levels and how they were chosen, notes)."""
         block = self.ledger.to_dict()
-        block["n_animals"] = int(self.frame[ANIMAL].nunique())
+        block["n_animals"] = self._n_animals()
         block["n_per_group"] = self._n_per_group()
         block["reference_level"] = self.reference_levels()
         block["reference_rule"] = dict(self.reference_rule)
@@ -2260,6 +2270,54 @@ def _check_combinations(table: _Table, obs: list[tuple], groups: list[str], cats
 
 
 # ------------------------------------------------------------------------ factorial
+
+
+def relabel_levels(sheet: Sheet, levels: Mapping[str, Mapping[str, str]] | None) -> Sheet:
+    """The sheet with level labels for the report (CLI ``--level FACTOR=LEVEL=TEXT``).
+
+    ``levels`` maps a factor (or a time course's group column) to {level as in the sheet:
+    label}, e.g. ``{"treatment": {"ketamine 10": "ketamine 10 mg/kg"}}``. Levels keep their
+    order and reference; an unknown factor or level, or a label that another level already
+    has, is an error naming it.
+    """
+    if not levels:
+        return sheet
+    frame = sheet.frame.copy()
+    for key, mapping in levels.items():
+        if key in sheet.factors and key in frame.columns:
+            col = key
+        elif sheet.columns.get("group") == key and "group" in frame.columns:
+            col = "group"
+        else:
+            names = [str(sheet.columns.get(f, f)) if f == "group" else f for f in sheet.factors]
+            raise DataError(f"--level names {key!r}, which is not a factor of this analysis", file=sheet.source,
+                            column=str(key), fix="use one of: " + ", ".join(repr(n) for n in names))
+        cats = [str(c) for c in frame[col].cat.categories]
+        rename = {}
+        for old, new in mapping.items():
+            hits = [c for c in cats if c == str(old)] or [c for c in cats if c.casefold() == str(old).casefold()]
+            if not hits:
+                raise DataError(f"--level {key}={old}=...: {key!r} has no level {old!r}", file=sheet.source,
+                                column=str(key), fix="use one of its levels: " + ", ".join(repr(c) for c in cats))
+            if not str(new).strip():
+                raise DataError(f"--level {key}={old}= gives an empty label", file=sheet.source, column=str(key),
+                                fix="write the label after the second '=', e.g. --level treatment=ket=ketamine")
+            rename[hits[0]] = str(new).strip()
+        labels = [rename.get(c, c) for c in cats]
+        if len(set(labels)) < len(labels):
+            raise DataError(f"--level gives two levels of {key!r} the same label ({labels})", file=sheet.source,
+                            column=str(key), fix="give each level its own label")
+        frame[col] = frame[col].cat.rename_categories(dict(zip(cats, labels, strict=True)))
+        if col != "group" and "group" in frame.columns:  # several groups over time: "a|b" follows its factors
+            i = list(sheet.factors).index(col)
+            combos = [str(c) for c in frame["group"].cat.categories]
+            new = []
+            for c in combos:
+                parts = c.split("|")
+                parts[i] = rename.get(parts[i], parts[i])
+                new.append("|".join(parts))
+            frame["group"] = frame["group"].cat.rename_categories(dict(zip(combos, new, strict=True)))
+    return replace(sheet, frame=frame)
 
 
 def read_factorial(
