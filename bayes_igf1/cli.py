@@ -127,6 +127,29 @@ def _add_factorial_mapping(p: argparse.ArgumentParser, *, required: bool) -> Non
                    help="cut-off: values at or above it are right-censored there (e.g. 600 for NSFT)")
 
 
+def _add_label_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("labels in the report")
+    g.add_argument("--label", default=None, metavar="TEXT",
+                   help="the outcome's name in text, tables and axes (default: its column name)")
+    g.add_argument("--unit", default=None, metavar="TEXT",
+                   help="the outcome's unit, written after its numbers and on axes (e.g. s, pg/mL; default: none)")
+    g.add_argument("--level", action="append", default=[], metavar="FACTOR=LEVEL=TEXT",
+                   help="a level's label in the report (repeatable), e.g. --level 'treatment=ketamine 10=ketamine "
+                        "10 mg/kg'")
+
+
+def _label_kwargs(args: argparse.Namespace) -> dict:
+    """--label, --unit and --level as keyword arguments of the analyse functions."""
+    levels: dict[str, dict[str, str]] = {}
+    for item in args.level:
+        parts = str(item).split("=")
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            raise BayesIGF1Error(f"--level {item!r} is not FACTOR=LEVEL=TEXT. Fix: e.g. --level "
+                                 "'treatment=ketamine 10=ketamine 10 mg/kg'.")
+        levels.setdefault(parts[0].strip(), {})[parts[1].strip()] = parts[2].strip()
+    return {"label": args.label, "unit": args.unit, "levels": levels or None}
+
+
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("fitting and reporting")
     g.add_argument("--out", default="results",
@@ -219,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "time and over the AUC (default: no %% blockade)")
     g.add_argument("--ar1", action="store_true",
                    help="first-order autocorrelation of an animal's successive residuals (AR(1), continuous time)")
+    _add_label_options(p)
     _add_fit_options(p)
 
     p = sub.add_parser("factorial",
@@ -246,6 +270,73 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--covariate", default=None, metavar="COLUMN",
                    help="a numeric covariate (e.g. body weight, a pre-test score): centred, one slope shared by "
                         "the cells, in the Bayesian model and the ANCOVA (default: none)")
+    _add_label_options(p)
+    _add_fit_options(p)
+
+    p = sub.add_parser("summary", epilog=EXIT_CODES,
+                       help="a published figure: the factorial's model + ANOVA from cell means, SD or SEM and n",
+                       description="Reanalyse a published figure: fit the factorial's cell-means model to a table of "
+                                   "cell means, SDs or SEMs and n (one row per cell; the exact likelihood of these "
+                                   "summaries of a normal outcome) and its frequentist twin (ANOVA type III / II, "
+                                   "simple effects, interaction contrasts, Tukey, Hedges' g, all exact from the "
+                                   "summaries), and write a report folder.")
+    _add_data_options(p)
+    g = p.add_argument_group("summary columns")
+    g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
+                   help="a factor column; give it two or more times (e.g. --factor treatment --factor antibody)")
+    g.add_argument("--mean", required=True, metavar="COLUMN", help="column with the cell means")
+    g.add_argument("--sd", default=None, metavar="COLUMN", help="column with the cell SDs (or give --sem)")
+    g.add_argument("--sem", default=None, metavar="COLUMN",
+                   help="column with the cell SEMs, the error bars of most bar graphs (converted: SD = SEM x sqrt(n))")
+    g.add_argument("--n", required=True, metavar="COLUMN", help="column with the number of animals in each cell")
+    g.add_argument("--outcome", default=None, metavar="NAME",
+                   help="the outcome's name in the report, e.g. 'Time immobile (s)' (default: the --mean header)")
+    g.add_argument("--range", default=None, metavar="LOW,HIGH", dest="value_range",
+                   help="the range a mean can take (e.g. 0,360 for seconds in a 6-min test): a mean outside it is an "
+                        "error (a digitising slip)")
+    g = p.add_argument_group("model")
+    g.add_argument("--reference", action="append", default=[], metavar="FACTOR=LEVEL",
+                   help="reference level of a factor (repeatable; default as for 'factorial')")
+    g.add_argument("--ss-type", type=int, choices=[2, 3], default=3, help="ANOVA sums of squares (default 3)")
+    g.add_argument("--blocker", default=None, metavar="FACTOR",
+                   help="the factor that is an antagonist or neutralizing antibody: report the %% of the other "
+                        "factor's effect it abolishes (default: no %% blockade)")
+    _add_fit_options(p)
+
+    p = sub.add_parser("battery", epilog=EXIT_CODES,
+                       help="several tests of the same animals (FST, FUST, NSFT) jointly: Bayesian model + MANOVA",
+                       description="Fit the joint model of several outcomes measured in the same animals (one row "
+                                   "per animal, one column per test; cell means per outcome, a multivariate "
+                                   "animal-level residual with an LKJ prior on its correlation, censored values "
+                                   "through their exact conditional distribution) and its frequentist twin (type III "
+                                   "MANOVA, each outcome's ANOVA with Holm across outcomes, survival tests), and "
+                                   "write a report folder with the joint blockade probabilities.")
+    _add_data_options(p)
+    g = p.add_argument_group("battery columns")
+    g.add_argument("--outcome", action="append", default=[], dest="outcomes", metavar="COLUMN",
+                   help="an outcome (test) column; give it once per test, at least twice")
+    g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
+                   help="a between-animal factor column; give it two or more times")
+    g.add_argument("--animal", default=None, help="column with the animal ID (without it each row is one animal)")
+    g.add_argument("--cohort", default=None, help="column with the cohort / batch")
+    g.add_argument("--censored", action="append", default=[], metavar="OUTCOME=COLUMN",
+                   help="the column flagging an outcome's right-censored values (1 = censored), e.g. "
+                        "--censored nsft_latency_s=nsft_censored; repeatable")
+    g.add_argument("--event", action="append", default=[], metavar="OUTCOME=COLUMN",
+                   help="an outcome's event column, the survival coding (1 = the event happened); repeatable")
+    g.add_argument("--censor-at", action="append", default=[], metavar="OUTCOME=VALUE",
+                   help="an outcome's cut-off: values at it are right-censored (e.g. nsft_latency_s=600); repeatable")
+    g = p.add_argument_group("model")
+    g.add_argument("--family", action="append", default=[], metavar="OUTCOME=FAMILY",
+                   help="an outcome's distribution: normal (default), student or lognormal (latencies); repeatable")
+    g.add_argument("--label", action="append", default=[], metavar="OUTCOME=TEXT",
+                   help="how the report names an outcome (default: its column); repeatable")
+    g.add_argument("--reference", action="append", default=[], metavar="FACTOR=LEVEL",
+                   help="reference level of a factor (repeatable; default as for 'factorial')")
+    g.add_argument("--ss-type", type=int, choices=[2, 3], default=3, help="MANOVA / ANOVA sums of squares (default 3)")
+    g.add_argument("--blocker", default=None, metavar="FACTOR",
+                   help="the factor that is an antagonist or neutralizing antibody (e.g. antibody): report the %% of "
+                        "the other factor's effect it abolishes on each test and the joint probabilities")
     _add_fit_options(p)
 
     p = sub.add_parser("reproduce", epilog=EXIT_CODES, help="every analysis of the study on the shipped data",
@@ -258,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=str(DATA_DIR), help="folder with the shipped data")
     p.add_argument("--only", action="append", default=[], metavar="KEY",
                    help="run only this analysis (repeatable): timecourse, fst_nab, battery_fst, battery_fust, "
-                        "battery_nsft, bdnf_x_igf1nab, igf1_x_bdnfnab")
+                        "battery_nsft, battery_joint, bdnf_x_igf1nab, igf1_x_bdnfnab")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     p.add_argument("--draws", type=int, default=1000, help="posterior draws per chain (default 1000)")
     p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (default 1000)")
@@ -285,7 +376,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "from the (frozen) priors the shipped data give, simulate a study-sized "
                                    "data set, refit the compiled model, and record the rank of each true "
                                    "value; writes rank histograms, uniformity tests and interval coverage.")
-    p.add_argument("design", choices=["timecourse", "factorial"], help="which design to calibrate")
+    from bayes_igf1.designs.base import DESIGNS
+
+    p.add_argument("design", choices=sorted(DESIGNS), help="which design to calibrate")
+    p.add_argument("--shape", default=None, metavar="LEVELSxLEVELS[w]...",
+                   help="factorial: calibrate a synthetic design of this shape instead of the shipped study: the "
+                        "levels of each factor, 'w' for a factor within animals (animal intercept), e.g. 2x2x2 "
+                        "or 2x3w")
+    p.add_argument("--n-per-cell", type=int, default=None, metavar="N",
+                   help="with --shape: animals per between-animal cell (default 8)")
     p.add_argument("--sims", type=int, default=200, help="simulated data sets (default 200)")
     p.add_argument("--out", default="calibration", help="output folder (default: calibration)")
     p.add_argument("--data-dir", default=str(DATA_DIR), help="folder with the shipped data")
@@ -307,14 +406,27 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("design prior: a results folder, or the effects you expect")
     g.add_argument("--from", dest="source", default=None, metavar="RESULTS_DIR",
                    help="the --out folder of a 'bayes-igf1 factorial' / 'timecourse' run (posterior.nc, results.json)")
-    g.add_argument("--cell-means", default=None, metavar="A|B=MEAN,...",
-                   help='factorial: every cell mean, references first, e.g. "saline|IgG=150,ketamine|IgG=90,'
-                        'saline|IGF-1 nAb=150,ketamine|IGF-1 nAb=145"')
+    g.add_argument("--cell-means", action="append", default=None, metavar="A|B=MEAN,...",
+                   help='factorial: every cell mean, references first, one level of each factor (--factor ..., then '
+                        '--within ...) joined by "|", e.g. "saline|IgG=150,ketamine|IgG=90,saline|IGF-1 nAb=150,'
+                        'ketamine|IGF-1 nAb=145"; "female|saline|IgG=150,..." for three factors; repeatable')
     g.add_argument("--sd", type=float, default=None, help="factorial: residual SD (log scale for --family lognormal)")
     g.add_argument("--family", choices=["normal", "lognormal"], default="normal",
                    help="factorial: outcome distribution (default normal; cell means are medians for lognormal)")
     g.add_argument("--factor", action="append", default=[], dest="factors", metavar="NAME",
-                   help="factorial: factor names, twice (default: --factor treatment --factor antibody)")
+                   help="factorial: between-animal factor names, once per factor in the order of the cell means' "
+                        "levels (default: --factor treatment --factor antibody)")
+    g.add_argument("--within", action="append", default=[], metavar="NAME",
+                   help="factorial: a factor within animals (each animal at every level; animal intercept, SD "
+                        "--animal-intercept-sd), after the --factor levels in the cell means; repeatable")
+    g.add_argument("--animal-intercept-sd", type=float, default=None, metavar="SD",
+                   help="factorial with --within: SD of the animal intercepts (outcome units; log scale for lognormal)")
+    g.add_argument("--blocker", default=None, metavar="NAME",
+                   help="factorial: the factor that blocks the treatment's effect (the %% blockade rule; default the "
+                        "last factor)")
+    g.add_argument("--treated", default=None, metavar="NAME",
+                   help="factorial: the factor whose effect the blocker abolishes (default: the first factor other "
+                        "than the blocker), e.g. --treated treatment with --factor sex --factor treatment")
     g.add_argument("--pct-change", action="append", default=None, metavar="GROUP=PCT[,PCT...]",
                    help="time course: %% change vs the reference of a group, one number (sustained) or one per "
                         "post-injection time; repeatable, e.g. --pct-change 'ketamine 10=30'")
@@ -486,7 +598,7 @@ def cmd_timecourse(args: argparse.Namespace) -> int:
                                   value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
                                   layout=args.layout, scale=args.scale, baseline=args.baseline,
                                   reference=reference, blocker=args.blocker, time_unit=args.time_unit,
-                                  decimal=args.decimal, thousands=args.thousands, **kw)
+                                  decimal=args.decimal, thousands=args.thousands, **_label_kwargs(args), **kw)
 
     with _claim_out(args) as out:
         say(f"Reading {args.data} and fitting the time-course model (nutpie; compiling takes a few seconds)")
@@ -513,13 +625,113 @@ def cmd_factorial(args: argparse.Namespace) -> int:
                                  cohort=args.cohort, censored=args.censored, event=args.event,
                                  censor_at=args.censor_at, where=args.where, sheet=args.sheet,
                                  reference=_references(args.reference), blocker=args.blocker,
-                                 covariate=args.covariate, within=args.within, decimal=args.decimal, thousands=args.thousands, ss_type=args.ss_type, **kw)
+                                 covariate=args.covariate, within=args.within, **_label_kwargs(args),
+                                 decimal=args.decimal, thousands=args.thousands, ss_type=args.ss_type, **kw)
 
     with _claim_out(args) as out:
         say(f"Reading {args.data} and fitting the factorial model (nutpie; compiling takes a few seconds)")
         result = run()
         alternatives = {"family": {"normal": "student", "student": "normal"}.get(args.family)}
         result = _extra_checks(result, run, args, alternatives, say)
+        return _finish(result, out, say, force=args.force)
+
+
+def _per_outcome(items: Sequence[str], option: str, outcomes: Sequence[str], *, number: bool = False) -> dict:
+    """OUTCOME=VALUE items of a battery option as a dict; the outcome part may itself hold '='."""
+    out: dict = {}
+    for item in items:
+        text = str(item)
+        name = next((o for o in sorted(outcomes, key=len, reverse=True) if text.startswith(o + "=")), None)
+        if name is None:
+            name, sep, _ = text.partition("=")
+            if not sep or not name.strip():
+                raise BayesIGF1Error(f"{option} {text!r} must be OUTCOME=VALUE. Fix: e.g. {option} "
+                                     f"{outcomes[-1] if outcomes else 'nsft_latency_s'}=...")
+        value = text[len(name) + 1:].strip()
+        if number:
+            try:
+                value = float(value)
+            except ValueError:
+                raise BayesIGF1Error(f"{option} {text!r}: {value!r} is not a number. Fix: e.g. {option} "
+                                     f"{name}=600.") from None
+        if name in out:
+            raise BayesIGF1Error(f"{option} is given twice for {name!r}. Fix: give it once per outcome.")
+        out[name] = value
+    return out
+
+
+def cmd_battery(args: argparse.Namespace) -> int:
+    from bayes_igf1.designs.battery import analyse_battery
+
+    if len(args.factors) < 2:
+        raise BayesIGF1Error(f"Give at least two factors with --factor (got {len(args.factors)}), e.g. --factor "
+                             "treatment --factor antibody.")
+    if len(args.outcomes) < 2:
+        raise BayesIGF1Error(f"Give at least two outcomes with --outcome (got {len(args.outcomes)}), e.g. --outcome "
+                             "fst_immobility_s --outcome nsft_latency_s (one outcome: 'bayes-igf1 factorial').")
+    if args.compare:
+        raise BayesIGF1Error("--compare is not available for the battery design yet. Fix: leave out --compare.")
+    outcomes = list(args.outcomes)
+    say = Progress(args.quiet)
+
+    def run(**change):
+        kw = {**_fit_kwargs(args), **change}
+        return analyse_battery(
+            args.data, outcomes=outcomes, factors=args.factors, animal=args.animal, cohort=args.cohort,
+            censored=_per_outcome(args.censored, "--censored", outcomes) or None,
+            event=_per_outcome(args.event, "--event", outcomes) or None,
+            censor_at=_per_outcome(args.censor_at, "--censor-at", outcomes, number=True) or None,
+            families=_per_outcome(args.family, "--family", outcomes) or None,
+            labels=_per_outcome(args.label, "--label", outcomes) or None,
+            where=args.where, sheet=args.sheet, reference=_references(args.reference), blocker=args.blocker,
+            decimal=args.decimal, thousands=args.thousands, ss_type=args.ss_type, **kw)
+
+    with _claim_out(args) as out:
+        say(f"Reading {args.data} and fitting the joint model of {len(outcomes)} outcomes (nutpie; compiling takes a "
+            "few seconds)")
+        result = run()
+        result = _extra_checks(result, run, args, {}, say)
+        return _finish(result, out, say, force=args.force)
+
+
+def _value_range(text: str | None) -> tuple[float, float] | None:
+    """--range LOW,HIGH as two numbers (their order is checked by the reader)."""
+    if text is None:
+        return None
+    parts = [t.strip() for t in str(text).split(",")]
+    try:
+        low, high = (float(t) for t in parts)
+    except ValueError:
+        raise BayesIGF1Error(f"--range {text!r} must be two numbers LOW,HIGH. Fix: e.g. --range 0,360.") from None
+    return low, high
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from bayes_igf1.designs.summary import analyse_summary
+
+    if len(args.factors) < 2:
+        raise BayesIGF1Error(f"Give at least two factors with --factor (got {len(args.factors)}), e.g. --factor "
+                             "treatment --factor antibody.")
+    if args.compare:
+        raise BayesIGF1Error("--compare has no alternative model for a summary table: means and SDs are sufficient "
+                             "for the normal model only. Fix: leave out --compare.")
+    value_range = _value_range(args.value_range)
+    say = Progress(args.quiet)
+
+    def run(**change):
+        kw = {**_fit_kwargs(args), **change}
+        if change:
+            kw["bf_sensitivity"] = False  # the refits serve a comparison; their BF is not reported
+        return analyse_summary(args.data, factors=args.factors, mean=args.mean, sd=args.sd, sem=args.sem, n=args.n,
+                               outcome=args.outcome, where=args.where, sheet=args.sheet, decimal=args.decimal,
+                               thousands=args.thousands, reference=_references(args.reference),
+                               value_range=value_range, blocker=args.blocker, ss_type=args.ss_type, **kw)
+
+    with _claim_out(args) as out:
+        say(f"Reading {args.data} and fitting the cell-means model to its summaries (nutpie; compiling takes a few "
+            "seconds)")
+        result = run()
+        result = _extra_checks(result, run, args, {}, say)
         return _finish(result, out, say, force=args.force)
 
 
@@ -612,6 +824,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    import inspect
+
     from bayes_igf1 import calibrate
     from bayes_igf1.designs.base import get_design
     from bayes_igf1.report.writer import CLI_NAMES, check_output_path
@@ -621,8 +835,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     say = Progress(args.quiet)
     if args.sims < 10:
         raise BayesIGF1Error(f"--sims {args.sims} is too few to judge calibration; use at least 10 (200 for a record).")
-    model, params, _ = get_design(args.design).calibration_model(Path(args.data_dir))
-    say(f"Calibrating the {args.design} design: {args.sims} simulated data sets (compiling once)")
+    design = get_design(args.design)
+    if args.n_per_cell is not None and args.shape is None:
+        raise BayesIGF1Error("--n-per-cell sets the size of a synthetic --shape. Fix: add --shape (e.g. 2x2x2), or "
+                             "leave out --n-per-cell to calibrate the shipped study.")
+    if args.n_per_cell is not None and args.n_per_cell < 2:
+        raise BayesIGF1Error(f"--n-per-cell {args.n_per_cell}: every cell needs at least 2 animals. Fix: e.g. 8.")
+    if args.shape is None:
+        model, params, _ = design.calibration_model(Path(args.data_dir))
+    elif "shape" in inspect.signature(design.calibration_model).parameters:
+        model, params, _ = design.calibration_model(Path(args.data_dir), shape=args.shape, n_per_cell=args.n_per_cell)
+    else:
+        raise BayesIGF1Error(f"the {args.design} design calibrates its shipped study only (no --shape). Fix: leave "
+                             "out --shape.")
+    what = f"{args.design} design" + (f" (shape {args.shape})" if args.shape else "")
+    say(f"Calibrating the {what}: {args.sims} simulated data sets (compiling once)")
     every = max(1, args.sims // 20)
 
     def tick(done: int, total: int, seconds: float) -> None:
@@ -632,7 +859,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     cal = calibrate.run_sbc(model, design=args.design, parameters=params, n_sims=args.sims,
                             settings=SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
-                                                     seed=args.seed), progress=tick)
+                                                     seed=args.seed), progress=tick, shape=args.shape)
     summary = calibrate.write_calibration(cal, Path(args.out))
     cov = ", ".join(f"{k}: {v['mean']:.3f}" for k, v in summary["coverage"].items())
     say(f"Uniformity: min p {summary['min_uniformity_p']:.3f}, {summary['n_uniformity_p_below_0.01']} of "
@@ -677,7 +904,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_FAILED_DIAGNOSTICS if result.failed_fraction > plan.FAILED_GATE_EXIT_FRACTION else EXIT_OK
 
 
-COMMANDS = {"inspect": cmd_inspect, "timecourse": cmd_timecourse, "factorial": cmd_factorial,
+COMMANDS = {"inspect": cmd_inspect, "timecourse": cmd_timecourse, "factorial": cmd_factorial, "summary": cmd_summary,
+            "battery": cmd_battery,
             "reproduce": cmd_reproduce, "report": cmd_report, "calibrate": cmd_calibrate,
             "plan": cmd_plan}
 

@@ -37,32 +37,42 @@ NO_EFFECT_ROPE_S = 20.0
 
 STUDY = (
     Analysis("timecourse", "Fig. 1: extracellular IGF-1 in mPFC dialysate", "timecourse", "microdialysis_igf1.csv",
-             dict(animal="mouse", group="treatment", time="hour", value="igf1_pg_ml", lloq=8.0, time_unit="h"),
+             dict(animal="mouse", group="treatment", time="hour", value="igf1_pg_ml", lloq=8.0, time_unit="h",
+                  label="extracellular IGF-1", unit="pg/mL",
+                  levels={"treatment": {"ketamine 10": "ketamine 10 mg/kg", "ketamine 30": "ketamine 30 mg/kg"}}),
              "Ketamine raises extracellular IGF-1 for at least 5 h, more at 30 mg/kg.", "raised"),
     Analysis("fst_nab", "Fig. 2: forced swim test, ketamine x IGF-1 nAb", "factorial", "fst_igf1_nab.csv",
              dict(outcome="immobility_s", factors=["treatment", "antibody"], animal="mouse", cohort="cohort",
-                  blocker="antibody"),
+                  blocker="antibody", label="immobility", unit="s"),
              "The IGF-1 nAb blocks ketamine's effect on FST immobility."),
     Analysis("battery_fst", "Battery day 1: forced swim test immobility", "factorial", "behaviour_battery.csv",
              dict(outcome="fst_immobility_s", factors=["treatment", "antibody"], animal="mouse", cohort="cohort",
-                  blocker="antibody"),
+                  blocker="antibody", label="immobility", unit="s"),
              "The IGF-1 nAb blocks ketamine's effect on FST immobility."),
     Analysis("battery_fust", "Battery day 3: female urine sniffing time", "factorial", "behaviour_battery.csv",
              dict(outcome="fust_sniffing_s", factors=["treatment", "antibody"], animal="mouse", cohort="cohort",
-                  blocker="antibody"),
+                  blocker="antibody", label="female urine sniffing time", unit="s"),
              "The IGF-1 nAb blocks ketamine's effect on female urine sniffing."),
     Analysis("battery_nsft", "Battery day 4: novelty-suppressed feeding latency (600 s cut-off)", "factorial",
              "behaviour_battery.csv",
              dict(outcome="nsft_latency_s", factors=["treatment", "antibody"], animal="mouse", cohort="cohort",
-                  censored="nsft_censored", family="lognormal", blocker="antibody"),
+                  censored="nsft_censored", family="lognormal", blocker="antibody", label="latency to feed", unit="s"),
              "The IGF-1 nAb blocks ketamine's effect on feeding latency."),
+    Analysis("battery_joint", "Battery, the three tests jointly: FST, FUST and NSFT of the same mice", "battery",
+             "behaviour_battery.csv",
+             dict(outcomes=["fst_immobility_s", "fust_sniffing_s", "nsft_latency_s"], factors=["treatment", "antibody"],
+                  animal="mouse", cohort="cohort", censored={"nsft_latency_s": "nsft_censored"},
+                  families={"nsft_latency_s": "lognormal"}, blocker="antibody",
+                  labels={"fst_immobility_s": "FST immobility", "fust_sniffing_s": "FUST sniffing",
+                          "nsft_latency_s": "NSFT latency"}),
+             "The IGF-1 nAb blocks ketamine's effects on all three tests (FST, FUST and NSFT) in the same mice."),
     Analysis("bdnf_x_igf1nab", "Control: intra-mPFC BDNF x IGF-1 nAb", "factorial", "bdnf_igf1_crossover.csv",
              dict(outcome="immobility_s", factors=["infusion", "antibody"], animal="mouse", blocker="antibody",
-                  where=["experiment=BDNF x IGF-1 nAb"], rope=NO_EFFECT_ROPE_S),
+                  where=["experiment=BDNF x IGF-1 nAb"], rope=NO_EFFECT_ROPE_S, label="immobility", unit="s"),
              "BDNF acts, and the IGF-1 nAb does not block it.", "not blocked"),
     Analysis("igf1_x_bdnfnab", "Control: intra-mPFC IGF-1 x BDNF nAb", "factorial", "bdnf_igf1_crossover.csv",
              dict(outcome="immobility_s", factors=["infusion", "antibody"], animal="mouse", blocker="antibody",
-                  where=["experiment=IGF-1 x BDNF nAb"], rope=NO_EFFECT_ROPE_S),
+                  where=["experiment=IGF-1 x BDNF nAb"], rope=NO_EFFECT_ROPE_S, label="immobility", unit="s"),
              "IGF-1 acts, and the BDNF nAb does not block it.", "not blocked"),
 )
 
@@ -109,7 +119,40 @@ def reproduce(out: Path, *, data_dir: Path, seed: int, draws: int, tune: int, ch
     summary = {"analyses": rows, "seed": seed, "draws": draws, "tune": tune, "chains": chains}
     (out / "index.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "index.html").write_text(_index_html(summary))
+    (out / "manuscript.tex").write_text(manuscript_tex(out, summary), encoding="utf-8")
     return summary
+
+
+def manuscript_tex(out: Path, summary: dict) -> str:
+    """An ``\\input``-able LaTeX file with every analysis's tables and figures (paths relative to ``out``).
+
+    Needs ``booktabs``, ``tabularx`` and ``graphicx`` in the preamble; each table is sized to the
+    text width.
+    """
+    lines = ["% bayes-igf1 reproduce: every analysis's tables and figures, for \\input{manuscript.tex}.",
+             "% Preamble: \\usepackage{booktabs, tabularx, graphicx}. Paths are relative to this folder.", ""]
+    for a in summary["analyses"]:
+        folder = out / a["key"]
+        lines.append(rf"\subsection*{{{_tex(a['title'])}}}")
+        for tex in sorted((folder / "tables").glob("*.tex"), key=lambda p: TABLE_ORDER.get(p.stem, 99)):
+            lines.append(rf"\input{{{a['key']}/tables/{tex.name}}}")
+        for png in sorted((folder / "figures").glob("*.png")):
+            lines += [r"\begin{figure}[htbp]", r"\centering",
+                      rf"\includegraphics[width=\linewidth]{{{a['key']}/figures/{png.name}}}",
+                      rf"\caption{{{_tex(a['title'])}: {png.stem.replace('_', ' ')}.}}", r"\end{figure}"]
+        lines += [r"\clearpage", ""]
+    return "\n".join(lines)
+
+
+#: Order of an analysis's tables in manuscript.tex (others after, by name).
+TABLE_ORDER = {"descriptives": 0, "contrasts": 1, "anova": 2, "anova_plain": 3, "survival": 4, "ppc": 5,
+               "diagnostics": 6, "diagnostics_by_parameter": 7}
+
+
+def _tex(text: str) -> str:
+    from bayes_igf1.report.tables import latex_escape
+
+    return latex_escape(text)
 
 
 #: How the index's "Claim supported?" column decides (the designs' `verdict` methods apply it).

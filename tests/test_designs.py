@@ -39,8 +39,8 @@ def test_calibration_model_of_the_shipped_study(name):
 
 
 def test_an_unknown_design_is_an_error_naming_the_known_ones():
-    with pytest.raises(DesignError, match="no design called 'battery'.*factorial, timecourse"):
-        get_design("battery")
+    with pytest.raises(DesignError, match="no design called 'crossover'.*battery, factorial"):
+        get_design("crossover")
 
 
 def test_no_new_design_name_branches_outside_designs():

@@ -41,6 +41,7 @@ DESIGNS: dict[str, str] = {
     "timecourse": "bayes_igf1.designs.timecourse:TimeCourse",
     "factorial": "bayes_igf1.designs.factorial:Factorial",
     "summary": "bayes_igf1.designs.summary:Summary",
+    "battery": "bayes_igf1.designs.battery:Battery",
 }
 
 
@@ -97,6 +98,10 @@ class Design(Protocol):
 
     def finding(self, result: AnalysisResult) -> str:
         """The headline finding in one sentence (reproduce's index)."""
+
+    # Optional: ``descriptives(result) -> DataFrame`` (the descriptive statistics table, for a design
+    # whose sheet has no animal rows) and ``plan_rule_targets(spec)``; the report and plan use them
+    # when a design has them.
 
     def verdict(self, result: AnalysisResult, claim: str) -> tuple[str, str]:
         """Is a claim of kind ``claim`` supported? ("supported" | "not supported" | "undecided", the rule as applied)."""
