@@ -106,6 +106,21 @@ def test_latex_escape_and_booktabs():
     assert r"y\_z" in tex and r"$-$2" in tex and r"\caption{c\_1}" in tex
 
 
+def test_latex_tables_are_as_wide_as_the_text_and_wrap():
+    import pandas as pd
+
+    frame = pd.DataFrame({"Contrast": ["ketamine vs saline within IgG"], "p (Sidak)": [".010"],
+                          "Bayesian SD [95% HDI]": ["0.401 [0.333-0.452]"], "GG: df, p": ["7.47, 59.75; .003 (0.75)"]})
+    tex = to_latex(frame, caption="c")
+    # the whole text width, the label column wrapping, a long numeric column wrapping too
+    assert r"\begin{tabularx}{\linewidth}{>{\raggedright\arraybackslash}Xr" in tex
+    assert tex.count(r">{\raggedleft\arraybackslash}X") == 2
+    # long headers stacked; a line starting with "[" guarded from \\'s optional argument; p in italics
+    assert r"Bayesian SD \\\relax [95\% HDI]" in tex
+    assert r"\textit{p} (Sidak)" in tex
+    assert r"GG:\allowbreak{} df" not in tex and r"7.47, 59.75; .003 (0.75)" in tex
+
+
 # ---------------------------------------------------------------------------- the folder
 
 

@@ -30,6 +30,10 @@ def test_reproduce_one_analysis_writes_report_and_index(tmp_path, capsys):
     assert "fst_nab/report.html" in page and "simulated" in page
     assert "Claim supported?" in page and "MCMC diagnostics" in page and reproduce.DECISION_RULE[:40] in page
     assert row["verdict"] in ("supported", "not supported", "undecided") and "BF10" in row["verdict_reason"]
+    manuscript = (out / "manuscript.tex").read_text()
+    assert r"\input{fst_nab/tables/descriptives.tex}" in manuscript
+    assert manuscript.index("descriptives.tex") < manuscript.index("contrasts.tex")
+    assert r"\includegraphics[width=\linewidth]{fst_nab/figures/factorial.png}" in manuscript
     err = capsys.readouterr().err
     assert "(1/1)" in err and "index.html" in err  # progress, and where to look
 

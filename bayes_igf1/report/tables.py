@@ -206,15 +206,24 @@ def anova_table(result) -> pd.DataFrame:
     return out
 
 
+def _model_term(term: str, factors: list[str]) -> str:
+    """An R model term in words: "treatmentketamine:antibodyIGF-1 nAb" -> "treatment ketamine × antibody IGF-1 nAb"."""
+    parts = []
+    for piece in term.split(":"):
+        f = next((f for f in sorted(factors, key=len, reverse=True) if piece.startswith(f)), None)
+        parts.append(f"{f} {piece[len(f):]}" if f else piece)
+    return f" {TIMES} ".join(parts)
+
+
 def survival_table(result) -> pd.DataFrame:
     """Censored outcome: Kaplan-Meier median per cell, log-rank test per simple effect (Sidak), Cox model."""
     extra = result.frequentist_extra or {}
     if "logrank" not in extra:
         return pd.DataFrame()
-    a, b = list(result.sheet.factors)[:2]
+    factors = list(result.sheet.factors)
     rows = []
     for r in extra["km_median"].to_dict("records"):
-        rows.append({"Analysis": "Kaplan-Meier median", "Term": f"{r[a]}/{r[b]}",
+        rows.append({"Analysis": "Kaplan-Meier median", "Term": "/".join(str(r[f]) for f in factors),
                      "Estimate": str(r["median_label"]) if r["median_reached"] else f"not reached ({r['median_label']})",
                      "Test": f"{int(r['events'])} events of {int(r['n'])}", "p": MISSING})
     for r in extra["logrank"].to_dict("records"):
@@ -225,7 +234,7 @@ def survival_table(result) -> pd.DataFrame:
     label = "Cox, with interaction" if "cox" in extra else "Cox, main effects only"
     if isinstance(cox, pd.DataFrame):
         for r in cox.to_dict("records"):
-            rows.append({"Analysis": label, "Term": str(r["term"]),
+            rows.append({"Analysis": label, "Term": _model_term(str(r["term"]), factors),
                          "Estimate": f"HR {fmt_number(r['hazard_ratio'], 2)}",
                          "Test": f"z = {fmt_number(r['z'], 2)}", "p": fmt_p_value(r["p"])})
     return pd.DataFrame(rows)
@@ -295,20 +304,51 @@ def latex_escape(text: object) -> str:
     return out.replace("$$", "")
 
 
+#: Header cells longer than this wrap onto several lines (LaTeX tables that fit an A4 page).
+LATEX_HEADER_WIDTH = 14
+
+
+def _latex_header(text: object) -> str:
+    """A header cell: p in italics, and long headers stacked on lines of at most LATEX_HEADER_WIDTH characters."""
+    words = str(text).split()
+    lines, line = [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > LATEX_HEADER_WIDTH:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    cells = [latex_escape(x) for x in lines]
+    cells = [re.sub(r"(?<![A-Za-z])p(?![A-Za-z])", r"\\textit{p}", c) for c in cells]  # p in italics
+    if len(cells) == 1:
+        return cells[0]
+    # \relax: a line that starts with "[" is not read as the optional argument of \\\\
+    return r"\begin{tabular}[b]{@{}c@{}}" + r" \\\relax ".join(cells) + r"\end{tabular}"
+
+
 def to_latex(frame: pd.DataFrame, *, caption: str | None = None, label: str | None = None) -> str:
-    """A booktabs table (\\toprule, \\midrule, \\bottomrule); needs only the booktabs package."""
+    """A booktabs table as wide as the text (``tabularx``): the first column wraps (ragged right),
+    the others are right-aligned, long headers are stacked, and p is in italics. Needs the
+    booktabs and tabularx packages; fits an A4 page with 2.5 cm margins (checked with pdflatex
+    on every shipped analysis's tables)."""
     cols = list(frame.columns)
-    align = "l" + "r" * (len(cols) - 1)
-    lines = [r"\begin{table}[htbp]", r"\centering", r"\small"]
+    # numeric columns with long cells ("7.47, 59.75; .003 (0.75)") may wrap at their spaces too
+    wide = [frame[c].astype(str).str.len().max() > LATEX_HEADER_WIDTH if len(frame) else False for c in cols[1:]]
+    align = r">{\raggedright\arraybackslash}X" + "".join(
+        r">{\raggedleft\arraybackslash}X" if w else "r" for w in wide)
+    size = r"\scriptsize" if len(cols) > 7 else r"\footnotesize"
+    lines = [r"\begin{table}[htbp]", r"\centering", size, r"\setlength{\tabcolsep}{3pt}"]
     if caption:
         lines.append(rf"\caption{{{latex_escape(caption)}}}")
     if label:
         lines.append(rf"\label{{{label}}}")
-    lines += [rf"\begin{{tabular}}{{{align}}}", r"\toprule", " & ".join(latex_escape(c) for c in cols) + r" \\",
-              r"\midrule"]
+    lines += [rf"\begin{{tabularx}}{{\linewidth}}{{{align}}}", r"\toprule",
+              " & ".join(_latex_header(c) for c in cols) + r" \\", r"\midrule"]
     for rec in frame.itertuples(index=False):
-        lines.append(" & ".join(latex_escape(v) for v in rec) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+        # a cell may break after a colon (model terms, "GG: df")
+        lines.append(" & ".join(latex_escape(v).replace(":", r":\allowbreak{}") for v in rec) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabularx}", r"\end{table}", ""]
     return "\n".join(lines)
 
 
@@ -319,6 +359,9 @@ def descriptives_table(result) -> pd.DataFrame:
     (SD / sqrt(n)), median, minimum, maximum and, when some values are censored, how many (a
     censored value counts at its censoring time or limit, as recorded).
     """
+    own = getattr(get_design(result.design), "descriptives", None)
+    if own is not None:  # a design without animal rows (summary statistics) describes its own cells
+        return own(result)
     f = result.sheet.frame.reset_index(drop=True)
     groups = get_design(result.design).row_groups(result).reset_index(drop=True)
     keys = {"Group": groups.str.replace("|", ", ", regex=False)}
