@@ -816,7 +816,7 @@ def parse_pct_change(items: Sequence[str] | str) -> dict[str, list[float]]:
 # ----------------------------------------------------------------------------- sources
 
 
-def _open_source(source, *, design: str, what: str, kind: str) -> tuple[dict, xr.Dataset]:  # noqa: F821
+def _open_source(source, *, design: str | tuple[str, ...], what: str, kind: str) -> tuple[dict, xr.Dataset]:  # noqa: F821
     """results.json and the posterior of a results folder that must hold a ``design`` analysis.
 
     ``what`` and ``kind`` word the error when it holds another design ("a factorial one",
@@ -842,7 +842,7 @@ def _open_source(source, *, design: str, what: str, kind: str) -> tuple[dict, xr
                 if "posterior" not in tree.children:
                     raise DesignError(f"{str(path)!r} has no posterior group. Fix: rerun the analysis.")
                 post = tree["posterior"].to_dataset().load()
-            if results.get("design") != design:
+            if results.get("design") not in ((design,) if isinstance(design, str) else design):
                 raise DesignError(f"{str(source)!r} holds a {results.get('design')!r} analysis, not {what}. Fix: run "
                                   f"'bayes-igf1 plan {results.get('design')} --from {source}', or pass a {kind} folder.")
             return results, post
@@ -856,8 +856,12 @@ def _stack(da, *dims) -> np.ndarray:
 
 
 def _source_factorial(source, notes: list[str]) -> dict:
-    results, post = _open_source(source, design="factorial", what="a factorial one", kind="factorial")
+    # a summary-statistics analysis (a published figure) has the same cell-means posterior
+    results, post = _open_source(source, design=("factorial", "summary"), what="a factorial one", kind="factorial")
     settings = results.get("settings", {})
+    if results.get("design") == "summary":
+        notes.append("The source is an analysis of summary statistics (cell means, SD or SEM and n, e.g. a published "
+                     "figure): the plan simulates animals from its posterior cell means and residual SD.")
     family = settings.get("family", "normal")
     if family not in ("normal", "lognormal"):
         raise DesignError(

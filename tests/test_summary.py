@@ -588,6 +588,12 @@ def test_cli_writes_a_report_folder_that_reloads(tmp_path):
     report = (out / "report.md").read_text()
     assert "rests on summary statistics" in report and "SEM 8.85 x sqrt(10)" in report
     assert (out / "figures" / "summary.png").exists() and (out / "figures" / "ppc.png").exists()
+    # a replication planned from the published figure: plan factorial --from the summary analysis
+    from bayes_igf1.plan import plan_factorial
+
+    plan = plan_factorial(source=out, n=[6], sims=4, bayesian=False, workers=1, seed=3)
+    assert any("summary statistics" in note for note in plan.notes)
+    assert plan.design_prior["kind"] == "posterior" and len(plan.frequentist) and plan.frequentist["power"].between(0, 1).all()
     again = load_result(out)
     assert again.design == "summary" and math.isclose(
         again.estimates.loc[again.estimates["name"] == "interaction", "median"].iloc[0],
