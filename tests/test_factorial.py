@@ -596,6 +596,18 @@ def test_per_animal_censoring_end_to_end_on_the_rats_study():
     assert simple["frequentist"]["survival"]["test"] == "log-rank"
     assert simple["frequentist"]["survival"]["chisq"] == pytest.approx(8.60618176766222, rel=1e-6)  # survdiff
     assert "ignores censoring" in simple["frequentist"]["method"]
+    # the survival figure: one Kaplan-Meier step curve per cell, its first drop where the cell's first event is
+    from bayes_igf1.designs.base import get_design
+
+    figs = get_design("factorial").figures(res)
+    assert "survival" in figs
+    ax = figs["survival"][0].axes[0]
+    f = res.sheet.frame
+    cell = (f["rx"].astype(str) == "1") & (f["sex"].astype(str) == "f")
+    first_event = f.loc[cell & ~f["censored"], "value"].min()
+    step = next(ln for ln in ax.get_lines() if ln.get_label() == "1, f")
+    x, y = step.get_xdata(), step.get_ydata()
+    assert x[1] == pytest.approx(first_event) and y[0] == 1.0 and y[1] < 1.0
 
 
 def test_bayesian_partial_eta_squared_with_a_block_equals_car_at_the_least_squares_fit():

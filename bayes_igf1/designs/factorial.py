@@ -2159,12 +2159,20 @@ class Factorial:
         kind = str(result.settings.get("ci_kind", "hdi")).upper()
         fig, _ = F.factorial_figure(result)
         blockade = (result.estimates["name"] == "blockade_pct").any()
-        return {"factorial": (fig, (
+        out = {"factorial": (fig, (
             f"(a) Mean ± SEM of each cell with every animal as a dot; diamonds: posterior median of the cell mean "
             f"with its {ci} {kind}. (b) Interaction plot of the posterior cell means. "
             + ("(c, d) Posterior densities of the interaction contrast and of the % blockade" if blockade
                else "(c) Posterior density of the interaction contrast")
             + f" (shaded: {ci} {kind}; grey band: ROPE when set)."))}
+        f = result.sheet.frame
+        if f["censored"].any() and not f["animal"].duplicated().any():  # one (censored) time per animal
+            fig, _ = F.survival_figure(result)
+            out["survival"] = (fig, (
+                "Kaplan-Meier estimate of each cell (steps; ticks: censored animals) with the model's survival "
+                f"curve S(t) = P(outcome > t) at the posterior cell mean (dashed: posterior median; band: {ci} "
+                "interval over the posterior draws); dotted line: the cut-off (the last censoring time)."))
+        return out
 
     def finding(self, result) -> str:
         from bayes_igf1.report.format import fmt_interval, fmt_num

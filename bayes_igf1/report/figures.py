@@ -632,6 +632,63 @@ def plot_contrast_density(result, *, name: str = "interaction", cell: str | None
 
 
 @_styled
+def survival_figure(result, *, ax: Axes | None = None, max_draws: int = 400) -> tuple[Figure, Axes]:
+    """Kaplan-Meier curve of each cell (steps, censored times as ticks) with the posterior survival curve
+    of its cell mean over it (median and 95% band of S(t) = P(Y > t) over the posterior draws of the cell
+    mean and sigma; normal or lognormal family), and the cut-off / follow-up end marked."""
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    fig, ax = _new_axes(ax, (TWO_COLUMNS * 0.62, 3.0))
+    f = result.sheet.frame.reset_index(drop=True)
+    factors = list(result.sheet.factors)
+    labels = get_design(result.design).row_groups(result).reset_index(drop=True)
+    cells = get_design(result.design).groups(result)
+    post = result.tree["posterior"] if "posterior" in result.tree.children else None
+    log = result.settings.get("family") == "lognormal"
+    t_max = float(f["value"].max())
+    grid = np.linspace(1e-9 if log else float(f["value"].min()), t_max, 200)
+    for i, cell in enumerate(cells):
+        colour = PALETTE[i % len(PALETTE)]
+        d = f[labels == cell]
+        if not len(d):
+            continue
+        km = SurvfuncRight(d["value"].to_numpy(dtype=float), (~d["censored"].to_numpy(dtype=bool)).astype(int))
+        x = np.concatenate([[0.0], km.surv_times, [t_max]])
+        y = np.concatenate([[1.0], km.surv_prob, [km.surv_prob[-1] if len(km.surv_prob) else 1.0]])
+        ax.step(x, y, where="post", color=colour, lw=1.2, label=cell.replace("|", ", "))
+        cens = d[d["censored"].to_numpy(dtype=bool)]["value"].to_numpy(dtype=float)
+        if len(cens):
+            s_at = np.array([y[np.searchsorted(x, c, side="right") - 1] for c in cens])
+            ax.plot(cens, s_at, ls="none", marker="|", ms=6, color=colour)
+        if post is not None and "cell_mean" in post.data_vars:
+            levels = dict(zip(factors, cell.split("|"), strict=True))
+            mu = np.asarray(post["cell_mean"].sel(levels).values, dtype=float).ravel()
+            sd = np.asarray(post["sigma"].values, dtype=float).ravel()
+            keep = np.linspace(0, len(mu) - 1, min(max_draws, len(mu))).astype(int)
+            z = ((np.log(grid) if log else grid)[None, :] - mu[keep, None]) / sd[keep, None]
+            surv = (stats.t.sf(z, np.asarray(post["nu"].values, dtype=float).ravel()[keep, None])
+                    if "nu" in post.data_vars else stats.norm.sf(z))
+            lo, med, hi = np.quantile(surv, [0.025, 0.5, 0.975], axis=0)
+            ax.fill_between(grid, lo, hi, color=colour, alpha=0.12, lw=0)
+            ax.plot(grid, med, color=colour, lw=0.9, ls="--")
+    cut = float(f.loc[f["censored"].astype(bool), "value"].max()) if f["censored"].any() else None
+    if cut is not None:
+        ax.axvline(cut, color="0.4", lw=0.8, ls=":")
+        ax.text(cut, 1.02, "cut-off", transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=7,
+                color="0.3")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, t_max * 1.02)
+    ax.set_xlabel(_value_label(result))
+    ax.set_ylabel("Proportion without the event")
+    handles, names = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], color="0.3", lw=1.2), Line2D([], [], color="0.3", lw=0.9, ls="--"),
+                Patch(color="0.3", alpha=0.15)]
+    names += ["Kaplan-Meier (| censored)", "posterior median S(t)", "95% band"]
+    ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2, fontsize=7)
+    return fig, ax
+
+
+@_styled
 def factorial_figure(result) -> tuple[Figure, np.ndarray]:
     """Factorial panels: a bar-and-dots, b interaction plot, c-d posterior of the interaction and the % blockade."""
     names = [n for n in ("interaction", "blockade_pct") if len(_est(result, n))]
