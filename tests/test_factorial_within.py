@@ -118,6 +118,12 @@ def test_within_design_end_to_end(within_fit):
     # within-stratum partial eta squared for the phase sources (the between-stratum one for treatment)
     assert set(res.bayes_anova["source"]) >= {"treatment", "phase", "treatment:phase", "animal", "residual"}
     assert "paired_t" not in res.frequentist_extra  # phase has 3 levels
+    from bayes_igf1.designs.base import get_design
+
+    design = get_design("factorial")
+    assert design.anova_head(res).startswith("Two-way repeated-measures ANOVA")
+    methods = design.frequentist_methods(res)
+    assert "phase within animals" in methods and "Greenhouse-Geisser" in methods and "between-animal" not in methods
 
 
 def test_within_anova_equals_afex_on_complete_data():
@@ -168,3 +174,28 @@ def test_within_bad_input(tmp_path):
     with pytest.raises(BayesIGF1Error, match="needs the animal column"):
         fx.analyse_factorial(tmp_path / "obk.csv", outcome="value", factors=["treatment"], within=["phase"],
                              draws=10)
+
+
+def test_posterior_partial_eta_squared_equals_the_rm_anova_at_the_least_squares_fit():
+    # Balanced split plot (4 subjects per treatment, all 3 phases): at the least-squares cell means the
+    # posterior formula, with its between- and within-animal error strata, gives the mixed ANOVA's pes
+    # exactly (mixed_anova is pinned to afex in test_frequentist_mixed.py).
+    d = _obk()
+    keep = d.groupby("treatment", observed=True)["id"].apply(lambda s: sorted(s.unique())[:4]).explode().tolist()
+    d = d[d["id"].isin(keep)].reset_index(drop=True)
+    frame = d.assign(row=np.arange(len(d)) + 2, animal=d["id"].astype(str), censored=False)
+    data = fx.prepare(frame, ["treatment", "phase"], fx.FactorialOptions(), within=["phase"])
+    cells = d.groupby(["treatment", "phase"], observed=True)["value"].mean()
+    cube = np.array([[cells.loc[(t, p)] for p in PHASE] for t in TREAT])
+    import xarray as xr
+
+    post = xr.Dataset(
+        {"cell_mean": (("chain", "draw", "treatment", "phase"), cube[None, None]),
+         "sigma": (("chain", "draw"), np.array([[1.0]])),
+         "animal_effect": (("chain", "draw", "animal"), np.zeros((1, 1, len(data.animals))))},
+        coords={"chain": [0], "draw": [0], "treatment": list(TREAT), "phase": list(PHASE), "animal": list(data.animals)})
+    eta = fx.bayesian_anova(post, data)["partial_eta_sq"]
+    aov = repeated.mixed_anova(d, subject="id", dv="value", between=["treatment"], within=["phase"]).table
+    pes = dict(zip(aov["effect"], aov["partial_eta_sq"], strict=True))
+    for source in ("treatment", "phase", "treatment:phase"):
+        assert eta[source].item() == pytest.approx(pes[source], rel=1e-9), source

@@ -320,3 +320,13 @@ def test_an_outcome_with_nothing_to_estimate_is_a_design_error_before_any_fit(ca
         frame = frame.assign(value=12.5)
     with pytest.raises(DesignError, match=expected):
         tc.prepare(frame, tc.TimecourseOptions())
+
+
+def test_the_reported_draws_are_stored_with_the_result(shipped):
+    store = shipped.tree["estimands"]
+    e = shipped.estimates
+    row = e[(e["name"] == "auc_difference")].iloc[0]
+    auc = store["auc_difference"]
+    group_dim = next(d for d in auc.dims if d not in ("chain", "draw"))
+    draws = auc.sel({group_dim: row["group"]}).values.ravel()
+    assert float(np.median(draws)) == pytest.approx(row["median"], rel=1e-9)

@@ -1101,10 +1101,11 @@ def bayesian_anova(posterior: xr.Dataset, data: FactorialData) -> dict[str, dict
         effect_var[data.covariate_name] = posterior["covariate_slope"] ** 2 * float(np.mean(within**2))
     resid = xr.DataArray(data.y, dims="obs_all") - _fitted(posterior, data)
     sds["residual"] = finite_population_sd(resid, ["obs_all"])
-    # The ANOVA's unit: per-animal mean residuals (the animal effect is part of them).
-    unit_resid = resid.assign_coords(unit=("obs_all", data.obs_animal)).groupby("unit").mean()
+    # The ANOVA's unit: per-animal mean residuals, the animal's own deviation (its intercept) part of them.
+    unit = xr.DataArray(data.y, dims="obs_all") - _fitted(posterior, data, animal=False)
+    unit_resid = unit.assign_coords(unit=("obs_all", data.obs_animal)).groupby("unit").mean()
     error_var = (unit_resid**2).mean("unit")
-    eta = {k: v / (v + _error_stratum(k, resid, data, error_var)) for k, v in effect_var.items()}
+    eta = {k: v / (v + _error_stratum(k, unit, data, error_var)) for k, v in effect_var.items()}
     return {"sd": sds, "partial_eta_sq": eta}
 
 
@@ -1128,12 +1129,14 @@ def _error_stratum(source: str, resid: xr.DataArray, data: FactorialData, betwee
     return (centre(cube, w_set) ** 2).mean([ANIMAL, *w_set])
 
 
-def _fitted(posterior: xr.Dataset, data: FactorialData) -> xr.DataArray:
+def _fitted(posterior: xr.Dataset, data: FactorialData, *, animal: bool = True) -> xr.DataArray:
+    """Each row's fitted value; without the animal intercept when ``animal`` is False (the ANOVA's residual
+    of an animal then holds its own deviation, as the ANOVA on per-animal means sees it)."""
     mu = posterior["cell_mean"].isel(
         {f: xr.DataArray(data.obs_cells[:, i], dims="obs_all") for i, f in enumerate(data.factors)}, drop=True)
     if data.cohort_kind != "none":
         mu = mu + posterior["cohort_effect"].isel({COHORT: xr.DataArray(data.obs_cohort, dims="obs_all")}, drop=True)
-    if data.animal_effect:
+    if data.animal_effect and animal:
         mu = mu + posterior["animal_effect"].isel({ANIMAL: xr.DataArray(data.obs_animal, dims="obs_all")}, drop=True)
     if data.covariate is not None:
         mu = mu + posterior["covariate_slope"] * xr.DataArray(data.covariate, dims="obs_all")
@@ -2098,12 +2101,28 @@ class Factorial:
         ss = int(result.settings.get("ss_type", 3))
         factors = list(result.sheet.factors) or ["A", "B"]
         way = {2: "two", 3: "three", 4: "four"}.get(len(factors), str(len(factors)))
+        within = list(result.settings.get("within") or [])
+        if within:
+            between = [f for f in factors if f not in within]
+            text = (f"For comparison, the analysis a laboratory would run: a {way}-way repeated-measures ANOVA "
+                    f"({f' {TIMES} '.join(factors)}; {', '.join(within)} within animals"
+                    + (f", {', '.join(between)} between" if between else "")
+                    + "; type III sums of squares, the multivariate approach of afex / car, with Greenhouse-Geisser "
+                    f"and Huynh-Feldt corrections) on {ad.get('dv', 'the outcome')}, one mean per animal and cell.")
+            parts = ["planned simple effects of each factor within each level of the others and the interaction "
+                     "contrasts, as t contrasts of the REML mixed model (one mean per cell, animal intercept) with "
+                     "Satterthwaite df and Sidak-adjusted p and intervals"]
+            if "paired_t" in extra:
+                parts.append("paired t tests of each 2-level within factor")
+            return text + " Also: " + "; ".join(parts) + "."
         text = (f"For comparison, the analysis a laboratory would run: a {way}-way between-animal ANOVA "
                 f"({f' {TIMES} '.join(factors)}; "
                 f"type {'III sums of squares with sum-to-zero contrasts' if ss == 3 else 'II sums of squares'}, as "
                 f"afex / car compute them) on {ad.get('dv', 'the outcome')}"
                 + (" (per-animal means)" if ad.get("aggregated") else "")
-                + (f", with {ad['block']} as a fixed block as in the Bayesian model" if ad.get("block") else "") + ".")
+                + (f", with {ad['block']} as a fixed block as in the Bayesian model" if ad.get("block") else "")
+                + (f", with {result.settings['covariate']} as a covariate (ANCOVA)" if result.settings.get("covariate")
+                   else "") + ".")
         parts = []
         if "tukey" in extra:
             parts.append("Tukey HSD over all cells")
@@ -2133,7 +2152,9 @@ class Factorial:
         ss = int(result.settings.get("ss_type", 3))
         block = f"; {ad['block']} as a fixed block, as in the Bayesian model" if ad.get("block") else ""
         way = {2: "Two", 3: "Three", 4: "Four"}.get(len(result.sheet.factors), str(len(result.sheet.factors)))
-        return (f"{way}-way ANOVA on {ad.get('dv', 'the outcome')} ({ad.get('n_analysed', ad.get('n_animals', '?'))} "
+        kind = "repeated-measures ANOVA" if result.settings.get("within") else (
+            "ANCOVA" if result.settings.get("covariate") else "ANOVA")
+        return (f"{way}-way {kind} on {ad.get('dv', 'the outcome')} ({ad.get('n_analysed', ad.get('n_animals', '?'))} "
                 f"animals; type {'III' if ss == 3 else 'II'}{block})")
 
     def results_sentences(self, result) -> list[tuple[str, str]]:

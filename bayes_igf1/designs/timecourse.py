@@ -1049,6 +1049,7 @@ def analyse_timecourse(
     tree, diagnostics = fit(model, settings=settings, var_names=free_parameters(data, options), progress=progress,
                             retry=retry, derived=lambda post: gated_estimands(post, data))
     posterior = tree["posterior"].to_dataset()
+    tree["estimands"] = xr.DataTree(xr.Dataset(gated_estimands(posterior, data)))  # every reported draw, stored
     draws_ = estimand_draws(posterior, data)
     estimates = estimates_table(draws_, data, options)
     twin = frequentist_twin(data_sheet.frame, data, options)
