@@ -8,6 +8,7 @@ can be parsed back and checked against results.json. The functions return plain 
 
 from __future__ import annotations
 
+import functools
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
@@ -97,7 +98,12 @@ _SOFTWARE = ("bayes-igf1", "pymc", "pytensor", "nutpie", "arviz", "numpy", "scip
 
 
 def software_versions() -> dict[str, str]:
-    """Installed versions of Python and the packages the analysis used."""
+    """Installed versions of Python and the packages the analysis used (looked up once per process)."""
+    return dict(_software_versions())
+
+
+@functools.cache
+def _software_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in _SOFTWARE:
         try:
