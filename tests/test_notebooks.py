@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-NAMES = ["01_timecourse.ipynb", "02_interaction.ipynb", "03_your_data.ipynb"]
+NAMES = ["01_timecourse.ipynb", "02_interaction.ipynb", "03_your_data.ipynb", "04_published_figure.ipynb"]
 STORED_PARAMETERS = {"draws": 1000, "tune": 1000, "chains": 4, "retry": True}
 FAST_PARAMETERS = "draws = 100\ntune = 100\nchains = 2\nretry = False"
 CELL_TIMEOUT_S = 600
@@ -85,7 +85,7 @@ def test_stored_notebook_is_clean(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_every_fit_uses_the_parameters(name):
     code = "\n".join(c.source for c in _read(name).cells if c.cell_type == "code")
-    fits = re.findall(r"\banalyse_(?:timecourse|factorial)\(", code)
+    fits = re.findall(r"\banalyse_(?:timecourse|factorial|summary|battery)\(", code)
     assert fits
     for option in ("draws=draws", "tune=tune", "chains=chains"):
         assert code.count(option) == len(fits), f"{name}: not every fit passes {option}"
@@ -174,3 +174,14 @@ def test_03_your_data_runs(tmp_path):
     assert any(r.startswith("filtered out by --where") for r in reasons)
     assert "summary row (average)" in reasons
     assert "DataError:" in _text(nb)  # the misspelled column, caught and shown
+
+
+def test_04_published_figure_runs(tmp_path):
+    nb, seconds = _execute("04_published_figure.ipynb", tmp_path)
+    print(f"04_published_figure.ipynb: {seconds:.0f} s")
+    dirs = _report_dirs(tmp_path)
+    assert set(dirs) == {"summary"}
+    doc = _check_report(dirs["summary"], "summary")
+    assert doc["data"]["n_animals"] == 38
+    text = _text(nb)
+    assert "Report folder:" in text and "summary statistics" in text  # the plan's note on its source

@@ -1689,7 +1689,7 @@ def model_text(data: FactorialData, priors: dict, options: FactorialOptions, out
     if data.family == "student":
         lines.append(f"nu ~ {_prior_text(priors['nu'])}")
     if data.censored.any():
-        lines.append("censored rows: P(Y > cut-off) = 1 - F(cut-off | mu[i], sigma)   (right-censored, pm.Censored)")
+        lines.append("censored rows: P(Y > cut-off) = 1 - F(cut-off | mu[i], sigma)   (right-censored)")
     s = float(priors["cell_mean"]["sigma"])
     words.append(
         "Weakly informative priors scaled to the data" + (" (log scale)" if data.family == "lognormal" else "")
