@@ -28,6 +28,7 @@ from matplotlib.patches import Patch
 from scipy import stats
 
 from bayes_igf1.designs.base import get_design
+from bayes_igf1.report.format import outcome_axis, outcome_label
 
 __all__ = [
     "PALETTE",
@@ -144,8 +145,6 @@ def _markers(result) -> dict[str, str]:
 
 
 def _value_label(result) -> str:
-    from bayes_igf1.report.format import outcome_axis
-
     return outcome_axis(result)
 
 
@@ -205,7 +204,7 @@ def _observed_summary(result) -> tuple[pd.DataFrame, str]:
     f = result.sheet.frame
     if scale == "% of baseline":
         obs = observed_percent(result).rename(columns={"pct": "y"})
-        label = f"{_value_label(result)} (% of baseline)"
+        label = f"{outcome_label(result)} (% of baseline)"  # a percentage: no unit of the outcome
     elif scale == "change from baseline":
         sub = f.assign(y=np.where(f["censored"], f["value"] / 2.0, f["value"]))
         base = sub[sub["time"] <= 0].groupby("animal", observed=True)["y"].mean()
