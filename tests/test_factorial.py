@@ -608,6 +608,10 @@ def test_per_animal_censoring_end_to_end_on_the_rats_study():
     step = next(ln for ln in ax.get_lines() if ln.get_label() == "1, f")
     x, y = step.get_xdata(), step.get_ydata()
     assert x[1] == pytest.approx(first_event) and y[0] == 1.0 and y[1] < 1.0
+    # a lognormal outcome's bars are geometric means (what the posterior cell medians estimate)
+    bars = figs["factorial"][0].axes[0].patches
+    first = (f["rx"].astype(str) == str(f["rx"].cat.categories[0])) & (f["sex"].astype(str) == str(f["sex"].cat.categories[0]))
+    assert bars[0].get_height() == pytest.approx(float(np.exp(np.log(f.loc[first, "value"]).mean())), rel=1e-12)
 
 
 def test_bayesian_partial_eta_squared_with_a_block_equals_car_at_the_least_squares_fit():

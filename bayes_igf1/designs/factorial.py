@@ -2181,8 +2181,10 @@ class Factorial:
         fig, _ = F.factorial_figure(result)
         blockade = (result.estimates["name"] == "blockade_pct").any()
         out = {"factorial": (fig, (
-            f"(a) Mean ± SEM of each cell with every animal as a dot; diamonds: posterior median of the cell mean "
-            f"with its {ci} {kind}. (b) Interaction plot of the posterior cell means. "
+            ("(a) Geometric mean ×/÷ SEM (of the logs) of each cell with every animal as a dot; diamonds: posterior "
+               "cell median " if self.log_scale(result) else
+               "(a) Mean ± SEM of each cell with every animal as a dot; diamonds: posterior median of the cell mean ")
+            + f"with its {ci} {kind}. (b) Interaction plot of the posterior cell means. "
             + ("(c, d) Posterior densities of the interaction contrast and of the % blockade" if blockade
                else "(c) Posterior density of the interaction contrast")
             + f" (shaded: {ci} {kind}; grey band: ROPE when set)."))}

@@ -440,13 +440,17 @@ def plot_bar_dots(result, *, ax: Axes | None = None, seed: int = 0) -> tuple[Fig
     """Bars of the cell means ± SEM with every animal as a dot, and the posterior cell means.
 
     Cells are grouped by the second factor and coloured by the first. The diamond beside
-    each bar is the posterior median of the cell mean with its 95% HDI.
+    each bar is the posterior median of the cell mean with its 95% HDI. For a lognormal
+    outcome the bars are geometric means (times / divided by exp of the SEM of the logs), the
+    summary the posterior cell medians estimate.
     """
     fig, ax = _new_axes(ax, (ONE_COLUMN, 2.8))
     a_name, rest, la, lb = _first_and_rest(result)
     f = result.sheet.frame
     cells = _cell_estimates(result)
     rng = np.random.default_rng(seed)
+    # a lognormal outcome's bars are geometric means, beside the posterior cell medians
+    geometric = result.settings.get("family") == "lognormal" and bool((f["value"] > 0).all())
     colours = {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(la)}
     width = 0.8 / len(la)
     xt, xl = [], []
@@ -456,9 +460,13 @@ def plot_bar_dots(result, *, ax: Axes | None = None, seed: int = 0) -> tuple[Fig
             d = f[_in_cell(f, result.sheet.factors, (a, *b))]
             y = d["value"].to_numpy(dtype=float)
             c = colours[a]
-            mean, sem = float(np.mean(y)), _sem(pd.Series(y))
+            if geometric:  # a lognormal outcome: geometric mean, times / divided by exp(SEM of the logs)
+                m, se = float(np.mean(np.log(y))), _sem(pd.Series(np.log(y)))
+                mean, err = float(np.exp(m)), [[np.exp(m) - np.exp(m - se)], [np.exp(m + se) - np.exp(m)]]
+            else:
+                mean, err = float(np.mean(y)), _sem(pd.Series(y))
             ax.bar(x, mean, width=width * 0.78, color=c, alpha=0.25, edgecolor=c, lw=0.9, zorder=1)
-            ax.errorbar(x - width * 0.12, mean, yerr=sem, color=c, lw=0.9, capsize=2, zorder=2)
+            ax.errorbar(x - width * 0.12, mean, yerr=err, color=c, lw=0.9, capsize=2, zorder=2)
             jit = rng.uniform(-width * 0.22, width * 0.05, len(y))
             cens = d["censored"].to_numpy(dtype=bool) if "censored" in d else np.zeros(len(y), bool)
             ax.scatter(x + jit[~cens], y[~cens], s=9, color=c, edgecolor="white", lw=0.3, zorder=3)
@@ -480,7 +488,8 @@ def plot_bar_dots(result, *, ax: Axes | None = None, seed: int = 0) -> tuple[Fig
     if "censored" in f and f["censored"].any():
         handles.append(Line2D([], [], color="0.3", marker="^", mfc="white", ls="none", ms=4,
                               label="censored (at cut-off)"))
-    handles.append(Line2D([], [], color="0.3", ls="-", lw=0.9, label="mean ± SEM"))
+    handles.append(Line2D([], [], color="0.3", ls="-", lw=0.9,
+                          label="geometric mean ×/÷ SEM" if geometric else "mean ± SEM"))
     if len(cells):
         handles.append(Line2D([], [], color="black", marker="D", mfc="0.7", ms=4, lw=1.0,
                               label="posterior median, 95% HDI"))
@@ -496,6 +505,7 @@ def plot_interaction(result, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
     a_name, rest, la, lb = _first_and_rest(result)
     cells = _cell_estimates(result)
     f = result.sheet.frame
+    geometric = result.settings.get("family") == "lognormal" and bool((f["value"] > 0).all())
     xs = np.arange(len(la), dtype=float)
     offs = _dodge(len(lb), 0.12)
     for j, b in enumerate(lb):
@@ -507,7 +517,8 @@ def plot_interaction(result, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
             med.append(np.nan if r is None else r["median"])
             lo.append(np.nan if r is None else r["ci_low"])
             hi.append(np.nan if r is None else r["ci_high"])
-            obs.append(f.loc[_in_cell(f, result.sheet.factors, (a, *b)), "value"].mean())
+            v = f.loc[_in_cell(f, result.sheet.factors, (a, *b)), "value"].to_numpy(dtype=float)
+            obs.append(float(np.exp(np.mean(np.log(v)))) if geometric else float(np.mean(v)))
         med, lo, hi = map(np.asarray, (med, lo, hi))
         x = xs + offs[j]
         ax.errorbar(x, med, yerr=[med - lo, hi - med], fmt=m + "-", color=c, ms=4.5, lw=1.2, capsize=0,
@@ -518,7 +529,7 @@ def plot_interaction(result, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
     ax.set_ylabel(_value_label(result))
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], color="0.3", marker="_", ls="none", ms=8, mew=1.2))
-    labels.append("observed mean")
+    labels.append("observed geometric mean" if geometric else "observed mean")
     # to the right of the axes, as in the bar panel: never over the panel letter or the data
     ax.legend(handles, labels, title=f"{', '.join(rest)}\n(posterior median, 95% HDI)", loc="upper left",
               bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2, title_fontsize=7.5, handlelength=1.5)
