@@ -417,3 +417,19 @@ def test_level_labels_relabel_the_sheet_and_are_checked():
         relabel_levels(sheet, {"treatment": {"ket": "k"}})
     with pytest.raises(DataError, match="the same label"):
         relabel_levels(sheet, {"treatment": {"ketamine": "saline"}})
+
+
+def test_rank_plots_show_the_parameters_with_the_largest_rhat(factorial):
+    from bayes_igf1.report.figures import rank_figure
+
+    res, _, _ = factorial
+    fig, axes = rank_figure(res)
+    table = res.diagnostics.table
+    free = table[~table["variable"].str.startswith("estimand:")].sort_values("rhat", ascending=False)
+    worst = free.iloc[0]
+    name = worst["variable"] + (f"[{worst['element']}]" if str(worst["element"]) else "")
+    title = (axes[0].get_title(loc="left") or axes[0].get_title()).replace("\n", " ")
+    assert title.startswith(f"{name} (R-hat")
+    # one step line per chain; its counts sum to the chain's draws
+    lines = axes[0].get_lines()[:res.diagnostics.settings.chains]
+    assert all(line.get_ydata().sum() == res.diagnostics.settings.draws for line in lines)

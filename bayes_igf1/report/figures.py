@@ -885,6 +885,52 @@ def ppc_figure(result, *, n_draws: int = 60) -> tuple[Figure, np.ndarray]:
 # ------------------------------------------------------------------------------- all
 
 
+@_styled
+def rank_figure(result, *, n: int = 4, bins: int = 20) -> tuple[Figure, np.ndarray] | None:
+    """Rank plots of the ``n`` parameters with the worst (largest) R-hat: for each, the histogram of
+    each chain's draws' ranks among all draws. Chains that mix well give flat histograms at the
+    dotted line (Vehtari et al. 2021). None when the diagnostics table names no parameter."""
+    from scipy.stats import rankdata
+
+    table = result.diagnostics.table
+    if table is None or not len(table) or "posterior" not in result.tree.children:
+        return None
+    post = result.tree["posterior"]
+    free = table[~table["variable"].astype(str).str.startswith("estimand:")].sort_values("rhat", ascending=False)
+    picks = []
+    for r in free.to_dict("records"):
+        if r["variable"] not in post.data_vars:
+            continue
+        da = post[r["variable"]]
+        other = [d for d in da.dims if d not in ("chain", "draw")]
+        if other:
+            flat = da.stack(_e=other)
+            labels = [", ".join(str(v) for v in (x if isinstance(x, tuple) else (x,))) for x in flat["_e"].values]
+            if str(r["element"]) not in labels:
+                continue
+            da = flat.isel(_e=labels.index(str(r["element"])))
+        picks.append((f"{r['variable']}[{r['element']}]" if other else str(r["variable"]), r["rhat"],
+                      np.asarray(da.transpose("chain", "draw").values, dtype=float)))
+        if len(picks) == n:
+            break
+    if not picks:
+        return None
+    fig = Figure(figsize=(TWO_COLUMNS, 1.9), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(picks)))
+    for ax, (name, rhat, draws) in zip(axes, picks, strict=True):
+        ranks = rankdata(draws.ravel()).reshape(draws.shape)
+        edges = np.linspace(0, ranks.size, bins + 1)
+        for c in range(draws.shape[0]):
+            counts, _ = np.histogram(ranks[c], bins=edges)
+            ax.step(edges[:-1], counts, where="post", lw=1.0, color=PALETTE[c % len(PALETTE)])
+        ax.axhline(draws.shape[1] / bins, color="0.4", lw=0.8, ls=":")
+        ax.set_title(textwrap.fill(f"{name} (R-hat {rhat:.3f})", 30), fontsize=7.5)
+        ax.set_xlabel("rank of the draw")
+        ax.set_yticks([])
+    axes[0].set_ylabel("draws per bin")
+    return fig, axes
+
+
 def make_figures(result) -> dict[str, tuple[Figure, str]]:
     """Every figure of an analysis: name -> (figure, caption)."""
     out: dict[str, tuple[Figure, str]] = dict(get_design(result.design).figures(result))
@@ -893,6 +939,11 @@ def make_figures(result) -> dict[str, tuple[Figure, str]]:
         out["ppc"] = (fig, ("Posterior predictive check per group: density of the observed values (black) and of "
                             "simulated data sets from the posterior predictive (blue). Systematic misfit shows as "
                             "observed curves outside the simulated ones."))
+    ranks = rank_figure(result)
+    if ranks is not None:
+        out["ranks"] = (ranks[0], ("Rank plots of the parameters with the largest R-hat: for each chain (one colour "
+                                   "each), how its draws rank among all draws. Well-mixed chains give flat "
+                                   "histograms around the dotted line."))
     if "prior_predictive" in result.tree.children:
         fig, _ = plot_prior_predictive(result)
         out["prior_predictive"] = (fig, ("Prior predictive range per group (50%, 90%, 99% intervals of values "
