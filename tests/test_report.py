@@ -238,7 +238,7 @@ def test_report_sections_in_order(report):
 def test_html_is_self_contained(report):
     out, _ = report
     page = (out / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 3
+    assert page.count("data:image/png;base64,") == 4  # time course, PPC, rank plots, prior predictive
     assert "src='figures/" not in page and "<style>" in page
 
 
@@ -329,7 +329,7 @@ def test_factorial_report(factorial):
     draws = F.estimand_draws(res, "interaction")
     assert draws is not None and math.isclose(float(np.median(draws)), float(inter["median"]), rel_tol=1e-9)
     figs = F.make_figures(res)
-    assert set(figs) == {"factorial", "ppc", "prior_predictive"}
+    assert set(figs) == {"factorial", "ppc", "ranks", "prior_predictive"}
     _, axes = F.factorial_figure(res)
     assert axes.shape == (2, 2) and all(ax.get_visible() for ax in axes.ravel())
     assert axes[1, 0].get_ylabel() == "Posterior density"  # the density of the draws, not the summary fallback
