@@ -314,16 +314,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(p)
     g = p.add_argument_group("battery columns")
     g.add_argument("--outcome", action="append", default=[], dest="outcomes", metavar="COLUMN",
-                   help="an outcome (test) column; give it once per test, at least twice")
+                   help="an outcome (test) column; give it once per test, at least twice. With --test: a level of "
+                        "the test column (e.g. --outcome FST); leave it out to use every test")
+    g.add_argument("--test", default=None, metavar="COLUMN",
+                   help="long format (one row per animal and test): the column naming each row's test (FST, FUST, "
+                        "NSFT, ...); needs --value and --animal. --family, --label, --censor-at, --rope are then "
+                        "keyed by test (e.g. --family NSFT=lognormal)")
+    g.add_argument("--value", default=None, metavar="COLUMN",
+                   help="long format: the column of each row's measurement (with --test)")
     g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
                    help="a between-animal factor column; give it two or more times")
     g.add_argument("--animal", default=None, help="column with the animal ID (without it each row is one animal)")
     g.add_argument("--cohort", default=None, help="column with the cohort / batch")
     g.add_argument("--censored", action="append", default=[], metavar="OUTCOME=COLUMN",
                    help="the column flagging an outcome's right-censored values (1 = censored), e.g. "
-                        "--censored nsft_latency_s=nsft_censored; repeatable")
+                        "--censored nsft_latency_s=nsft_censored; repeatable. With --test: one flag column "
+                        "(--censored censored) applying to each row's own test")
     g.add_argument("--event", action="append", default=[], metavar="OUTCOME=COLUMN",
-                   help="an outcome's event column, the survival coding (1 = the event happened); repeatable")
+                   help="an outcome's event column, the survival coding (1 = the event happened); repeatable "
+                        "(with --test: one column, as --censored)")
     g.add_argument("--censor-at", action="append", default=[], metavar="OUTCOME=VALUE",
                    help="an outcome's cut-off: values at it are right-censored (e.g. nsft_latency_s=600); repeatable")
     g = p.add_argument_group("model")
@@ -666,7 +675,8 @@ def cmd_battery(args: argparse.Namespace) -> int:
     if len(args.factors) < 2:
         raise BayesIGF1Error(f"Give at least two factors with --factor (got {len(args.factors)}), e.g. --factor "
                              "treatment --factor antibody.")
-    if len(args.outcomes) < 2:
+    long = args.test is not None or args.value is not None
+    if len(args.outcomes) < 2 and not (long and not args.outcomes):
         raise BayesIGF1Error(f"Give at least two outcomes with --outcome (got {len(args.outcomes)}), e.g. --outcome "
                              "fst_immobility_s --outcome nsft_latency_s (one outcome: 'bayes-igf1 factorial').")
     if args.compare:
@@ -674,12 +684,17 @@ def cmd_battery(args: argparse.Namespace) -> int:
     outcomes = list(args.outcomes)
     say = Progress(args.quiet)
 
+    def flags(items, option):  # long format: one flag column for every test, or TEST=COLUMN items
+        if long and len(items) == 1 and "=" not in items[0]:
+            return items[0]
+        return _per_outcome(items, option, outcomes) or None
+
     def run(**change):
         kw = {**_fit_kwargs(args), **change}
         return analyse_battery(
-            args.data, outcomes=outcomes, factors=args.factors, animal=args.animal, cohort=args.cohort,
-            censored=_per_outcome(args.censored, "--censored", outcomes) or None,
-            event=_per_outcome(args.event, "--event", outcomes) or None,
+            args.data, outcomes=outcomes or None, factors=args.factors, animal=args.animal, cohort=args.cohort,
+            test=args.test, value=args.value,
+            censored=flags(args.censored, "--censored"), event=flags(args.event, "--event"),
             censor_at=_per_outcome(args.censor_at, "--censor-at", outcomes, number=True) or None,
             families=_per_outcome(args.family, "--family", outcomes) or None,
             labels=_per_outcome(args.label, "--label", outcomes) or None,

@@ -665,3 +665,122 @@ def test_sbc_coverage_and_joint_probability_calibration():
         s = summary[key]
         se = math.sqrt(max(s["observed_frequency"] * (1 - s["observed_frequency"]), 0.01) / len(joint))
         assert abs(s["mean_predicted"] - s["observed_frequency"]) < 3 * se
+
+
+# ------------------------------------------------------------------------------ long format (issue 13 item 1)
+
+
+LONG_FACTORS = dict(factors=["treatment", "antibody"], animal="mouse", cohort="cohort")
+
+
+def _long_battery(names: dict[str, str] | None = None) -> pd.DataFrame:
+    """data/behaviour_battery.csv melted: one row per mouse and test, one censoring flag for the row's test."""
+    wide = pd.read_csv(DATA / "behaviour_battery.csv")
+    names = names or {o: o for o in OUTCOMES}
+    long = wide.melt(id_vars=["mouse", "cohort", "treatment", "antibody", "nsft_censored"], value_vars=OUTCOMES,
+                     var_name="test", value_name="value")
+    long["censored"] = np.where(long["test"] == "nsft_latency_s", long["nsft_censored"], 0)
+    long["test"] = long["test"].map(names)
+    return long.drop(columns="nsft_censored")
+
+
+@pytest.fixture(scope="module")
+def shipped_long_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("battery_long")
+    _long_battery().to_csv(folder / "long.csv", index=False)
+    out = folder / "report"
+    args = ["battery", str(folder / "long.csv"), "--test", "test", "--value", "value", "--censored", "censored",
+            "--family", "nsft_latency_s=lognormal", "--factor", "treatment", "--factor", "antibody", "--animal",
+            "mouse", "--cohort", "cohort", "--blocker", "antibody"]
+    assert main([*args, "--out", str(out), "--draws", "500", "--tune", "500", "--chains", "2", "--quiet"]) == 0
+    return out
+
+
+def test_the_long_sheet_gives_the_same_estimates_as_the_wide_one(shipped, shipped_long_folder):
+    long = load_result(shipped_long_folder)
+    assert long.settings["test"] == "test" and long.settings["outcomes"] == OUTCOMES
+    pd.testing.assert_frame_equal(long.estimates, shipped.estimates, check_exact=True)
+    ledger = long.sheet.ledger.entries
+    assert len(ledger) == 3 * 38 and (ledger["status"] == "used").all()
+
+
+def test_long_format_levels_order_ledger_and_per_test_options():
+    names = {"fst_immobility_s": "FST", "fust_sniffing_s": "FUST", "nsft_latency_s": "NSFT"}
+    long = _long_battery(names)
+    extra = pd.DataFrame([
+        {"mouse": "B01", "cohort": 1, "treatment": "saline", "antibody": "IgG", "test": "OFT", "value": 3.0,
+         "censored": 0},  # a test not analysed
+        {"mouse": "B02", "cohort": 1, "treatment": "saline", "antibody": "IgG", "test": None, "value": 3.0,
+         "censored": 0},  # no test named
+    ])
+    long.loc[long.index[(long["mouse"] == "B03") & (long["test"] == "FUST")], "value"] = np.nan  # a missing value
+    long = pd.concat([long, extra], ignore_index=True)
+    assert bt.long_outcomes(long, test="test", value="value", animal="mouse") == ("FST", "FUST", "NSFT", "OFT")
+    sheet, per = bt.read_battery(long, test="test", value="value", outcomes=["NSFT", "FST"], censored="censored",
+                                 censor_at={"NSFT": 600}, positive=["NSFT"], **LONG_FACTORS)
+    assert list(sheet.frame["outcome"].cat.categories) == ["NSFT", "FST"] and set(per) == {"NSFT", "FST"}
+    ledger = sheet.ledger.entries
+    assert len(ledger) == len(long) and ledger["row"].tolist() == list(range(2, len(long) + 2))
+    reasons = dict(zip(ledger["row"], ledger["reason"], strict=True))
+    fust_rows = [r + 2 for r in long.index[long["test"] == "FUST"]]
+    assert all("'FUST' not analysed" in reasons[r] and "--outcome FUST" in reasons[r] for r in fust_rows)
+    assert "'OFT' not analysed" in reasons[len(long)] and reasons[len(long) + 1] == "missing test (test)"
+    assert (ledger["status"] == "used").sum() == 2 * 38
+    # the flag column applies to each row's own test: only NSFT rows are censored
+    assert sheet.frame.loc[sheet.frame["censored"], "outcome"].eq("NSFT").all() and sheet.frame["censored"].any()
+    # all tests with the missing FUST value: that row is excluded as a missing value, its mouse kept
+    sheet, _ = bt.read_battery(long.iloc[:-2], test="test", value="value", outcomes=None, censored="censored",
+                               **LONG_FACTORS)
+    row = int(long.index[(long["mouse"] == "B03") & (long["test"] == "FUST")][0]) + 2
+    entry = sheet.ledger.entries.set_index("row").loc[row]
+    assert entry["status"] == "excluded" and entry["reason"] == "missing value (value)"
+    assert (sheet.frame["animal"] == "B03").sum() == 2
+
+
+def test_long_format_bad_input_is_named_with_its_fix():
+    long = _long_battery({"fst_immobility_s": "FST", "fust_sniffing_s": "FUST", "nsft_latency_s": "NSFT"})
+    kw = dict(test="test", value="value", censored="censored", **LONG_FACTORS)
+    with pytest.raises(DataError, match=r"the test column 'test' has one level \('FST'\): a battery needs at least "
+                                        r"two tests") as err:
+        bt.read_battery(long[long["test"] == "FST"], outcomes=None, **kw)
+    assert err.value.column == "test" and err.value.fix
+    with pytest.raises(DataError, match=r"--outcome 'NSF' is not a level of the test column 'test'") as err:
+        bt.read_battery(long, outcomes=["FST", "NSF"], **kw)
+    assert "FST, FUST, NSFT" in err.value.fix
+    with pytest.raises(DataError, match=r"write --outcome NSFT"):
+        bt.analyse_battery(long, outcomes=["FST", "nsft"], **kw)
+    twice = pd.concat([long, long[(long["mouse"] == "B05") & (long["test"] == "FUST")].assign(value=30.0)],
+                      ignore_index=True)
+    first = int(long.index[(long["mouse"] == "B05") & (long["test"] == "FUST")][0]) + 2
+    with pytest.raises(DataError, match=rf"animal 'B05' has two rows for the test 'FUST' \(rows {first} and "
+                                        rf"{len(twice) + 1}\)") as err:
+        bt.read_battery(twice, outcomes=None, **kw)
+    assert err.value.row == len(twice) + 1 and "one row per animal and test" in err.value.fix
+    moved = long.copy()
+    moved.loc[(moved["mouse"] == "B01") & (moved["test"] == "NSFT"), "antibody"] = "IGF-1 nAb"
+    nsft_row = int(moved.index[(moved["mouse"] == "B01") & (moved["test"] == "NSFT")][0]) + 2
+    with pytest.raises(DataError, match=rf"animal 'B01' has antibody=IgG on 'FST' \(row 2\) but antibody=IGF-1 "
+                                        rf"nAb on 'NSFT' \(row {nsft_row}\)") as err:
+        bt.read_battery(moved, outcomes=None, **kw)
+    assert err.value.column == "antibody" and "keeps its group" in err.value.fix
+    with pytest.raises(DataError, match=r"--where test=\.\.\. filters the test column 'test'"):
+        bt.read_battery(long, outcomes=None, where=["test=FST"], **kw)
+    with pytest.raises(DesignError, match="--test is given without --value"):
+        bt.read_battery(long, outcomes=None, test="test", factors=["treatment", "antibody"], animal="mouse")
+    with pytest.raises(DataError, match="needs the animal column"):
+        bt.read_battery(long, outcomes=None, test="test", value="value", factors=["treatment", "antibody"])
+    with pytest.raises(DataError, match=r"--family names 'nsft', which is not an outcome"):
+        bt.analyse_battery(long, outcomes=None, families={"nsft": "lognormal"}, **kw)
+
+
+def test_cli_long_format_bad_input_exits_2(tmp_path, capsys):
+    path = tmp_path / "long.csv"
+    long = _long_battery({"fst_immobility_s": "FST", "fust_sniffing_s": "FUST", "nsft_latency_s": "NSFT"})
+    long[long["test"] == "NSFT"].to_csv(path, index=False)
+    out = tmp_path / "o"
+    args = ["battery", str(path), "--test", "test", "--value", "value", "--censored", "censored", "--factor",
+            "treatment", "--factor", "antibody", "--animal", "mouse", "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "a battery needs at least two tests" in err and "Fix:" in err
+    assert not out.exists()

@@ -163,8 +163,15 @@ def read_battery(
     reference: Mapping[str, str] | None = None,
     decimal: str | None = None,
     thousands: str | None = None,
+    test: str | None = None,
+    value: str | None = None,
 ):
     """Read and validate a battery sheet: one row per animal, one column per outcome (test).
+
+    With ``test`` and ``value`` the sheet is long instead: one row per animal and test, the
+    test named in column ``test`` (e.g. FST, FUST, NSFT) and its value in column ``value``;
+    see `read_battery_long` (``outcomes`` then names levels of the test column, or is None
+    for all of them).
 
     Each outcome is read with `bayes_igf1.io.read_factorial` (same factors, animal, cohort,
     filters and reference levels; its own censoring), so every check of a factorial sheet
@@ -200,6 +207,11 @@ def read_battery(
     """
     from bayes_igf1.io import EXCLUDED, USED, RowLedger, Sheet, read_factorial
 
+    if test is not None or value is not None:
+        return read_battery_long(
+            source, test=test, value=value, outcomes=outcomes, factors=factors, animal=animal, cohort=cohort,
+            censored=censored, event=event, censor_at=censor_at, positive=positive, sheet=sheet, where=where,
+            reference=reference, decimal=decimal, thousands=thousands)
     outcomes = _check_outcomes(outcomes)
     file = None if isinstance(source, pd.DataFrame) else Path(str(source)).name
     censored = _keyed("--censored", censored, outcomes, file=file)
@@ -294,6 +306,265 @@ def read_battery(
     rules = dict(first.reference_rule)
     sheet_obj = Sheet(frame=long, ledger=ledger, columns=columns, source=first.source, design=DESIGN,
                       factors=tuple(factors), animal_ids_made_up=first.animal_ids_made_up, reference_rule=rules,
+                      notes=notes, censoring_side="right")
+    return sheet_obj, sheets
+
+
+def _long_table(source, *, test: str | None, value: str | None, animal: str | None, sheet, where: Sequence[str],
+                decimal, thousands):
+    """The long sheet's table, the indices of its test and value columns, and each row's test text (by row)."""
+    from bayes_igf1 import io
+
+    if test is None or value is None:
+        missing, given = ("--value", "--test") if value is None else ("--test", "--value")
+        raise DesignError(f"{given} is given without {missing}: the long format (one row per animal and test) needs "
+                          "both. Fix: e.g. --test test --value value, or leave both out for one column per test "
+                          "(--outcome COLUMN once per test).")
+    table = io._load(source, sheet=sheet, fmt=io._number_format(decimal, thousands))
+    it = io._resolve(table, str(test), option="--test")
+    iv = io._resolve(table, str(value), option="--value")
+    if it == iv:
+        raise DataError(f"--test and --value both name the column {table.label(it)!r}", file=table.source,
+                        column=table.label(it), fix="--test names the column of the test names (FST, NSFT, ...), "
+                                                    "--value the column of the measurements")
+    if animal is None:
+        raise DataError("the long format (--test, --value) needs the animal column: without it no row can be matched "
+                        "to the other tests of its animal", file=table.source, column=table.label(it),
+                        fix="name the animal ID column with --animal")
+    where = [where] if isinstance(where, str) else list(where)
+    for column in io.parse_where(where):
+        if io._resolve(table, column, option="--where") == it:
+            raise DataError(f"--where {column}=... filters the test column {table.label(it)!r}", file=table.source,
+                            column=table.label(it),
+                            fix="choose the tests with --outcome LEVEL (once per test) instead of --where")
+    reasons = io._screen(table, id_cols=[], label_cols=[it], used_cols=[it, iv], where=where)
+    texts = {}
+    for rownum, cells, reason in zip(table.rows, table.cells, reasons, strict=True):
+        texts[rownum] = (io._text(cells[it]) if it < len(cells) else "", reason is None)
+    return table, it, iv, texts
+
+
+def long_outcomes(source, *, test: str | None, value: str | None, outcomes: Sequence[str] | None = None,
+                  animal: str | None = None, sheet: str | int | None = None, where: Sequence[str] = (),
+                  decimal: str | None = None, thousands: str | None = None) -> tuple[str, ...]:
+    """The tests (outcomes) of a long battery sheet: ``outcomes`` checked against the levels of the test
+    column, or all its levels in order of first appearance when ``outcomes`` is None or empty.
+
+    Raises
+    ------
+    DataError
+        A test column with one level; an ``outcomes`` level not in the test column; a level given twice.
+    DesignError
+        ``test`` without ``value`` or the reverse.
+    """
+    table, it, _iv, texts = _long_table(source, test=test, value=value, animal=animal, sheet=sheet, where=where,
+                                        decimal=decimal, thousands=thousands)
+    present = list(dict.fromkeys(t for t, ok in texts.values() if ok and t))
+    col = table.label(it)
+    if len(present) < 2:
+        raise DataError(
+            f"the test column {col!r} has {'one level' if present else 'no values'}"
+            + (f" ({present[0]!r})" if present else "") + ": a battery needs at least two tests",
+            file=table.source, column=col,
+            fix="check that --test names the column of the test names (e.g. FST, FUST, NSFT) and --where; for one "
+                "test use 'bayes-igf1 factorial'")
+    if outcomes is None or (not isinstance(outcomes, str) and len(outcomes) == 0):
+        return tuple(present)
+    outcomes = [outcomes] if isinstance(outcomes, str) else [str(o) for o in outcomes]
+    for name in outcomes:
+        if name not in present:
+            near = [p for p in present if p.casefold() == name.casefold()]
+            raise DataError(
+                f"--outcome {name!r} is not a level of the test column {col!r}", file=table.source, column=col,
+                fix=(f"write --outcome {near[0]}" if near else "choose among its levels: " + ", ".join(present))
+                + " (or leave out --outcome to use every test)")
+    return _check_outcomes(outcomes)
+
+
+def read_battery_long(
+    source: str | Path | pd.DataFrame,
+    *,
+    test: str | None,
+    value: str | None,
+    outcomes: Sequence[str] | None,
+    factors: Sequence[str],
+    animal: str | None,
+    cohort: str | None = None,
+    censored: str | Mapping[str, str] | None = None,
+    event: str | Mapping[str, str] | None = None,
+    censor_at: Mapping[str, float] | None = None,
+    positive: Sequence[str] = (),
+    sheet: str | int | None = None,
+    where: Sequence[str] = (),
+    reference: Mapping[str, str] | None = None,
+    decimal: str | None = None,
+    thousands: str | None = None,
+):
+    """Read a long battery sheet (one row per animal and test) into the battery's sheet (as `read_battery`).
+
+    Each test level is read with `bayes_igf1.io.read_factorial` on the rows of that test (so every
+    check of a factorial sheet applies to each test), then the tests are joined by animal. Every
+    physical row is in the ledger: used when its test is analysed and its value read, else excluded
+    with the reason of its own test (a missing value, a ``--where`` filter, a blank row, ...) or
+    because its test is not among ``outcomes``.
+
+    Parameters
+    ----------
+    test, value : str
+        The column naming each row's test and the column of its value.
+    outcomes : sequence of str or None
+        The test levels to analyse, in this order; None or empty: every level, in order of first
+        appearance.
+    censored, event : str or mapping test -> column, optional
+        One right-censoring flag (or event) column applying to each row's own test, or one per test.
+    censor_at, positive
+        Keyed by test level.
+    factors, animal, cohort, sheet, where, reference, decimal, thousands
+        As `read_battery`; ``animal`` is required.
+
+    Raises
+    ------
+    DataError
+        A test column with one level, an ``outcomes`` level that is not in it, an animal with two rows
+        for one test (both rows named), an animal whose factor levels or cohort differ between its
+        tests, ``--where`` on the test column, and anything `read_factorial` refuses for one test.
+    """
+    from bayes_igf1.io import EXCLUDED, USED, RowLedger, Sheet, read_factorial
+
+    outcomes = long_outcomes(source, test=test, value=value, outcomes=outcomes, animal=animal, sheet=sheet,
+                             where=where, decimal=decimal, thousands=thousands)
+    table, it, iv, texts = _long_table(source, test=test, value=value, animal=animal, sheet=sheet, where=where,
+                                       decimal=decimal, thousands=thousands)
+    file = table.source
+    tcol, vcol = table.label(it), table.label(iv)
+    factors = [factors] if isinstance(factors, str) else [str(f) for f in factors]
+    for role, col in {"--animal": animal, "--cohort": cohort, **{f"--factor {f}": f for f in factors}}.items():
+        if col is not None and str(col).strip().casefold() == str(test).strip().casefold():
+            raise DataError(f"the test column {tcol!r} is also given as {role}", file=file, column=tcol,
+                            fix="give each column one role")
+
+    def per_test(option: str, given) -> dict[str, str]:
+        if given is None:
+            return {}
+        if isinstance(given, str):
+            return {o: given for o in outcomes}
+        return {k: str(v) for k, v in _keyed(option, given, outcomes, file=file).items()}
+
+    censored = per_test("--censored", censored)
+    event = per_test("--event", event)
+    censor_at = _keyed("--censor-at", censor_at, outcomes, file=file)
+    for option, flags in (("--censored", censored), ("--event", event)):
+        for key, col in flags.items():
+            if col.strip().casefold() in (str(test).strip().casefold(), str(value).strip().casefold()):
+                raise DataError(f"{option} {col!r} is the {'test' if col == test else 'value'} column", file=file,
+                                column=col, fix="name the 0/1 column that flags the censored values")
+            if key in censored and key in event:
+                raise DataError(f"both --censored and --event are given for the test {key!r}", file=file,
+                                column=key, fix="give one of them")
+    where = [where] if isinstance(where, str) else list(where)
+    sheets: dict[str, Sheet] = {}
+    ref = dict(reference) if reference else None
+    for name in outcomes:
+        try:
+            sheets[name] = read_factorial(
+                source, outcome=str(value), factors=factors, animal=animal, cohort=cohort,
+                censored=censored.get(name), event=event.get(name), censor_at=censor_at.get(name), sheet=sheet,
+                where=[*where, f"{test}={name}"], positive=name in positive, reference=ref, decimal=decimal,
+                thousands=thousands)
+        except DataError as err:
+            raise DataError(f"test {name!r}: {err.problem}", file=err.file, row=err.row, column=err.column,
+                            fix=err.fix) from None
+        if ref is None:
+            ref = sheets[name].reference_levels()
+    first = sheets[outcomes[0]]
+    # One row per animal and test; the same factor levels and cohort on every test of an animal.
+    seen: dict[str, tuple[str, int, tuple[str, ...], str | None]] = {}
+    for name in outcomes:
+        fr = sheets[name].frame
+        own: dict[str, int] = {}
+        for r in range(len(fr)):
+            a, row = str(fr[ANIMAL].iloc[r]), int(fr[ROW].iloc[r])
+            if a in own:
+                raise DataError(
+                    f"animal {a!r} has two rows for the test {name!r} (rows {own[a]} and {row})", file=file, row=row,
+                    column=tcol, fix="keep one row per animal and test: correct the animal ID or the test name, or "
+                                     "drop the repeated row (average repeats before the analysis)")
+            own[a] = row
+            levels = tuple(str(fr[f].iloc[r]) for f in factors)
+            coh = str(fr[COHORT].iloc[r]) if COHORT in fr.columns else None
+            if a not in seen:
+                seen[a] = (name, row, levels, coh)
+                continue
+            name0, row0, levels0, coh0 = seen[a]
+            for f, l0, l1 in zip(factors, levels0, levels, strict=True):
+                if l0 != l1:
+                    raise DataError(
+                        f"animal {a!r} has {f}={l0} on {name0!r} (row {row0}) but {f}={l1} on {name!r} (row {row})",
+                        file=file, row=row, column=first.columns.get(f, f),
+                        fix="an animal keeps its group on every test: correct the factor value or the animal ID")
+            if coh0 != coh:
+                raise DataError(
+                    f"animal {a!r} is in cohort {coh0} on {name0!r} (row {row0}) but {coh} on {name!r} (row {row})",
+                    file=file, row=row, column=first.columns.get("cohort"),
+                    fix="an animal belongs to one cohort: correct the cohort or the animal ID")
+    for name, sh in sheets.items():
+        for f in factors:
+            if list(sh.frame[f].cat.categories) != list(first.frame[f].cat.categories):
+                raise DataError(
+                    f"the levels of {f!r} differ between the rows of the tests {outcomes[0]!r} and {name!r} "
+                    f"({list(first.frame[f].cat.categories)} vs {list(sh.frame[f].cat.categories)})",
+                    file=file, column=first.columns.get(f, f),
+                    fix="every level needs animals with each test; check the values or drop the level with --where")
+    # The ledger: each physical row once, with the status and reason of its own test.
+    own_filter = {f"filtered out by --where {test}={name}" for name in outcomes}
+    entries = first.ledger.entries[["row", "status", "reason", "column"]].copy().reset_index(drop=True)
+    statuses = np.column_stack([sheets[o].ledger.entries["status"].to_numpy() for o in outcomes])
+    reasons = np.column_stack([sheets[o].ledger.entries["reason"].to_numpy() for o in outcomes])
+    status_out, reason_out = [], []
+    for i, row in enumerate(entries["row"].to_numpy()):
+        if (statuses[i] == USED).any():
+            status_out.append(USED)
+            reason_out.append("")
+            continue
+        why = [w for w in dict.fromkeys(reasons[i]) if w and w not in own_filter]
+        if not why:
+            txt = texts.get(int(row), ("", False))[0]
+            why = [f"missing test ({tcol})" if not txt else
+                   f"test {txt!r} not analysed (the tests are {', '.join(outcomes)}; add --outcome {txt})"]
+        elif why == ["missing outcome"]:
+            why = [f"missing value ({vcol})"]
+        status_out.append(EXCLUDED)
+        reason_out.append("; ".join(why))
+    entries["status"] = status_out
+    entries["reason"] = reason_out
+    entries["column"] = ""
+    ledger = RowLedger(source=first.ledger.source, entries=entries, header_row=first.ledger.header_row,
+                       n_lines=first.ledger.n_lines)
+    frames = []
+    for name in outcomes:
+        f = sheets[name].frame.copy()
+        f[OUTCOME] = name
+        frames.append(f)
+    long = pd.concat(frames, ignore_index=True)
+    long[OUTCOME] = pd.Categorical(long[OUTCOME], categories=list(outcomes))
+    # animals in order of their first row, each animal's tests in the order of the outcomes (as the wide sheet)
+    long["_first"] = long.groupby(ANIMAL, sort=False)[ROW].transform("min")
+    long = long.sort_values(["_first", OUTCOME], kind="stable").drop(columns="_first").reset_index(drop=True)
+    front = [ROW, ANIMAL, *factors] + ([COHORT] if COHORT in long.columns else [])
+    long = long[front + [OUTCOME, VALUE, CENSORED]]
+    for f in factors:
+        long[f] = pd.Categorical(long[f].astype(str), categories=list(first.frame[f].cat.categories))
+    columns = {k: v for k, v in first.columns.items() if k not in ("value", "censored", "event")}
+    columns["test"] = table.header[it]
+    columns["value"] = table.header[iv]
+    for name in outcomes:
+        columns[f"outcome:{name}"] = f"{table.header[iv]} ({table.header[it]}={name})"
+        for role in ("censored", "event"):
+            if role in sheets[name].columns:
+                columns[f"{role}:{name}"] = sheets[name].columns[role]
+    notes = tuple(dict.fromkeys(n for o in outcomes for n in sheets[o].notes))
+    sheet_obj = Sheet(frame=long, ledger=ledger, columns=columns, source=first.source, design=DESIGN,
+                      factors=tuple(factors), animal_ids_made_up=False, reference_rule=dict(first.reference_rule),
                       notes=notes, censoring_side="right")
     return sheet_obj, sheets
 
@@ -1514,6 +1785,8 @@ def analyse_battery(
     priors: Mapping[str, Mapping] | None = None,
     retry: bool = True,
     sensitivity: bool = True,
+    test: str | None = None,
+    value: str | None = None,
 ) -> AnalysisResult:
     """Fit the joint model of several tests of the same animals, its estimands and its frequentist twin.
 
@@ -1555,6 +1828,12 @@ def analyse_battery(
         Refit once when the diagnostics gate fails.
     sensitivity : bool
         Power-scaling prior sensitivity of the headline estimands.
+    test, value : str, optional
+        The long format (one row per animal and test): the column naming each row's test and the
+        column of its value. ``outcomes`` then names levels of the test column (None or empty: every
+        level, in order of first appearance); ``families``, ``labels``, ``rope``, ``censor_at`` are
+        keyed by test level, and ``censored`` / ``event`` may be one column applying to each row's
+        own test. See `read_battery_long`.
 
     Returns
     -------
@@ -1563,6 +1842,10 @@ def analyse_battery(
     import time
 
     start = time.perf_counter()
+    test_col, value_col = test, value  # (``value`` is reused as a loop variable below)
+    if test is not None or value is not None:
+        outcomes = long_outcomes(source, test=test, value=value, outcomes=outcomes, animal=animal, sheet=sheet,
+                                 where=where, decimal=decimal, thousands=thousands)
     outcomes = _check_outcomes(outcomes)
     file = None if isinstance(source, pd.DataFrame) else Path(str(source)).name
     families = {k: str(v) for k, v in _keyed("--family", families, outcomes, file=file).items()}
@@ -1594,7 +1877,7 @@ def analyse_battery(
     sheet_obj, per_sheets = read_battery(
         source, outcomes=outcomes, factors=factors, animal=animal, cohort=cohort, censored=censored, event=event,
         censor_at=censor_at, positive=[o for o in outcomes if families.get(o) == "lognormal"], sheet=sheet,
-        where=where, reference=reference, decimal=decimal, thousands=thousands)
+        where=where, reference=reference, decimal=decimal, thousands=thousands, test=test_col, value=value_col)
     data = prepare(sheet_obj, per_sheets, families=families, options=options, labels=labels)
     resolved = resolve_priors(data, options, priors)
     model = build_model(data, resolved)
@@ -1671,7 +1954,9 @@ def analyse_battery(
         "outcomes": list(data.outcomes), "families": dict(zip(data.outcomes, data.families, strict=True)),
         "labels": dict(zip(data.outcomes, data.labels, strict=True)),
         "factors": list(data.factors), "animal": animal, "cohort": cohort,
-        "censored": dict(censored or {}), "event": dict(event or {}), "censor_at": dict(censor_at or {}),
+        "censored": censored if isinstance(censored, str) else dict(censored or {}),
+        "event": event if isinstance(event, str) else dict(event or {}), "censor_at": dict(censor_at or {}),
+        "test": test_col, "value": value_col,
         "where": list(where), "sheet": sheet, "decimal": decimal, "thousands": thousands,
         "reference": dict(zip(data.factors, (lv[0] for lv in data.levels), strict=True)),
         "rope": rope if not isinstance(rope, Mapping) else dict(rope), "ss_type": ss_type, "ci_prob": ci_prob,
