@@ -17,6 +17,8 @@ _EXPORTS = {
     "read_battery": "bayes_igf1.designs.battery",
     "relabel_levels": "bayes_igf1.io",
     "read_summary": "bayes_igf1.designs.summary",
+    "analyse_summary_timecourse": "bayes_igf1.designs.summary_timecourse",
+    "rho_sensitivity": "bayes_igf1.designs.summary_timecourse",
     "read_timecourse": "bayes_igf1.io",
     "read_factorial": "bayes_igf1.io",
     "RowLedger": "bayes_igf1.io",
