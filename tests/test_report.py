@@ -238,7 +238,7 @@ def test_report_sections_in_order(report):
 def test_html_is_self_contained(report):
     out, _ = report
     page = (out / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 4  # time course, PPC, rank plots, prior predictive
+    assert page.count("data:image/png;base64,") == 5  # time course, PPC, PPC per time, rank plots, prior predictive
     assert "src='figures/" not in page and "<style>" in page
 
 
@@ -433,3 +433,15 @@ def test_rank_plots_show_the_parameters_with_the_largest_rhat(factorial):
     # one step line per chain; its counts sum to the chain's draws
     lines = axes[0].get_lines()[:res.diagnostics.settings.chains]
     assert all(line.get_ydata().sum() == res.diagnostics.settings.draws for line in lines)
+
+
+def test_time_course_ppc_per_time_shows_the_observed_means(result):
+    from bayes_igf1.report.figures import ppc_over_time
+
+    fig, axes = ppc_over_time(result)
+    assert len(axes) == 3  # one panel per group
+    line = next(ln for ln in axes[0].get_lines() if ln.get_label() == "observed mean")
+    obs = result.tree["observed_data"]["y"]
+    f = result.sheet.frame.reset_index(drop=True).iloc[obs["obs"].values]
+    first = (f["group"].astype(str) == "saline").to_numpy() & (f["time"] == f["time"].min()).to_numpy()
+    assert line.get_ydata()[0] == pytest.approx(float(obs.values[first].mean()), rel=1e-12)

@@ -886,6 +886,46 @@ def ppc_figure(result, *, n_draws: int = 60) -> tuple[Figure, np.ndarray]:
 
 
 @_styled
+def ppc_over_time(result, *, max_draws: int = 1000) -> tuple[Figure, np.ndarray] | None:
+    """Per-time posterior predictive check of a time course: for each group, the observed mean of
+    the measured values at each time (on the modelled scale) over the 50% and 95% intervals of the
+    same mean in data sets replicated from the posterior predictive (the same rows). Below-limit
+    values are left out of both. None without a posterior predictive group."""
+    if "posterior_predictive" not in result.tree.children or "y" not in result.tree["observed_data"].data_vars:
+        return None
+    obs = result.tree["observed_data"]["y"]
+    rows = np.asarray(obs["obs"].values, dtype=int)
+    f = result.sheet.frame.reset_index(drop=True)
+    if "time" not in f.columns or rows.max() >= len(f):
+        return None
+    pred = result.tree["posterior_predictive"]["y"].stack(_s=("chain", "draw")).transpose("_s", "obs").values
+    pred = pred[np.linspace(0, len(pred) - 1, min(max_draws, len(pred))).astype(int)]
+    y = np.asarray(obs.values, dtype=float)
+    groups = get_design(result.design).row_groups(result).to_numpy()[rows]
+    times = f["time"].to_numpy(dtype=float)[rows]
+    names = [g for g in get_design(result.design).groups(result) if (groups == g).any()]
+    fig = Figure(figsize=(TWO_COLUMNS, 2.1), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True))
+    for ax, g in zip(axes, names, strict=True):
+        ts = np.unique(times[groups == g])
+        o, q = [], []
+        for t in ts:
+            m = (groups == g) & (times == t)
+            o.append(y[m].mean())
+            q.append(np.quantile(pred[:, m].mean(axis=1), [0.025, 0.25, 0.5, 0.75, 0.975]))
+        q = np.array(q)
+        ax.fill_between(ts, q[:, 0], q[:, 4], color=PALETTE[1], alpha=0.15, lw=0, label="95% predictive")
+        ax.fill_between(ts, q[:, 1], q[:, 3], color=PALETTE[1], alpha=0.3, lw=0, label="50% predictive")
+        ax.plot(ts, o, "o-", color="black", ms=3.5, lw=1.0, label="observed mean")
+        ax.set_title(str(g).replace("|", ", "), fontsize=8)
+        ax.set_xlabel(_time_label(result))
+    scale = " (log scale)" if get_design(result.design).log_scale(result) else ""
+    axes[0].set_ylabel(textwrap.fill(f"mean {outcome_label(result)}{scale}", 24))
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2, fontsize=7)
+    return fig, axes
+
+
+@_styled
 def rank_figure(result, *, n: int = 4, bins: int = 20) -> tuple[Figure, np.ndarray] | None:
     """Rank plots of the ``n`` parameters with the worst (largest) R-hat: for each, the histogram of
     each chain's draws' ranks among all draws. Chains that mix well give flat histograms at the
@@ -939,6 +979,12 @@ def make_figures(result) -> dict[str, tuple[Figure, str]]:
         out["ppc"] = (fig, ("Posterior predictive check per group: density of the observed values (black) and of "
                             "simulated data sets from the posterior predictive (blue). Systematic misfit shows as "
                             "observed curves outside the simulated ones."))
+    over_time = ppc_over_time(result) if "time" in result.sheet.frame.columns else None
+    if over_time is not None:
+        out["ppc_time"] = (over_time[0], ("Posterior predictive check at each time: the observed mean of each "
+                                          "group's measured values (black) within the 50% and 95% intervals of the "
+                                          "same mean in data replicated from the posterior (blue), on the modelled "
+                                          "scale; below-limit values left out of both."))
     ranks = rank_figure(result)
     if ranks is not None:
         out["ranks"] = (ranks[0], ("Rank plots of the parameters with the largest R-hat: for each chain (one colour "
