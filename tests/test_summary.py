@@ -259,15 +259,11 @@ GOLD = {"MOORE": {"TYPE3": MOORE_TYPE3, "TYPE2": MOORE_TYPE2, "SIMPLE": MOORE_SI
                   "INTERACTION": MOORE_INTERACTION, "TUKEY": MOORE_TUKEY},
         "SALARIES": {"TYPE3": SALARIES_TYPE3, "TYPE2": SALARIES_TYPE2, "SIMPLE": SALARIES_SIMPLE,
                      "INTERACTION": SALARIES_INTERACTION, "TUKEY": SALARIES_TUKEY}}
-WORST: dict[str, float] = {}  # worst relative difference to R, per table (printed with -s)
 
 
 def _close(ours, theirs, what: str, *, atol: float = 0.0) -> None:
     ours, theirs = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
     np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=atol, err_msg=what)
-    keep = np.abs(theirs) > 1e-9  # relative where it means something
-    rel = np.abs(ours - theirs)[keep] / np.abs(theirs)[keep]
-    WORST[what] = max(WORST.get(what, 0.0), float(rel.max()) if rel.size else 0.0)
 
 
 @pytest.mark.parametrize("data_set", ["MOORE", "SALARIES"])
@@ -338,18 +334,6 @@ def test_bartlett_from_the_sds_matches_the_raw_rows():
     assert got["K2"] == pytest.approx(expected.statistic, rel=1e-10)
     assert got["p"] == pytest.approx(expected.pvalue, rel=1e-10)
     assert got["df"] == len(groups) - 1
-
-
-def test_worst_relative_difference_to_r(twins, capsys):
-    """Runs after the golden tests of this module (pytest keeps file order): prints the worst figure."""
-    if not WORST:
-        pytest.skip("run with the golden tests")
-    worst = max(WORST.values())
-    rest = max(v for k, v in WORST.items() if " Tukey " not in k)
-    with capsys.disabled():
-        print(f"\n[summary twin vs R] worst relative difference {worst:.2e} over {len(WORST)} checks (Tukey "
-              f"intervals: R's qtukey stops early, documented in test_frequentist_kway.py); {rest:.2e} without Tukey")
-    assert worst < RTOL
 
 
 # ------------------------------------------------------------------------------ the model

@@ -1260,10 +1260,10 @@ def _cell_weights(data: FactorialData) -> dict[str, xr.DataArray]:
 
 
 def _sidak_family(table: pd.DataFrame, ci_prob: float) -> pd.DataFrame:
-    """Sidak-adjusted p and intervals over the rows of ``table`` (one family), as emmeans."""
-    m = len(table)
-    table["p_adjusted"] = -np.expm1(m * np.log1p(-table["p"].to_numpy(dtype=float)))
-    half = stats.t.ppf(0.5 + ci_prob ** (1.0 / m) / 2.0, table["df"]) * table["se"]
+    """Sidak-adjusted p and intervals over the rows of ``table`` (one family), as emmeans (the
+    between-animal twin's rules, `bayes_igf1.frequentist.between`)."""
+    table["p_adjusted"] = between._sidak(table["p"].to_numpy(dtype=float))
+    _, half = between._t_half_widths(table["se"].to_numpy(dtype=float), table["df"].to_numpy(dtype=float), ci_prob)
     table["ci_low_adjusted"] = table["estimate"] - half
     table["ci_high_adjusted"] = table["estimate"] + half
     return table
