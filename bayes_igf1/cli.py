@@ -87,69 +87,6 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
                    help="thousands separator: . , ' or a space (--thousands . reads 1.810 as 1810); default none")
 
 
-def _add_timecourse_mapping(p: argparse.ArgumentParser, *, required: bool) -> None:
-    g = p.add_argument_group("time-course columns")
-    g.add_argument("--animal", required=required, help="column with the animal ID")
-    g.add_argument("--group", required=required, action="append", metavar="COLUMN",
-                   help="column with the treatment group; repeat it for several group factors (e.g. --group "
-                        "treatment --group antibody): one trajectory per combination of their levels")
-    g.add_argument("--time", required=required,
-                   help="column with the sampling time (<= 0 is baseline); its unit is read from the values "
-                        "('2 h', 'Day 2') or given with --time-unit")
-    g.add_argument("--value", required=required, help="column with the measured value (e.g. IGF-1, pg/mL)")
-    g.add_argument("--layout", choices=["long", "wide-time", "wide-group"], default="long",
-                   help="long: one row per fraction (default); wide-time: one row per animal, one "
-                        "column per time; wide-group: one column per group (Prism grouped table)")
-    g.add_argument("--lloq", type=float, default=None,
-                   help="assay limit for below-limit cells that do not state it ('<LLOQ', 'BLQ', 'ND')")
-    g.add_argument("--time-unit", default=None, metavar="UNIT",
-                   help="unit of the times: h, min, day or week (also s, hour, minute, d, wk); default: the unit "
-                        "written with the times ('2 h', 'Day 2'), else none (no unit is printed)")
-
-
-def _add_factorial_mapping(p: argparse.ArgumentParser, *, required: bool) -> None:
-    g = p.add_argument_group("factorial columns")
-    g.add_argument("--outcome", required=required, help="column with the outcome (e.g. 'Time Immobile (s)')")
-    g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
-                   help="a between-animal factor column; give it two or more times (e.g. --factor treatment "
-                        "--factor antibody, + --factor sex for a three-way design)")
-    g.add_argument("--animal", default=None,
-                   help="column with the animal ID (needed when an animal has several rows); "
-                        "without it each row is one animal")
-    g.add_argument("--cohort", default=None, help="column with the cohort / batch")
-    g.add_argument("--censored", default=None, metavar="COLUMN",
-                   help="column flagging right-censored values: 1 (yes/true) = censored, e.g. a mouse that "
-                        "never ate, 0 = the event was seen; the value is the row's own censoring time")
-    g.add_argument("--event", default=None, metavar="COLUMN",
-                   help="event column, the survival coding: 1 (yes/true) = the event happened, 0 = censored "
-                        "(e.g. 'ate'); not with --censored")
-    g.add_argument("--censor-at", type=float, default=None,
-                   help="cut-off: values at or above it are right-censored there (e.g. 600 for NSFT)")
-
-
-def _add_label_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("labels in the report")
-    g.add_argument("--label", default=None, metavar="TEXT",
-                   help="the outcome's name in text, tables and axes (default: its column name)")
-    g.add_argument("--unit", default=None, metavar="TEXT",
-                   help="the outcome's unit, written after its numbers and on axes (e.g. s, pg/mL; default: none)")
-    g.add_argument("--level", action="append", default=[], metavar="FACTOR=LEVEL=TEXT",
-                   help="a level's label in the report (repeatable), e.g. --level 'treatment=ketamine 10=ketamine "
-                        "10 mg/kg'")
-
-
-def _label_kwargs(args: argparse.Namespace) -> dict:
-    """--label, --unit and --level as keyword arguments of the analyse functions."""
-    levels: dict[str, dict[str, str]] = {}
-    for item in args.level:
-        parts = str(item).split("=")
-        if len(parts) != 3 or not all(p.strip() for p in parts):
-            raise BayesIGF1Error(f"--level {item!r} is not FACTOR=LEVEL=TEXT. Fix: e.g. --level "
-                                 "'treatment=ketamine 10=ketamine 10 mg/kg'.")
-        levels.setdefault(parts[0].strip(), {})[parts[1].strip()] = parts[2].strip()
-    return {"label": args.label, "unit": args.unit, "levels": levels or None}
-
-
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("fitting and reporting")
     g.add_argument("--out", default="results",
@@ -181,7 +118,12 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; a design's sub-command gets its options only when ``command`` is that design or None
+    (every design: imports them all), so that ``bayes-igf1 --help`` and the other commands stay quick."""
+    from bayes_igf1.designs.base import DESIGNS, get_design
+
     parser = _Parser(
         prog="bayes-igf1",
         description="Hierarchical Bayesian analysis of preclinical pharmacology studies beside the "
@@ -217,136 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--censor-at", type=float, default=None, help="factorial: censoring cut-off")
     p.add_argument("--json", action="store_true", help="print the results.json 'data' block as JSON on stdout")
 
-    p = sub.add_parser("timecourse", help="time course (e.g. microdialysis IGF-1): Bayesian model + RM ANOVA",
-                       epilog=EXIT_CODES,
-                       description="Fit the hierarchical time-course model (animal random intercept, "
-                                   "% of baseline modelled, left-censored below-limit values) and its "
-                                   "frequentist twin (two-way RM ANOVA, REML mixed model), and write a "
-                                   "report folder.")
-    _add_data_options(p)
-    _add_timecourse_mapping(p, required=True)
-    g = p.add_argument_group("model")
-    g.add_argument("--scale", choices=["log", "identity"], default="log",
-                   help="log (default): effects are ratios, reported as %% change; identity: differences")
-    g.add_argument("--baseline", choices=["auto", "none"], default="auto",
-                   help="auto (default): fractions at time <= 0 are baseline; none: no baseline")
-    g.add_argument("--likelihood", choices=["student", "normal"], default="student",
-                   help="residual distribution (default Student-t, robust to assay outliers)")
-    g.add_argument("--reference", action="append", default=[], metavar="LEVEL",
-                   help="reference group (default: a group named like a control, e.g. saline, vehicle, "
-                        "control, IgG, WT, 0 mg/kg; else the lowest dose when every group is a number; else "
-                        "the first in sorted order); with several --group columns FACTOR=LEVEL, repeatable")
-    g.add_argument("--blocker", default=None, metavar="FACTOR",
-                   help="with several --group columns, the one that is an antagonist or neutralizing antibody "
-                        "(e.g. antibody): report the %% of the other group factor's time course it abolishes, per "
-                        "time and over the AUC (default: no %% blockade)")
-    g.add_argument("--ar1", action="store_true",
-                   help="first-order autocorrelation of an animal's successive residuals (AR(1), continuous time)")
-    _add_label_options(p)
-    _add_fit_options(p)
-
-    p = sub.add_parser("factorial",
-                       help="A x B between-animal design (e.g. treatment x antibody): Bayesian model + ANOVA",
-                       epilog=EXIT_CODES,
-                       description="Fit the hierarchical cell-means model of an A x B design and its "
-                                   "frequentist twin (two-way ANOVA type III, post hoc, mixed model, "
-                                   "survival tests for censored latencies), and write a report folder.")
-    _add_data_options(p)
-    _add_factorial_mapping(p, required=True)
-    g = p.add_argument_group("model")
-    g.add_argument("--family", choices=["normal", "student", "lognormal"], default="normal",
-                   help="outcome distribution (default normal; lognormal for latencies)")
-    g.add_argument("--reference", action="append", default=[], metavar="FACTOR=LEVEL",
-                   help="reference level of a factor (repeatable; default: a level named like a control, "
-                        "e.g. saline, vehicle, IgG, WT, 0 mg/kg; else the lowest number; else the first in "
-                        "sorted order)")
-    g.add_argument("--ss-type", type=int, choices=[2, 3], default=3, help="ANOVA sums of squares (default 3)")
-    g.add_argument("--blocker", default=None, metavar="FACTOR",
-                   help="the factor that is an antagonist or neutralizing antibody (e.g. antibody): report the "
-                        "%% of the other factor's effect it abolishes (default: no %% blockade)")
-    g.add_argument("--within", action="append", default=[], metavar="COLUMN",
-                   help="a factor that varies within an animal (crossover, test day, drug vs vehicle in the same "
-                        "animal); repeatable; needs --animal (default: every factor is between animals)")
-    g.add_argument("--covariate", default=None, metavar="COLUMN",
-                   help="a numeric covariate (e.g. body weight, a pre-test score): centred, one slope shared by "
-                        "the cells, in the Bayesian model and the ANCOVA (default: none)")
-    _add_label_options(p)
-    _add_fit_options(p)
-
-    p = sub.add_parser("summary", epilog=EXIT_CODES,
-                       help="a published figure: the factorial's model + ANOVA from cell means, SD or SEM and n",
-                       description="Reanalyse a published figure: fit the factorial's cell-means model to a table of "
-                                   "cell means, SDs or SEMs and n (one row per cell; the exact likelihood of these "
-                                   "summaries of a normal outcome) and its frequentist twin (ANOVA type III / II, "
-                                   "simple effects, interaction contrasts, Tukey, Hedges' g, all exact from the "
-                                   "summaries), and write a report folder.")
-    _add_data_options(p)
-    g = p.add_argument_group("summary columns")
-    g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
-                   help="a factor column; give it two or more times (e.g. --factor treatment --factor antibody)")
-    g.add_argument("--mean", required=True, metavar="COLUMN", help="column with the cell means")
-    g.add_argument("--sd", default=None, metavar="COLUMN", help="column with the cell SDs (or give --sem)")
-    g.add_argument("--sem", default=None, metavar="COLUMN",
-                   help="column with the cell SEMs, the error bars of most bar graphs (converted: SD = SEM x sqrt(n))")
-    g.add_argument("--n", required=True, metavar="COLUMN", help="column with the number of animals in each cell")
-    g.add_argument("--outcome", default=None, metavar="NAME",
-                   help="the outcome's name in the report, e.g. 'Time immobile (s)' (default: the --mean header)")
-    g.add_argument("--range", default=None, metavar="LOW,HIGH", dest="value_range",
-                   help="the range a mean can take (e.g. 0,360 for seconds in a 6-min test): a mean outside it is an "
-                        "error (a digitising slip)")
-    g = p.add_argument_group("model")
-    g.add_argument("--reference", action="append", default=[], metavar="FACTOR=LEVEL",
-                   help="reference level of a factor (repeatable; default as for 'factorial')")
-    g.add_argument("--ss-type", type=int, choices=[2, 3], default=3, help="ANOVA sums of squares (default 3)")
-    g.add_argument("--blocker", default=None, metavar="FACTOR",
-                   help="the factor that is an antagonist or neutralizing antibody: report the %% of the other "
-                        "factor's effect it abolishes (default: no %% blockade)")
-    _add_fit_options(p)
-
-    p = sub.add_parser("battery", epilog=EXIT_CODES,
-                       help="several tests of the same animals (FST, FUST, NSFT) jointly: Bayesian model + MANOVA",
-                       description="Fit the joint model of several outcomes measured in the same animals (one row "
-                                   "per animal, one column per test; cell means per outcome, a multivariate "
-                                   "animal-level residual with an LKJ prior on its correlation, censored values "
-                                   "through their exact conditional distribution) and its frequentist twin (type III "
-                                   "MANOVA, each outcome's ANOVA with Holm across outcomes, survival tests), and "
-                                   "write a report folder with the joint blockade probabilities.")
-    _add_data_options(p)
-    g = p.add_argument_group("battery columns")
-    g.add_argument("--outcome", action="append", default=[], dest="outcomes", metavar="COLUMN",
-                   help="an outcome (test) column; give it once per test, at least twice. With --test: a level of "
-                        "the test column (e.g. --outcome FST); leave it out to use every test")
-    g.add_argument("--test", default=None, metavar="COLUMN",
-                   help="long format (one row per animal and test): the column naming each row's test (FST, FUST, "
-                        "NSFT, ...); needs --value and --animal. --family, --label, --censor-at, --rope are then "
-                        "keyed by test (e.g. --family NSFT=lognormal)")
-    g.add_argument("--value", default=None, metavar="COLUMN",
-                   help="long format: the column of each row's measurement (with --test)")
-    g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
-                   help="a between-animal factor column; give it two or more times")
-    g.add_argument("--animal", default=None, help="column with the animal ID (without it each row is one animal)")
-    g.add_argument("--cohort", default=None, help="column with the cohort / batch")
-    g.add_argument("--censored", action="append", default=[], metavar="OUTCOME=COLUMN",
-                   help="the column flagging an outcome's right-censored values (1 = censored), e.g. "
-                        "--censored nsft_latency_s=nsft_censored; repeatable. With --test: one flag column "
-                        "(--censored censored) applying to each row's own test")
-    g.add_argument("--event", action="append", default=[], metavar="OUTCOME=COLUMN",
-                   help="an outcome's event column, the survival coding (1 = the event happened); repeatable "
-                        "(with --test: one column, as --censored)")
-    g.add_argument("--censor-at", action="append", default=[], metavar="OUTCOME=VALUE",
-                   help="an outcome's cut-off: values at it are right-censored (e.g. nsft_latency_s=600); repeatable")
-    g = p.add_argument_group("model")
-    g.add_argument("--family", action="append", default=[], metavar="OUTCOME=FAMILY",
-                   help="an outcome's distribution: normal (default), student or lognormal (latencies); repeatable")
-    g.add_argument("--label", action="append", default=[], metavar="OUTCOME=TEXT",
-                   help="how the report names an outcome (default: its column); repeatable")
-    g.add_argument("--reference", action="append", default=[], metavar="FACTOR=LEVEL",
-                   help="reference level of a factor (repeatable; default as for 'factorial')")
-    g.add_argument("--ss-type", type=int, choices=[2, 3], default=3, help="MANOVA / ANOVA sums of squares (default 3)")
-    g.add_argument("--blocker", default=None, metavar="FACTOR",
-                   help="the factor that is an antagonist or neutralizing antibody (e.g. antibody): report the %% of "
-                        "the other factor's effect it abolishes on each test and the joint probabilities")
-    _add_fit_options(p)
+    designs = [name for name in DESIGNS if command in (None, name)]
+    for name, entry in DESIGNS.items():
+        if name not in designs:  # listed in --help without importing the design (PyMC)
+            sub.add_parser(name, help=entry.help)
+            continue
+        design = get_design(name)
+        p = sub.add_parser(name, help=entry.help, description=design.description, epilog=EXIT_CODES)
+        _add_data_options(p)
+        design.add_arguments(p)
+        _add_fit_options(p)
 
     p = sub.add_parser("reproduce", epilog=EXIT_CODES, help="every analysis of the study on the shipped data",
                        description="Run every analysis of the study on the shipped (simulated) data, "
@@ -385,8 +207,6 @@ def build_parser() -> argparse.ArgumentParser:
                                    "from the (frozen) priors the shipped data give, simulate a study-sized "
                                    "data set, refit the compiled model, and record the rank of each true "
                                    "value; writes rank histograms, uniformity tests and interval coverage.")
-    from bayes_igf1.designs.base import DESIGNS
-
     p.add_argument("design", choices=sorted(DESIGNS), help="which design to calibrate")
     p.add_argument("--shape", default=None, metavar="LEVELSxLEVELS[w]...",
                    help="factorial: calibrate a synthetic design of this shape instead of the shipped study: the "
@@ -468,16 +288,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------ commands
-
-
-def _references(items: Sequence[str]) -> dict[str, str] | None:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise BayesIGF1Error(f"--reference {item!r} must be FACTOR=LEVEL, e.g. --reference treatment=saline.")
-        k, v = item.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out or None
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -577,176 +387,27 @@ def _fit_kwargs(args: argparse.Namespace) -> dict:
                 retry=not args.no_retry)
 
 
-def _timecourse_reference(items: Sequence[str], groups: Sequence[str]) -> str | dict[str, str] | None:
-    """--reference of the time course: a level (one --group; GROUP=LEVEL too), FACTOR=LEVEL (several)."""
-    if not items:
-        return None
-    if len(groups) == 1:
-        if len(items) > 1:
-            raise BayesIGF1Error(f"--reference is given {len(items)} times for one --group column. Fix: give one "
-                                 "reference level, e.g. --reference saline.")
-        key, sep, level = items[0].partition("=")
-        return level.strip() if sep and key.strip().casefold() == groups[0].casefold() else items[0]
-    bad = [item for item in items if "=" not in item]
-    if bad:
-        raise BayesIGF1Error(f"--reference {bad[0]!r} must be FACTOR=LEVEL with several --group columns. Fix: e.g. "
-                             f"--reference {groups[0]}={bad[0]}.")
-    return _references(items)
+def cmd_analysis(args: argparse.Namespace) -> int:
+    """A design's sub-command: its options (``options_from_args``), the data and fitting options, one fit
+    (plus the refits of --prior-sensitivity / --compare), the report."""
+    from bayes_igf1.designs.base import get_design
 
-
-def cmd_timecourse(args: argparse.Namespace) -> int:
-    from bayes_igf1.designs.timecourse import analyse_timecourse
-
-    say = Progress(args.quiet)
-    group = args.group[0] if len(args.group) == 1 else list(args.group)
-    reference = _timecourse_reference(args.reference, args.group)
-
-    def run(**change):
-        kw = {**_fit_kwargs(args), "likelihood": args.likelihood, "ar1": args.ar1, **change}
-        return analyse_timecourse(args.data, animal=args.animal, group=group, time=args.time,
-                                  value=args.value, sheet=args.sheet, where=args.where, lloq=args.lloq,
-                                  layout=args.layout, scale=args.scale, baseline=args.baseline,
-                                  reference=reference, blocker=args.blocker, time_unit=args.time_unit,
-                                  decimal=args.decimal, thousands=args.thousands, **_label_kwargs(args), **kw)
-
-    with _claim_out(args) as out:
-        say(f"Reading {args.data} and fitting the time-course model (nutpie; compiling takes a few seconds)")
-        result = run()
-        alternatives = {"likelihood": "normal" if args.likelihood == "student" else "student", "ar1": not args.ar1}
-        result = _extra_checks(result, run, args, alternatives, say)
-        return _finish(result, out, say, force=args.force)
-
-
-def cmd_factorial(args: argparse.Namespace) -> int:
-    from bayes_igf1.designs.factorial import analyse_factorial
-
-    if len(args.factors) + len(args.within) < 2:
-        raise BayesIGF1Error(f"Give at least two factors with --factor / --within (got "
-                             f"{len(args.factors) + len(args.within)}), e.g. --factor treatment --factor antibody "
-                             "(add --factor sex for a three-way design, --within day for a crossover).")
+    design = get_design(args.command)
+    options = design.options_from_args(args)
+    alternatives = design.compare_alternatives(args) if args.compare else {}
     say = Progress(args.quiet)
 
     def run(**change):
-        kw = {**_fit_kwargs(args), "family": args.family, **change}
+        kw = {"sheet": args.sheet, "where": args.where, "decimal": args.decimal, "thousands": args.thousands,
+              **_fit_kwargs(args), **options, **change}
         if change:
-            kw["bf_sensitivity"] = False  # the refits serve a comparison; their BF is not reported
-        return analyse_factorial(args.data, outcome=args.outcome, factors=args.factors, animal=args.animal,
-                                 cohort=args.cohort, censored=args.censored, event=args.event,
-                                 censor_at=args.censor_at, where=args.where, sheet=args.sheet,
-                                 reference=_references(args.reference), blocker=args.blocker,
-                                 covariate=args.covariate, within=args.within, **_label_kwargs(args),
-                                 decimal=args.decimal, thousands=args.thousands, ss_type=args.ss_type, **kw)
+            kw.update(design.refit_options)
+        return design.analyse(args.data, **kw)
 
     with _claim_out(args) as out:
-        say(f"Reading {args.data} and fitting the factorial model (nutpie; compiling takes a few seconds)")
+        say(f"Reading {args.data} and fitting the {design.name} model (nutpie; compiling takes a few seconds)")
         result = run()
-        alternatives = {"family": {"normal": "student", "student": "normal"}.get(args.family)}
         result = _extra_checks(result, run, args, alternatives, say)
-        return _finish(result, out, say, force=args.force)
-
-
-def _per_outcome(items: Sequence[str], option: str, outcomes: Sequence[str], *, number: bool = False) -> dict:
-    """OUTCOME=VALUE items of a battery option as a dict; the outcome part may itself hold '='."""
-    out: dict = {}
-    for item in items:
-        text = str(item)
-        name = next((o for o in sorted(outcomes, key=len, reverse=True) if text.startswith(o + "=")), None)
-        if name is None:
-            name, sep, _ = text.partition("=")
-            if not sep or not name.strip():
-                raise BayesIGF1Error(f"{option} {text!r} must be OUTCOME=VALUE. Fix: e.g. {option} "
-                                     f"{outcomes[-1] if outcomes else 'nsft_latency_s'}=...")
-        value = text[len(name) + 1:].strip()
-        if number:
-            try:
-                value = float(value)
-            except ValueError:
-                raise BayesIGF1Error(f"{option} {text!r}: {value!r} is not a number. Fix: e.g. {option} "
-                                     f"{name}=600.") from None
-        if name in out:
-            raise BayesIGF1Error(f"{option} is given twice for {name!r}. Fix: give it once per outcome.")
-        out[name] = value
-    return out
-
-
-def cmd_battery(args: argparse.Namespace) -> int:
-    from bayes_igf1.designs.battery import analyse_battery
-
-    if len(args.factors) < 2:
-        raise BayesIGF1Error(f"Give at least two factors with --factor (got {len(args.factors)}), e.g. --factor "
-                             "treatment --factor antibody.")
-    long = args.test is not None or args.value is not None
-    if len(args.outcomes) < 2 and not (long and not args.outcomes):
-        raise BayesIGF1Error(f"Give at least two outcomes with --outcome (got {len(args.outcomes)}), e.g. --outcome "
-                             "fst_immobility_s --outcome nsft_latency_s (one outcome: 'bayes-igf1 factorial').")
-    if args.compare:
-        raise BayesIGF1Error("--compare is not available for the battery design yet. Fix: leave out --compare.")
-    outcomes = list(args.outcomes)
-    say = Progress(args.quiet)
-
-    def flags(items, option):  # long format: one flag column for every test, or TEST=COLUMN items
-        if long and len(items) == 1 and "=" not in items[0]:
-            return items[0]
-        return _per_outcome(items, option, outcomes) or None
-
-    def run(**change):
-        kw = {**_fit_kwargs(args), **change}
-        return analyse_battery(
-            args.data, outcomes=outcomes or None, factors=args.factors, animal=args.animal, cohort=args.cohort,
-            test=args.test, value=args.value,
-            censored=flags(args.censored, "--censored"), event=flags(args.event, "--event"),
-            censor_at=_per_outcome(args.censor_at, "--censor-at", outcomes, number=True) or None,
-            families=_per_outcome(args.family, "--family", outcomes) or None,
-            labels=_per_outcome(args.label, "--label", outcomes) or None,
-            where=args.where, sheet=args.sheet, reference=_references(args.reference), blocker=args.blocker,
-            decimal=args.decimal, thousands=args.thousands, ss_type=args.ss_type, **kw)
-
-    with _claim_out(args) as out:
-        say(f"Reading {args.data} and fitting the joint model of {len(outcomes)} outcomes (nutpie; compiling takes a "
-            "few seconds)")
-        result = run()
-        result = _extra_checks(result, run, args, {}, say)
-        return _finish(result, out, say, force=args.force)
-
-
-def _value_range(text: str | None) -> tuple[float, float] | None:
-    """--range LOW,HIGH as two numbers (their order is checked by the reader)."""
-    if text is None:
-        return None
-    parts = [t.strip() for t in str(text).split(",")]
-    try:
-        low, high = (float(t) for t in parts)
-    except ValueError:
-        raise BayesIGF1Error(f"--range {text!r} must be two numbers LOW,HIGH. Fix: e.g. --range 0,360.") from None
-    return low, high
-
-
-def cmd_summary(args: argparse.Namespace) -> int:
-    from bayes_igf1.designs.summary import analyse_summary
-
-    if len(args.factors) < 2:
-        raise BayesIGF1Error(f"Give at least two factors with --factor (got {len(args.factors)}), e.g. --factor "
-                             "treatment --factor antibody.")
-    if args.compare:
-        raise BayesIGF1Error("--compare has no alternative model for a summary table: means and SDs are sufficient "
-                             "for the normal model only. Fix: leave out --compare.")
-    value_range = _value_range(args.value_range)
-    say = Progress(args.quiet)
-
-    def run(**change):
-        kw = {**_fit_kwargs(args), **change}
-        if change:
-            kw["bf_sensitivity"] = False  # the refits serve a comparison; their BF is not reported
-        return analyse_summary(args.data, factors=args.factors, mean=args.mean, sd=args.sd, sem=args.sem, n=args.n,
-                               outcome=args.outcome, where=args.where, sheet=args.sheet, decimal=args.decimal,
-                               thousands=args.thousands, reference=_references(args.reference),
-                               value_range=value_range, blocker=args.blocker, ss_type=args.ss_type, **kw)
-
-    with _claim_out(args) as out:
-        say(f"Reading {args.data} and fitting the cell-means model to its summaries (nutpie; compiling takes a few "
-            "seconds)")
-        result = run()
-        result = _extra_checks(result, run, args, {}, say)
         return _finish(result, out, say, force=args.force)
 
 
@@ -919,10 +580,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_FAILED_DIAGNOSTICS if result.failed_fraction > plan.FAILED_GATE_EXIT_FRACTION else EXIT_OK
 
 
-COMMANDS = {"inspect": cmd_inspect, "timecourse": cmd_timecourse, "factorial": cmd_factorial, "summary": cmd_summary,
-            "battery": cmd_battery,
-            "reproduce": cmd_reproduce, "report": cmd_report, "calibrate": cmd_calibrate,
-            "plan": cmd_plan}
+COMMANDS = {"inspect": cmd_inspect, "reproduce": cmd_reproduce, "report": cmd_report, "calibrate": cmd_calibrate,
+            "plan": cmd_plan}  # and every registered design: cmd_analysis
 
 
 def _quiet_libraries(command: str) -> None:
@@ -1014,20 +673,27 @@ def _internal_error(err: BaseException, argv: Sequence[str], args: argparse.Name
     return EXIT_INTERNAL_ERROR
 
 
+def _design_names() -> list[str]:
+    from bayes_igf1.designs.base import DESIGNS
+
+    return list(DESIGNS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (0 passed, 1 failed the gate, 2 bad input, 3 internal error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = None
     try:
         try:
-            args = build_parser().parse_args(argv)
+            command = next((a for a in argv if not a.startswith("-")), None)
+            args = build_parser(command if command in _design_names() else "").parse_args(argv)
         except BrokenPipeError as err:  # --help into a closed pipe
             raise _StdoutClosed from err
         _check_options(args)
         _quiet_libraries(args.command)
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
-            code = COMMANDS[args.command](args)
+            code = COMMANDS.get(args.command, cmd_analysis)(args)
         try:
             sys.stdout.flush()
         except BrokenPipeError as err:

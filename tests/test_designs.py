@@ -50,3 +50,34 @@ def test_no_new_design_name_branches_outside_designs():
     assert len(hits) <= NAME_BRANCHES_LEFT, hits
     # these ask the design now
     assert not [h for h in hits if h.startswith(("report", "reproduce", "plan", "calibrate"))], hits
+
+
+def test_the_cli_lists_every_design_without_importing_one():
+    """`bayes-igf1 --help` names each registered design (its registry help) without importing a design module."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom bayes_igf1.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m == 'pymc' or (m.startswith('bayes_igf1.designs.') "
+            "and m != 'bayes_igf1.designs.base')))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip().splitlines()[-1] == "[]"
+    for name in DESIGNS:
+        assert f"    {name} " in run.stdout
+
+
+@pytest.mark.parametrize("name", sorted(DESIGNS))
+def test_each_design_builds_its_own_sub_command(name, capsys):
+    """A design's sub-command is its add_arguments between the CLI's data and fitting options."""
+    import argparse
+
+    from bayes_igf1.cli import main
+
+    with pytest.raises(SystemExit):
+        main([name, "--help"])
+    text = capsys.readouterr().out
+    own = argparse.ArgumentParser()
+    get_design(name).add_arguments(own)
+    flags = [opt for action in own._actions for opt in action.option_strings if opt not in ("-h", "--help")]
+    assert flags and all(flag in text for flag in flags)
+    assert text.index("--where") < text.index(flags[0]) < text.index("--draws")

@@ -6,8 +6,10 @@ results say, which figures it draws, how its headline finding reads. Code outsid
 ``designs/`` looks a design up with `get_design` (by its registry name, which is also
 ``AnalysisResult.design`` and results.json's ``design``) and calls it.
 
-The registry names the modules rather than importing them, so that ``bayes-igf1 --help`` and
-``inspect`` stay fast (a design module imports PyMC).
+The registry names the modules rather than importing them, and holds each design's one-line
+help, so that ``bayes-igf1 --help`` and ``inspect`` stay fast (a design module imports PyMC).
+A design's sub-command is built from its class (``add_arguments``, ``options_from_args``,
+``compare_alternatives``, ``refit_options``); ``cli.cmd_analysis`` runs any of them.
 
 First step of the redesign (issue 12): the report, reproduce, plan, calibrate and the CLI ask
 the design (``tests/test_designs.py`` fails if code outside ``designs/`` tests a design's name);
@@ -19,9 +21,9 @@ stays fast).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import import_module
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import argparse
@@ -36,12 +38,24 @@ if TYPE_CHECKING:
     from bayes_igf1.plan import PlanResult, _Spec
     from bayes_igf1.results import AnalysisResult
 
-#: Registry name -> "module:Class". One line per design.
-DESIGNS: dict[str, str] = {
-    "timecourse": "bayes_igf1.designs.timecourse:TimeCourse",
-    "factorial": "bayes_igf1.designs.factorial:Factorial",
-    "summary": "bayes_igf1.designs.summary:Summary",
-    "battery": "bayes_igf1.designs.battery:Battery",
+class Registered(NamedTuple):
+    """A registry entry: where the design's class is, and its one-line help (``bayes-igf1 --help``
+    lists every design without importing one)."""
+
+    target: str  # "module:Class"
+    help: str
+
+
+#: Registry name -> (module:Class, one-line help). One line per design.
+DESIGNS: dict[str, Registered] = {
+    "timecourse": Registered("bayes_igf1.designs.timecourse:TimeCourse",
+                             "time course (e.g. microdialysis IGF-1): Bayesian model + RM ANOVA"),
+    "factorial": Registered("bayes_igf1.designs.factorial:Factorial",
+                            "k-way design (e.g. treatment x antibody), between or within animals: Bayesian model + ANOVA"),
+    "summary": Registered("bayes_igf1.designs.summary:Summary",
+                          "a published figure: the factorial's model + ANOVA from cell means, SD or SEM and n"),
+    "battery": Registered("bayes_igf1.designs.battery:Battery",
+                          "several tests of the same animals (FST, FUST, NSFT) jointly: Bayesian model + MANOVA"),
 }
 
 
@@ -51,11 +65,28 @@ class Design(Protocol):
 
     #: CLI sub-command, ``AnalysisResult.design`` and results.json ``design``.
     name: str
+    #: ``bayes-igf1 <name> --help``: what the sub-command fits and writes.
+    description: str
+    #: Options set on the extra refits of ``--prior-sensitivity`` / ``--compare`` (e.g. no BF sensitivity).
+    refit_options: dict
     #: What one group of animals is called in text: "group" (time course), "cell" (factorial).
     unit_word: str
 
     def analyse(self, source, **options) -> AnalysisResult:
         """Read, fit, check and set beside the frequentist twin (the design's ``analyse_*``)."""
+
+    # ---- command line: the CLI adds DATA, --sheet, --where, --decimal, --thousands before the
+    # design's own options and the fitting options (--out ... --quiet) after them, and passes
+    # both to ``analyse`` with the design's keyword arguments.
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """The design's own options (columns, model, labels) on its sub-command's parser."""
+
+    def options_from_args(self, args: argparse.Namespace) -> dict:
+        """``analyse``'s keyword arguments from the parsed options (a bad combination: an error naming the flag)."""
+
+    def compare_alternatives(self, args: argparse.Namespace) -> dict:
+        """``--compare``: option -> its alternative value, one refit each (an error when there is none)."""
 
     def groups(self, result: AnalysisResult) -> list[str]:
         """Group or cell labels ("A|B"), reference first."""
@@ -148,7 +179,7 @@ class Design(Protocol):
 def get_design(name: str) -> Design:
     """The design registered as ``name`` (an unknown name is an error listing the known ones)."""
     try:
-        module, cls = DESIGNS[str(name)].split(":")
+        module, cls = DESIGNS[str(name)].target.split(":")
     except KeyError:
         from bayes_igf1.errors import DesignError
 
@@ -156,3 +187,45 @@ def get_design(name: str) -> Design:
             f"there is no design called {name!r}. Fix: use one of {', '.join(sorted(DESIGNS))}."
         ) from None
     return getattr(import_module(module), cls)()
+
+
+# ------------------------------------------------------------------ option helpers of the designs
+
+
+def add_label_options(parser: argparse.ArgumentParser) -> None:
+    """--label, --unit and --level: how the report names the outcome, its unit and the levels."""
+    g = parser.add_argument_group("labels in the report")
+    g.add_argument("--label", default=None, metavar="TEXT",
+                   help="the outcome's name in text, tables and axes (default: its column name)")
+    g.add_argument("--unit", default=None, metavar="TEXT",
+                   help="the outcome's unit, written after its numbers and on axes (e.g. s, pg/mL; default: none)")
+    g.add_argument("--level", action="append", default=[], metavar="FACTOR=LEVEL=TEXT",
+                   help="a level's label in the report (repeatable), e.g. --level 'treatment=ketamine 10=ketamine "
+                        "10 mg/kg'")
+
+
+def label_kwargs(args: argparse.Namespace) -> dict:
+    """--label, --unit and --level as keyword arguments of the analyse functions."""
+    from bayes_igf1.errors import BayesIGF1Error
+
+    levels: dict[str, dict[str, str]] = {}
+    for item in args.level:
+        parts = str(item).split("=")
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            raise BayesIGF1Error(f"--level {item!r} is not FACTOR=LEVEL=TEXT. Fix: e.g. --level "
+                                 "'treatment=ketamine 10=ketamine 10 mg/kg'.")
+        levels.setdefault(parts[0].strip(), {})[parts[1].strip()] = parts[2].strip()
+    return {"label": args.label, "unit": args.unit, "levels": levels or None}
+
+
+def references(items: Sequence[str]) -> dict[str, str] | None:
+    """--reference FACTOR=LEVEL items as a dict (None when none is given)."""
+    from bayes_igf1.errors import BayesIGF1Error
+
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise BayesIGF1Error(f"--reference {item!r} must be FACTOR=LEVEL, e.g. --reference treatment=saline.")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out or None

@@ -2009,14 +2009,116 @@ def _finish_tree(tree: xr.DataTree, model: pm.Model, data: BatteryData, *, sensi
 # ------------------------------------------------------------------------------ the design
 
 
+def _per_outcome(items, option: str, outcomes, *, number: bool = False) -> dict:
+    """OUTCOME=VALUE items of a battery option as a dict; the outcome part may itself hold '='."""
+    from bayes_igf1.errors import BayesIGF1Error
+
+    out: dict = {}
+    for item in items:
+        text = str(item)
+        name = next((o for o in sorted(outcomes, key=len, reverse=True) if text.startswith(o + "=")), None)
+        if name is None:
+            name, sep, _ = text.partition("=")
+            if not sep or not name.strip():
+                raise BayesIGF1Error(f"{option} {text!r} must be OUTCOME=VALUE. Fix: e.g. {option} "
+                                     f"{outcomes[-1] if outcomes else 'nsft_latency_s'}=...")
+        value = text[len(name) + 1:].strip()
+        if number:
+            try:
+                value = float(value)
+            except ValueError:
+                raise BayesIGF1Error(f"{option} {text!r}: {value!r} is not a number. Fix: e.g. {option} "
+                                     f"{name}=600.") from None
+        if name in out:
+            raise BayesIGF1Error(f"{option} is given twice for {name!r}. Fix: give it once per outcome.")
+        out[name] = value
+    return out
+
+
 class Battery:
     """Several outcomes of the same animals, jointly: the `bayes_igf1.designs.base.Design` protocol."""
 
     name = DESIGN
     unit_word = "cell"
+    description = ("Fit the joint model of several outcomes measured in the same animals (one row per animal, one "
+                   "column per test; cell means per outcome, a multivariate animal-level residual with an LKJ prior "
+                   "on its correlation, censored values through their exact conditional distribution) and its "
+                   "frequentist twin (type III MANOVA, each outcome's ANOVA with Holm across outcomes, survival "
+                   "tests), and write a report folder with the joint blockade probabilities.")
+    refit_options: dict = {}
 
     def analyse(self, source, **options) -> AnalysisResult:
         return analyse_battery(source, **options)
+
+    def add_arguments(self, parser) -> None:
+        g = parser.add_argument_group("battery columns")
+        g.add_argument("--outcome", action="append", default=[], dest="outcomes", metavar="COLUMN",
+                       help="an outcome (test) column; give it once per test, at least twice. With --test: a level "
+                            "of the test column (e.g. --outcome FST); leave it out to use every test")
+        g.add_argument("--test", default=None, metavar="COLUMN",
+                       help="long format (one row per animal and test): the column naming each row's test (FST, "
+                            "FUST, NSFT, ...); needs --value and --animal. --family, --label, --censor-at, --rope are "
+                            "then keyed by test (e.g. --family NSFT=lognormal)")
+        g.add_argument("--value", default=None, metavar="COLUMN",
+                       help="long format: the column of each row's measurement (with --test)")
+        g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
+                       help="a between-animal factor column; give it two or more times")
+        g.add_argument("--animal", default=None, help="column with the animal ID (without it each row is one animal)")
+        g.add_argument("--cohort", default=None, help="column with the cohort / batch")
+        g.add_argument("--censored", action="append", default=[], metavar="OUTCOME=COLUMN",
+                       help="the column flagging an outcome's right-censored values (1 = censored), e.g. "
+                            "--censored nsft_latency_s=nsft_censored; repeatable. With --test: one flag column "
+                            "(--censored censored) applying to each row's own test")
+        g.add_argument("--event", action="append", default=[], metavar="OUTCOME=COLUMN",
+                       help="an outcome's event column, the survival coding (1 = the event happened); repeatable "
+                            "(with --test: one column, as --censored)")
+        g.add_argument("--censor-at", action="append", default=[], metavar="OUTCOME=VALUE",
+                       help="an outcome's cut-off: values at it are right-censored (e.g. nsft_latency_s=600); "
+                            "repeatable")
+        g = parser.add_argument_group("model")
+        g.add_argument("--family", action="append", default=[], metavar="OUTCOME=FAMILY",
+                       help="an outcome's distribution: normal (default), student or lognormal (latencies); "
+                            "repeatable")
+        g.add_argument("--label", action="append", default=[], metavar="OUTCOME=TEXT",
+                       help="how the report names an outcome (default: its column); repeatable")
+        g.add_argument("--reference", action="append", default=[], metavar="FACTOR=LEVEL",
+                       help="reference level of a factor (repeatable; default as for 'factorial')")
+        g.add_argument("--ss-type", type=int, choices=[2, 3], default=3,
+                       help="MANOVA / ANOVA sums of squares (default 3)")
+        g.add_argument("--blocker", default=None, metavar="FACTOR",
+                       help="the factor that is an antagonist or neutralizing antibody (e.g. antibody): report the "
+                            "%% of the other factor's effect it abolishes on each test and the joint probabilities")
+
+    def options_from_args(self, args) -> dict:
+        from bayes_igf1.designs.base import references
+        from bayes_igf1.errors import BayesIGF1Error
+
+        if len(args.factors) < 2:
+            raise BayesIGF1Error(f"Give at least two factors with --factor (got {len(args.factors)}), e.g. --factor "
+                                 "treatment --factor antibody.")
+        long = args.test is not None or args.value is not None
+        outcomes = list(args.outcomes)
+        if len(outcomes) < 2 and not (long and not outcomes):
+            raise BayesIGF1Error(f"Give at least two outcomes with --outcome (got {len(outcomes)}), e.g. --outcome "
+                                 "fst_immobility_s --outcome nsft_latency_s (one outcome: 'bayes-igf1 factorial').")
+
+        def flags(items, option):  # long format: one flag column for every test, or TEST=COLUMN items
+            if long and len(items) == 1 and "=" not in items[0]:
+                return items[0]
+            return _per_outcome(items, option, outcomes) or None
+
+        return dict(outcomes=outcomes or None, factors=args.factors, animal=args.animal, cohort=args.cohort,
+                    test=args.test, value=args.value,
+                    censored=flags(args.censored, "--censored"), event=flags(args.event, "--event"),
+                    censor_at=_per_outcome(args.censor_at, "--censor-at", outcomes, number=True) or None,
+                    families=_per_outcome(args.family, "--family", outcomes) or None,
+                    labels=_per_outcome(args.label, "--label", outcomes) or None,
+                    reference=references(args.reference), blocker=args.blocker, ss_type=args.ss_type)
+
+    def compare_alternatives(self, args) -> dict:
+        from bayes_igf1.errors import BayesIGF1Error
+
+        raise BayesIGF1Error("--compare is not available for the battery design yet. Fix: leave out --compare.")
 
     def groups(self, result) -> list[str]:
         """Each outcome's cells, "<outcome>: a|b" (the rows of the tidy frame are outcome x animal)."""

@@ -2053,9 +2053,74 @@ class Factorial:
 
     name = DESIGN
     unit_word = "cell"
+    description = ("Fit the hierarchical cell-means model of a k-way design (factors between or within animals) and "
+                   "its frequentist twin (ANOVA type III, post hoc, mixed model, survival tests for censored "
+                   "latencies; RM ANOVA with --within), and write a report folder.")
+    refit_options = {"bf_sensitivity": False}  # the refits serve a comparison; their BF is not reported
 
     def analyse(self, source, **options) -> AnalysisResult:
         return analyse_factorial(source, **options)
+
+    def add_arguments(self, parser) -> None:
+        from bayes_igf1.designs.base import add_label_options
+
+        g = parser.add_argument_group("factorial columns")
+        g.add_argument("--outcome", required=True, help="column with the outcome (e.g. 'Time Immobile (s)')")
+        g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
+                       help="a between-animal factor column; give it two or more times (e.g. --factor treatment "
+                            "--factor antibody, + --factor sex for a three-way design)")
+        g.add_argument("--animal", default=None,
+                       help="column with the animal ID (needed when an animal has several rows); "
+                            "without it each row is one animal")
+        g.add_argument("--cohort", default=None, help="column with the cohort / batch")
+        g.add_argument("--censored", default=None, metavar="COLUMN",
+                       help="column flagging right-censored values: 1 (yes/true) = censored, e.g. a mouse that "
+                            "never ate, 0 = the event was seen; the value is the row's own censoring time")
+        g.add_argument("--event", default=None, metavar="COLUMN",
+                       help="event column, the survival coding: 1 (yes/true) = the event happened, 0 = censored "
+                            "(e.g. 'ate'); not with --censored")
+        g.add_argument("--censor-at", type=float, default=None,
+                       help="cut-off: values at or above it are right-censored there (e.g. 600 for NSFT)")
+        g = parser.add_argument_group("model")
+        g.add_argument("--family", choices=["normal", "student", "lognormal"], default="normal",
+                       help="outcome distribution (default normal; lognormal for latencies)")
+        g.add_argument("--reference", action="append", default=[], metavar="FACTOR=LEVEL",
+                       help="reference level of a factor (repeatable; default: a level named like a control, "
+                            "e.g. saline, vehicle, IgG, WT, 0 mg/kg; else the lowest number; else the first in "
+                            "sorted order)")
+        g.add_argument("--ss-type", type=int, choices=[2, 3], default=3, help="ANOVA sums of squares (default 3)")
+        g.add_argument("--blocker", default=None, metavar="FACTOR",
+                       help="the factor that is an antagonist or neutralizing antibody (e.g. antibody): report the "
+                            "%% of the other factor's effect it abolishes (default: no %% blockade)")
+        g.add_argument("--within", action="append", default=[], metavar="COLUMN",
+                       help="a factor that varies within an animal (crossover, test day, drug vs vehicle in the "
+                            "same animal); repeatable; needs --animal (default: every factor is between animals)")
+        g.add_argument("--covariate", default=None, metavar="COLUMN",
+                       help="a numeric covariate (e.g. body weight, a pre-test score): centred, one slope shared by "
+                            "the cells, in the Bayesian model and the ANCOVA (default: none)")
+        add_label_options(parser)
+
+    def options_from_args(self, args) -> dict:
+        from bayes_igf1.designs.base import label_kwargs, references
+        from bayes_igf1.errors import BayesIGF1Error
+
+        if len(args.factors) + len(args.within) < 2:
+            raise BayesIGF1Error(f"Give at least two factors with --factor / --within (got "
+                                 f"{len(args.factors) + len(args.within)}), e.g. --factor treatment --factor antibody "
+                                 "(add --factor sex for a three-way design, --within day for a crossover).")
+        return dict(outcome=args.outcome, factors=args.factors, animal=args.animal, cohort=args.cohort,
+                    censored=args.censored, event=args.event, censor_at=args.censor_at,
+                    reference=references(args.reference), blocker=args.blocker, covariate=args.covariate,
+                    within=args.within, ss_type=args.ss_type, family=args.family, **label_kwargs(args))
+
+    def compare_alternatives(self, args) -> dict:
+        from bayes_igf1.errors import BayesIGF1Error
+
+        other = {"normal": "student", "student": "normal"}.get(args.family)
+        if other is None:
+            raise BayesIGF1Error("--compare has no alternative model for these options; use it with "
+                                 "--family normal or student.")
+        return {"family": other}
 
     def groups(self, result) -> list[str]:
         f = result.sheet.frame

@@ -985,9 +985,62 @@ class Summary(Factorial):
 
     name = DESIGN
     unit_word = "cell"
+    description = ("Reanalyse a published figure: fit the factorial's cell-means model to a table of cell means, SDs "
+                   "or SEMs and n (one row per cell; the exact likelihood of these summaries of a normal outcome) and "
+                   "its frequentist twin (ANOVA type III / II, simple effects, interaction contrasts, Tukey, Hedges' "
+                   "g, all exact from the summaries), and write a report folder.")
 
     def analyse(self, source, **options) -> AnalysisResult:
         return analyse_summary(source, **options)
+
+    def add_arguments(self, parser) -> None:
+        g = parser.add_argument_group("summary columns")
+        g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
+                       help="a factor column; give it two or more times (e.g. --factor treatment --factor antibody)")
+        g.add_argument("--mean", required=True, metavar="COLUMN", help="column with the cell means")
+        g.add_argument("--sd", default=None, metavar="COLUMN", help="column with the cell SDs (or give --sem)")
+        g.add_argument("--sem", default=None, metavar="COLUMN",
+                       help="column with the cell SEMs, the error bars of most bar graphs (converted: SD = SEM x "
+                            "sqrt(n))")
+        g.add_argument("--n", required=True, metavar="COLUMN", help="column with the number of animals in each cell")
+        g.add_argument("--outcome", default=None, metavar="NAME",
+                       help="the outcome's name in the report, e.g. 'Time immobile (s)' (default: the --mean header)")
+        g.add_argument("--range", default=None, metavar="LOW,HIGH", dest="value_range",
+                       help="the range a mean can take (e.g. 0,360 for seconds in a 6-min test): a mean outside it "
+                            "is an error (a digitising slip)")
+        g = parser.add_argument_group("model")
+        g.add_argument("--reference", action="append", default=[], metavar="FACTOR=LEVEL",
+                       help="reference level of a factor (repeatable; default as for 'factorial')")
+        g.add_argument("--ss-type", type=int, choices=[2, 3], default=3, help="ANOVA sums of squares (default 3)")
+        g.add_argument("--blocker", default=None, metavar="FACTOR",
+                       help="the factor that is an antagonist or neutralizing antibody: report the %% of the other "
+                            "factor's effect it abolishes (default: no %% blockade)")
+
+    def options_from_args(self, args) -> dict:
+        from bayes_igf1.designs.base import references
+        from bayes_igf1.errors import BayesIGF1Error
+
+        if len(args.factors) < 2:
+            raise BayesIGF1Error(f"Give at least two factors with --factor (got {len(args.factors)}), e.g. --factor "
+                                 "treatment --factor antibody.")
+        value_range = None
+        if args.value_range is not None:
+            try:
+                value_range = tuple(float(t.strip()) for t in str(args.value_range).split(","))
+            except ValueError:
+                value_range = ()
+            if len(value_range) != 2:
+                raise BayesIGF1Error(f"--range {args.value_range!r} must be two numbers LOW,HIGH. Fix: e.g. --range "
+                                     "0,360.")
+        return dict(factors=args.factors, mean=args.mean, sd=args.sd, sem=args.sem, n=args.n, outcome=args.outcome,
+                    reference=references(args.reference), value_range=value_range, blocker=args.blocker,
+                    ss_type=args.ss_type)
+
+    def compare_alternatives(self, args) -> dict:
+        from bayes_igf1.errors import BayesIGF1Error
+
+        raise BayesIGF1Error("--compare has no alternative model for a summary table: means and SDs are sufficient "
+                             "for the normal model only. Fix: leave out --compare.")
 
     def data_sentences(self, result) -> list[str]:
         return summary_sentences(result.sheet.frame, result.sheet.columns, result.sheet.factors)

@@ -1107,6 +1107,26 @@ def analyse_timecourse(
 # ----------------------------------------------------------------------- the design
 
 
+def _reference_option(items, groups) -> str | dict[str, str] | None:
+    """--reference of the time course: a level (one --group; GROUP=LEVEL too), FACTOR=LEVEL (several)."""
+    from bayes_igf1.designs.base import references
+    from bayes_igf1.errors import BayesIGF1Error
+
+    if not items:
+        return None
+    if len(groups) == 1:
+        if len(items) > 1:
+            raise BayesIGF1Error(f"--reference is given {len(items)} times for one --group column. Fix: give one "
+                                 "reference level, e.g. --reference saline.")
+        key, sep, level = items[0].partition("=")
+        return level.strip() if sep and key.strip().casefold() == groups[0].casefold() else items[0]
+    bad = [item for item in items if "=" not in item]
+    if bad:
+        raise BayesIGF1Error(f"--reference {bad[0]!r} must be FACTOR=LEVEL with several --group columns. Fix: e.g. "
+                             f"--reference {groups[0]}={bad[0]}.")
+    return references(items)
+
+
 class TimeCourse:
     """The time-course design (group factor(s) x time, animal random intercept): the
     `bayes_igf1.designs.base.Design` protocol. With several group factors the groups are
@@ -1114,9 +1134,65 @@ class TimeCourse:
 
     name = "timecourse"
     unit_word = "group"
+    description = ("Fit the hierarchical time-course model (animal random intercept, % of baseline modelled, "
+                   "left-censored below-limit values) and its frequentist twin (two-way RM ANOVA, REML mixed "
+                   "model), and write a report folder.")
+    refit_options: dict = {}
 
     def analyse(self, source, **options):
         return analyse_timecourse(source, **options)
+
+    def add_arguments(self, parser) -> None:
+        from bayes_igf1.designs.base import add_label_options
+
+        g = parser.add_argument_group("time-course columns")
+        g.add_argument("--animal", required=True, help="column with the animal ID")
+        g.add_argument("--group", required=True, action="append", metavar="COLUMN",
+                       help="column with the treatment group; repeat it for several group factors (e.g. --group "
+                            "treatment --group antibody): one trajectory per combination of their levels")
+        g.add_argument("--time", required=True,
+                       help="column with the sampling time (<= 0 is baseline); its unit is read from the values "
+                            "('2 h', 'Day 2') or given with --time-unit")
+        g.add_argument("--value", required=True, help="column with the measured value (e.g. IGF-1, pg/mL)")
+        g.add_argument("--layout", choices=["long", "wide-time", "wide-group"], default="long",
+                       help="long: one row per fraction (default); wide-time: one row per animal, one "
+                            "column per time; wide-group: one column per group (Prism grouped table)")
+        g.add_argument("--lloq", type=float, default=None,
+                       help="assay limit for below-limit cells that do not state it ('<LLOQ', 'BLQ', 'ND')")
+        g.add_argument("--time-unit", default=None, metavar="UNIT",
+                       help="unit of the times: h, min, day or week (also s, hour, minute, d, wk); default: the unit "
+                            "written with the times ('2 h', 'Day 2'), else none (no unit is printed)")
+        g = parser.add_argument_group("model")
+        g.add_argument("--scale", choices=["log", "identity"], default="log",
+                       help="log (default): effects are ratios, reported as %% change; identity: differences")
+        g.add_argument("--baseline", choices=["auto", "none"], default="auto",
+                       help="auto (default): fractions at time <= 0 are baseline; none: no baseline")
+        g.add_argument("--likelihood", choices=["student", "normal"], default="student",
+                       help="residual distribution (default Student-t, robust to assay outliers)")
+        g.add_argument("--reference", action="append", default=[], metavar="LEVEL",
+                       help="reference group (default: a group named like a control, e.g. saline, vehicle, "
+                            "control, IgG, WT, 0 mg/kg; else the lowest dose when every group is a number; else "
+                            "the first in sorted order); with several --group columns FACTOR=LEVEL, repeatable")
+        g.add_argument("--blocker", default=None, metavar="FACTOR",
+                       help="with several --group columns, the one that is an antagonist or neutralizing antibody "
+                            "(e.g. antibody): report the %% of the other group factor's time course it abolishes, "
+                            "per time and over the AUC (default: no %% blockade)")
+        g.add_argument("--ar1", action="store_true",
+                       help="first-order autocorrelation of an animal's successive residuals (AR(1), continuous "
+                            "time)")
+        add_label_options(parser)
+
+    def options_from_args(self, args) -> dict:
+        from bayes_igf1.designs.base import label_kwargs
+
+        return dict(animal=args.animal, group=args.group[0] if len(args.group) == 1 else list(args.group),
+                    time=args.time, value=args.value, lloq=args.lloq, layout=args.layout, scale=args.scale,
+                    baseline=args.baseline, reference=_reference_option(args.reference, args.group),
+                    blocker=args.blocker, time_unit=args.time_unit, likelihood=args.likelihood, ar1=args.ar1,
+                    **label_kwargs(args))
+
+    def compare_alternatives(self, args) -> dict:
+        return {"likelihood": "normal" if args.likelihood == "student" else "student", "ar1": not args.ar1}
 
     def groups(self, result) -> list[str]:
         ref = str(result.settings.get("reference"))
