@@ -10,6 +10,7 @@ from importlib.metadata import version as _version
 __version__ = _version("bayes-igf1")
 
 _EXPORTS = {
+    "analyse": "bayes_igf1.pipeline",
     "analyse_timecourse": "bayes_igf1.designs.timecourse",
     "analyse_factorial": "bayes_igf1.designs.factorial",
     "analyse_summary": "bayes_igf1.designs.summary",

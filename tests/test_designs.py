@@ -20,7 +20,7 @@ def test_every_registered_design_implements_the_protocol(name):
     design = get_design(name)
     assert isinstance(design, Design)
     assert design.name == name
-    for method in ("analyse", "groups", "row_groups", "results_sentences", "figures", "finding", "plan_from_args",
+    for method in ("analyse", "setup", "finish", "add_arguments", "options_from_args", "compare_alternatives", "groups", "row_groups", "results_sentences", "figures", "finding", "plan_from_args",
                    "plan_source", "plan_simulate", "plan_prepare", "plan_model", "plan_observations",
                    "plan_frequentist", "plan_targets", "plan_rules", "plan_rule_names", "calibration_model"):
         assert callable(getattr(design, method))

@@ -633,3 +633,22 @@ def test_bayesian_partial_eta_squared_with_a_block_equals_car_at_the_least_squar
     eta = fx.bayesian_anova(post, data)["partial_eta_sq"]
     car = {A: 0.376016448588229, B: 0.0260511410616834, f"{A}:{B}": 0.063454122604755, "cohort": 0.522201095223608}
     assert {k: eta[k].item() for k in car} == pytest.approx(car, rel=1e-9)
+
+
+def test_prior_estimands_are_the_contrasts_of_the_prior_draws(small_fit):
+    """posterior.nc's prior_estimands group: the same contrasts under the prior (the report's prior-vs-posterior
+    panel), here the interaction worked by hand from the prior's cell means."""
+    res, _, _ = small_fit
+    cm = res.tree["prior"]["cell_mean"]
+    levels_a, levels_b = (list(cm[f].values) for f in (A, B))
+    (a0, a1), (b0, b1) = levels_a[:2], levels_b[:2]
+    by_hand = (cm.sel({A: a1, B: b1}) - cm.sel({A: a0, B: b1}) - cm.sel({A: a1, B: b0}) + cm.sel({A: a0, B: b0}))
+    stored = res.tree["prior_estimands"]["interaction"].sel(interaction_cell=f"{a1}|{b1}")
+    np.testing.assert_allclose(stored.values, by_hand.values, rtol=1e-12)
+    draws = fx.Factorial().headline_draws(res, "prior_estimands")
+    label = res.estimates.query("name == 'interaction' and headline")["label"].iloc[0]
+    np.testing.assert_allclose(draws[label][0], by_hand.values.ravel(), rtol=1e-12)
+    assert draws[label][1] == "difference of differences"
+    # the posterior's panel reads the same rows from the estimands group
+    post = fx.Factorial().headline_draws(res)
+    assert set(post) == set(draws) and len(post[label][0]) == res.tree["posterior"].sizes["draw"] * 2

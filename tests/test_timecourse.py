@@ -310,7 +310,7 @@ def test_an_outcome_with_nothing_to_estimate_is_a_design_error_before_any_fit(ca
     expected = "below the assay limit" if case == "all below the limit" else "values is 12.5"
     with pytest.raises(DesignError, match=expected) as err:
         tc.analyse_timecourse(sheet, animal="mouse", group="treatment", time="hour", value="igf1", lloq=8.0,
-                              draws=10, tune=10, chains=1)
+                              draws=10, tune=10, chains=2)
     assert "Fix:" in str(err.value)
     # prepare itself refuses the validated frame (the one place the check lives).
     frame = _frame()
@@ -330,3 +330,15 @@ def test_the_reported_draws_are_stored_with_the_result(shipped):
     group_dim = next(d for d in auc.dims if d not in ("chain", "draw"))
     draws = auc.sel({group_dim: row["group"]}).values.ravel()
     assert float(np.median(draws)) == pytest.approx(row["median"], rel=1e-9)
+
+
+def test_prior_estimands_hold_the_auc_differences_under_the_prior(shipped):
+    """The prior's AUC difference of each dose (the prior-vs-posterior panel) is the same function of the prior
+    draws as the posterior's of the posterior draws: the prior one is far wider than the posterior one."""
+    design = tc.TimeCourse()
+    prior, post = design.headline_draws(shipped, "prior_estimands"), design.headline_draws(shipped)
+    assert set(prior) == set(post) and len(post) == 2
+    for label, (draws, scale) in post.items():
+        row = shipped.estimates[shipped.estimates["label"] == label].iloc[0]
+        assert float(np.median(draws)) == pytest.approx(row["median"], rel=1e-12)
+        assert np.std(prior[label][0]) > 3 * np.std(draws)

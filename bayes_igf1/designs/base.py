@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import xarray as xr
     from matplotlib.figure import Figure
 
+    from bayes_igf1.pipeline import Setup
     from bayes_igf1.plan import PlanResult, _Spec
     from bayes_igf1.results import AnalysisResult
 
@@ -73,7 +74,16 @@ class Design(Protocol):
     unit_word: str
 
     def analyse(self, source, **options) -> AnalysisResult:
-        """Read, fit, check and set beside the frequentist twin (the design's ``analyse_*``)."""
+        """Read, fit, check and set beside the frequentist twin (the design's ``analyse_*``, a thin wrapper
+        over `bayes_igf1.pipeline.analyse`)."""
+
+    # ---- the pipeline's two design steps (bayes_igf1.pipeline.analyse runs the fit between them)
+
+    def setup(self, source, **options) -> Setup:
+        """Read and validate the sheet, prepare it, resolve the priors, build the model (an unknown option: error)."""
+
+    def finish(self, setup: Setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: bool) -> AnalysisResult:
+        """Estimates, checks, the frequentist twin and notes from the fitted tree (its ``estimands`` group stored)."""
 
     # ---- command line: the CLI adds DATA, --sheet, --where, --decimal, --thousands before the
     # design's own options and the fitting options (--out ... --quiet) after them, and passes
@@ -131,8 +141,10 @@ class Design(Protocol):
         """The headline finding in one sentence (reproduce's index)."""
 
     # Optional: ``descriptives(result) -> DataFrame`` (the descriptive statistics table, for a design
-    # whose sheet has no animal rows) and ``plan_rule_targets(spec)``; the report and plan use them
-    # when a design has them.
+    # whose sheet has no animal rows), ``headline_draws(result, group) -> {label: (draws, scale)}``
+    # (the headline estimands' draws from posterior.nc's "estimands" / "prior_estimands" group: the
+    # prior-vs-posterior figure) and ``plan_rule_targets(spec)``; the report and plan use them when a
+    # design has them.
 
     def verdict(self, result: AnalysisResult, claim: str) -> tuple[str, str]:
         """Is a claim of kind ``claim`` supported? ("supported" | "not supported" | "undecided", the rule as applied)."""

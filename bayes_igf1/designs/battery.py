@@ -51,7 +51,6 @@ import dataclasses
 import itertools
 import math
 import re
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +66,7 @@ from bayes_igf1.constants import ANIMAL, CENSORED, CI_KIND, CI_PROB, COHORT, DEF
 from bayes_igf1.designs import factorial as fx
 from bayes_igf1.errors import DataError, DesignError
 from bayes_igf1.results import ESTIMATE_COLUMNS, AnalysisResult
-from bayes_igf1.sampling import SamplerSettings, fit
+from bayes_igf1.sampling import SamplerSettings
 from bayes_igf1.summaries import describe
 
 DESIGN = "battery"
@@ -1839,7 +1838,16 @@ def analyse_battery(
     -------
     AnalysisResult
     """
+    return fx.run_pipeline(DESIGN, **locals())
+
+
+def _setup(source, *, outcomes, factors, animal, cohort, families, censored, event, censor_at, labels, where, sheet,
+           decimal, thousands, reference, rope, ss_type, ci_prob, ci_kind, prior_scale, blocker, priors, sensitivity,
+           test, value):
+    """Read and validate the sheet, prepare it, resolve the priors, build the model (the pipeline's first step)."""
     import time
+
+    from bayes_igf1.pipeline import Setup
 
     start = time.perf_counter()
     test_col, value_col = test, value  # (``value`` is reused as a loop variable below)
@@ -1862,11 +1870,6 @@ def analyse_battery(
                              blocker=blocker)
     for name in outcomes:
         options.outcome_options(families.get(name, "normal"), name)  # validates the shared options
-    for name, value, low in (("draws", draws, 10), ("tune", tune, 0), ("chains", chains, 2)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-            raise DesignError(f"{name} must be a whole number >= {low}, not {value!r}. Fix: e.g. {name}=1000.")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise DesignError(f"seed must be a non-negative whole number, not {seed!r}. Fix: seed={DEFAULT_SEED}.")
     factors = fx._check_factors([factors] if isinstance(factors, str) else list(factors))
     for name in outcomes:
         if name in (OUTCOME,):
@@ -1881,16 +1884,37 @@ def analyse_battery(
     data = prepare(sheet_obj, per_sheets, families=families, options=options, labels=labels)
     resolved = resolve_priors(data, options, priors)
     model = build_model(data, resolved)
-    settings = SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains), seed=int(seed))
-    with warnings.catch_warnings():
-        # PyTensor's C backend compiles the initial-point function (a 3 x 3 product of the Cholesky
-        # factor) and warns that it found no BLAS: irrelevant at this size, and nutpie samples with numba.
-        warnings.filterwarnings("ignore", message=r"(?s).*could not link to a BLAS", category=UserWarning)
-        tree, diag = fit(model, settings=settings, var_names=free_parameters(data), progress=progress, retry=retry,
-                         predictive=False, derived=lambda post: gated_estimands(post, data))
-    tree = _finish_tree(tree, model, data, sensitivity=sensitivity)
+    settings_out = {
+        "source": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
+        "outcomes": list(data.outcomes), "families": dict(zip(data.outcomes, data.families, strict=True)),
+        "labels": dict(zip(data.outcomes, data.labels, strict=True)),
+        "factors": list(data.factors), "animal": animal, "cohort": cohort,
+        "censored": censored if isinstance(censored, str) else dict(censored or {}),
+        "event": event if isinstance(event, str) else dict(event or {}), "censor_at": dict(censor_at or {}),
+        "test": test_col, "value": value_col,
+        "where": list(where), "sheet": sheet, "decimal": decimal, "thousands": thousands,
+        "reference": dict(zip(data.factors, (lv[0] for lv in data.levels), strict=True)),
+        "rope": rope if not isinstance(rope, Mapping) else dict(rope), "ss_type": ss_type, "ci_prob": ci_prob,
+        "ci_kind": ci_kind, "prior_scale": prior_scale, "blocker": blocker,
+    }
+    return Setup(data=data, model=model, free=free_parameters(data), gated=lambda post: gated_estimands(post, data),
+                 stored=lambda post: stored_estimands(post, data), fit_options={"predictive": False},
+                 # PyTensor's C backend compiles the initial-point function (a 3 x 3 product of the Cholesky
+                 # factor) and warns that it found no BLAS: irrelevant at this size, and nutpie samples with numba.
+                 expected_warnings=((UserWarning, r"(?s).*could not link to a BLAS"),),
+                 state={"sheet": sheet_obj, "options": options, "priors": resolved, "sensitivity": sensitivity,
+                        "settings": settings_out, "user_priors": {k: dict(v) for k, v in (priors or {}).items()},
+                        "start": start})
+
+
+def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: bool) -> AnalysisResult:
+    """The per-animal log-likelihood and log-prior groups, estimates, the twin, checks and notes (last step)."""
+    import time
+
+    data, st = setup.data, setup.state
+    options, resolved, sensitivity = st["options"], st["priors"], st["sensitivity"]
+    tree = _finish_tree(tree, setup.model, data, sensitivity=sensitivity)
     posterior = tree["posterior"].to_dataset()
-    tree["estimands"] = xr.DataTree(stored_estimands(posterior, data))
 
     twin = frequentist_twin(data, options)
     tables = []
@@ -1947,30 +1971,18 @@ def analyse_battery(
     if not diag.passed:
         notes.insert(0, "FAILED diagnostics gate: " + "; ".join(diag.problems) + ". Do not report these estimates "
                      "before fixing the fit (more draws / tuning, or a simpler model).")
-    checks = run_checks(tree, data, seed=int(seed), sensitivity=sensitivity)
+    checks = run_checks(tree, data, seed=sampler.seed, sensitivity=sensitivity)
     checks["bayes_factor"] = bayes_factors(posterior, data, resolved)
     settings_out = {
-        "source": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
-        "outcomes": list(data.outcomes), "families": dict(zip(data.outcomes, data.families, strict=True)),
-        "labels": dict(zip(data.outcomes, data.labels, strict=True)),
-        "factors": list(data.factors), "animal": animal, "cohort": cohort,
-        "censored": censored if isinstance(censored, str) else dict(censored or {}),
-        "event": event if isinstance(event, str) else dict(event or {}), "censor_at": dict(censor_at or {}),
-        "test": test_col, "value": value_col,
-        "where": list(where), "sheet": sheet, "decimal": decimal, "thousands": thousands,
-        "reference": dict(zip(data.factors, (lv[0] for lv in data.levels), strict=True)),
-        "rope": rope if not isinstance(rope, Mapping) else dict(rope), "ss_type": ss_type, "ci_prob": ci_prob,
-        "ci_kind": ci_kind, "prior_scale": prior_scale, "blocker": blocker,
-        "draws": int(draws), "tune": int(tune), "chains": int(chains), "seed": int(seed),
-        "priors": {k: dict(v) for k, v in (priors or {}).items()}, "retry": bool(retry),
-        "sensitivity": bool(sensitivity),
+        **st["settings"], "draws": sampler.draws, "tune": sampler.tune, "chains": sampler.chains,
+        "seed": sampler.seed, "priors": st["user_priors"], "retry": retry, "sensitivity": bool(sensitivity),
         "model": {"cohort": data.cohort_kind, "residual": "multivariate Student-t" if data.student else "multivariate normal"},
-        "seconds": round(time.perf_counter() - start, 2),
+        "seconds": round(time.perf_counter() - st["start"], 2),
     }
     return AnalysisResult(
         design=DESIGN,
         title=f"{', '.join(data.labels)} by {' x '.join(data.factors)} (jointly)",
-        settings=settings_out, seed=int(seed), sheet=sheet_obj, priors=resolved, model_text=model_text(data, resolved),
+        settings=settings_out, seed=sampler.seed, sheet=st["sheet"], priors=resolved, model_text=model_text(data, resolved),
         tree=tree, diagnostics=diag, estimates=estimates,
         bayes_anova=pd.DataFrame(columns=["source", "sd_median", "sd_ci_low", "sd_ci_high", "eta_median",
                                           "eta_ci_low", "eta_ci_high"]),
@@ -1985,7 +1997,7 @@ def _finish_tree(tree: xr.DataTree, model: pm.Model, data: BatteryData, *, sensi
     """Move the per-animal log-likelihood into ``log_likelihood`` (dim ``animal_obs``: each animal's
     first row in the tidy frame, as the checks map observations to animals); add ``log_prior`` (for the
     power-scaling sensitivity) and ``observed_data`` / ``constant_data``."""
-    groups = {name: tree[name].to_dataset() for name in tree.children}
+    groups = {name: tree[name].to_dataset() for name in tree.children if name != "estimands"}
     post = groups["posterior"]
     ll = post["log_lik_animal"]
     groups["posterior"] = post.drop_vars("log_lik_animal")
@@ -2003,6 +2015,8 @@ def _finish_tree(tree: xr.DataTree, model: pm.Model, data: BatteryData, *, sensi
             lp = pm.stats.compute_log_prior(xr.DataTree.from_dict({"posterior": groups["posterior"]}), model=model,
                                             extend_inferencedata=False, progressbar=False)
         groups["log_prior"] = lp if isinstance(lp, xr.Dataset) else lp["log_prior"].to_dataset()
+    if "estimands" in tree.children:
+        groups["estimands"] = tree["estimands"].to_dataset()  # last, as the pipeline stored it
     return xr.DataTree.from_dict(groups)
 
 
@@ -2049,6 +2063,14 @@ class Battery:
 
     def analyse(self, source, **options) -> AnalysisResult:
         return analyse_battery(source, **options)
+
+    def setup(self, source, **options):
+        from bayes_igf1.pipeline import bind_options
+
+        return _setup(**bind_options(analyse_battery, source, options))
+
+    def finish(self, setup, tree, diag, *, sampler, retry, progress) -> AnalysisResult:
+        return _finish(setup, tree, diag, sampler=sampler, retry=retry, progress=progress)
 
     def add_arguments(self, parser) -> None:
         g = parser.add_argument_group("battery columns")

@@ -40,7 +40,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,17 +47,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pymc as pm
-import xarray as xr
 from pymc.exceptions import ImplicitFreezeWarning
+import xarray as xr
 from scipy import stats
 
 from bayes_igf1.constants import ANIMAL, CENSORED, CI_KIND, CI_PROB, COHORT, COVARIATE, DEFAULT_SEED, ROW, VALUE
 from bayes_igf1.errors import ConvergenceError, DesignError
 from bayes_igf1.frequentist import between, repeated
 from bayes_igf1.io import read_factorial, relabel_levels
+from bayes_igf1.pipeline import analyse as run_pipeline
 from bayes_igf1.report.format import bf_category, fmt_bf
 from bayes_igf1.results import ESTIMATE_COLUMNS, AnalysisResult, jsonable
-from bayes_igf1.sampling import SamplerSettings, diagnose, fit, sample_compiled
+from bayes_igf1.sampling import SamplerSettings, diagnose, sample_compiled
 from bayes_igf1.summaries import centre, describe, finite_population_sd, savage_dickey_bf10
 
 DESIGN = "factorial"
@@ -1941,15 +1941,19 @@ def analyse_factorial(
     -------
     AnalysisResult
     """
+    return run_pipeline(DESIGN, **locals())
+
+
+def _setup(source, *, outcome, factors, animal, cohort, family, censored, event, censor_at, where, sheet, decimal,
+           thousands, reference, rope, ss_type, ci_prob, ci_kind, prior_scale, blocker, covariate, within, label, unit,
+           levels, priors, bf_sensitivity):
+    """Read, validate, prepare, resolve the priors and build the model (the pipeline's first step)."""
+    from bayes_igf1.pipeline import Setup
+
     options = FactorialOptions(family=family, rope=rope, ss_type=ss_type, ci_prob=ci_prob, ci_kind=ci_kind,
                                prior_scale=prior_scale, blocker=blocker)
     within = [within] if isinstance(within, str) else [str(w) for w in within]
     factors = _check_factors([*(factors if not isinstance(factors, str) else [factors]), *within])
-    for name, value, low in (("draws", draws, 10), ("tune", tune, 0), ("chains", chains, 2)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-            raise DesignError(f"{name} must be a whole number >= {low}, not {value!r}. Fix: e.g. {name}=1000.")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise DesignError(f"seed must be a non-negative whole number, not {seed!r}. Fix: seed={DEFAULT_SEED}.")
     if reference is not None and not isinstance(reference, Mapping):
         raise DesignError(
             f"reference must map each factor to its reference level, got {reference!r}. "
@@ -1968,24 +1972,38 @@ def analyse_factorial(
                    outcome=sheet_obj.columns.get("value"), covariate_name=sheet_obj.columns.get("covariate"),
                    within=within)
     resolved = resolve_priors(data, options, priors)
-    model = build_model(data, resolved, options)
-    settings = SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains), seed=int(seed))
-    with warnings.catch_warnings():
-        # The cell-mean prior's pm.Data are constants of the fit: the posterior predictive
-        # rightly keeps the posterior draws of cell_mean (PyMC warns that they may have changed).
-        warnings.filterwarnings("ignore", category=ImplicitFreezeWarning, message=r"(?s).*cell_mean_prior")
-        tree, diag = fit(model, settings=settings, var_names=free_parameters(data), progress=progress, retry=retry,
-                         derived=lambda post: gated_estimands(post, data))
-    posterior = tree["posterior"].to_dataset()
-    tree["estimands"] = xr.DataTree(stored_estimands(posterior, data))
+    settings_out = {
+        "source": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
+        "outcome": outcome, "factors": [f for f in factors if f not in within], "animal": animal, "cohort": cohort,
+        "family": family, "censored": censored, "event": event, "censor_at": censor_at, "where": list(where),
+        "sheet": sheet, "decimal": decimal, "thousands": thousands,
+        "reference": dict(zip(data.factors, data.reference, strict=True)),
+        "rope": rope, "ss_type": ss_type, "ci_prob": ci_prob, "ci_kind": ci_kind, "prior_scale": prior_scale,
+        "blocker": blocker, "covariate": covariate, "within": list(within),
+        "label": label, "unit": unit, "levels": {k: dict(v) for k, v in (levels or {}).items()},
+    }
+    return Setup(data=data, model=build_model(data, resolved, options), free=free_parameters(data),
+                 gated=lambda post: gated_estimands(post, data), stored=lambda post: stored_estimands(post, data),
+                 expected_warnings=((ImplicitFreezeWarning, r"(?s).*cell_mean_prior"),),
+                 # The cell-mean prior's pm.Data are constants of the fit: the posterior predictive
+                 # rightly keeps the posterior draws of cell_mean (PyMC warns that they may have changed).
+                 state={"sheet": sheet_obj, "options": options, "priors": resolved, "user_priors": priors,
+                        "bf_sensitivity": bf_sensitivity, "label": label, "outcome": outcome, "within": within,
+                        "settings": settings_out})
 
+
+def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: bool) -> AnalysisResult:
+    """Estimates, the frequentist twin, the Bayes factors, checks and notes (the pipeline's last step)."""
+    data, st = setup.data, setup.state
+    options, resolved, label, outcome, within = st["options"], st["priors"], st["label"], st["outcome"], st["within"]
+    posterior = tree["posterior"].to_dataset()
     est = estimates_table(estimand_draws(posterior, data), data, options)
     twin = frequentist_twin(data, options)
     twin["anova_data"]["dv"] = f"log({label or outcome})" if options.log else str(label or outcome)  # the user's column, not 'value'
     est = attach_frequentist(est, twin, data, options)
     bayes_anova = bayesian_anova_table(posterior, data, ci_prob=options.ci_prob, ci_kind=options.ci_kind)
-    if bf_sensitivity:
-        bf = bayes_factor_sensitivity(model, tree, data, resolved, diag.settings, progress=progress)
+    if st["bf_sensitivity"]:
+        bf = bayes_factor_sensitivity(setup.model, tree, data, resolved, diag.settings, progress=progress)
     else:
         bf = interaction_bayes_factors(posterior["cell_mean"], data, float(resolved["cell_mean"]["sigma"]))
     notes = design_notes(data, options)
@@ -1996,17 +2014,10 @@ def analyse_factorial(
         notes.insert(0, "FAILED diagnostics gate: " + "; ".join(diag.problems) + ". Do not report these estimates "
                      "before fixing the fit (more draws / tuning, or a simpler model).")
     settings_out = {
-        "source": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
-        "outcome": outcome, "factors": [f for f in factors if f not in within], "animal": animal, "cohort": cohort, "family": family,
-        "censored": censored, "event": event, "censor_at": censor_at, "where": list(where), "sheet": sheet,
-        "decimal": decimal, "thousands": thousands,
-        "reference": dict(zip(data.factors, data.reference, strict=True)),
-        "rope": rope, "ss_type": ss_type, "ci_prob": ci_prob, "ci_kind": ci_kind, "prior_scale": prior_scale,
-        "blocker": blocker, "covariate": covariate, "within": list(within),
-        "label": label, "unit": unit, "levels": {k: dict(v) for k, v in (levels or {}).items()},
-        "draws": int(draws), "tune": int(tune), "chains": int(chains), "seed": int(seed),
-        "priors": {k: dict(v) for k, v in (priors or {}).items()}, "bf_sensitivity": bool(bf_sensitivity),
-        "retry": bool(retry),
+        **st["settings"],
+        "draws": sampler.draws, "tune": sampler.tune, "chains": sampler.chains, "seed": sampler.seed,
+        "priors": {k: dict(v) for k, v in (st["user_priors"] or {}).items()},
+        "bf_sensitivity": bool(st["bf_sensitivity"]), "retry": retry,
         "model": {"animal_effect": data.animal_effect, "animal_centred": data.animal_effect and data.centred,
                   "cohort": data.cohort_kind},
     }
@@ -2014,8 +2025,8 @@ def analyse_factorial(
         design=DESIGN,
         title=f"{outcome} by {' x '.join(data.factors)}" + (f" ({', '.join(within)} within animals)" if within else ""),
         settings=settings_out,
-        seed=int(seed),
-        sheet=sheet_obj,
+        seed=sampler.seed,
+        sheet=st["sheet"],
         priors=resolved,
         model_text=model_text(data, resolved, options, outcome),
         tree=tree,
@@ -2060,6 +2071,30 @@ class Factorial:
 
     def analyse(self, source, **options) -> AnalysisResult:
         return analyse_factorial(source, **options)
+
+    def setup(self, source, **options):
+        from bayes_igf1.pipeline import bind_options
+
+        return _setup(**bind_options(analyse_factorial, source, options))
+
+    def finish(self, setup, tree, diag, *, sampler, retry, progress) -> AnalysisResult:
+        return _finish(setup, tree, diag, sampler=sampler, retry=retry, progress=progress)
+
+    def headline_draws(self, result, group: str = "estimands") -> dict[str, tuple[np.ndarray, str]]:
+        """Each headline estimate's draws from posterior.nc's ``group`` ("estimands", or "prior_estimands" for
+        the same contrasts under the prior): label -> (flat draws on the reporting scale, scale)."""
+        tree = result.tree
+        if tree is None or group not in tree.children:
+            return {}
+        ds = tree[group].to_dataset()
+        out = {}
+        for row in result.estimates[result.estimates["headline"].astype(bool)].itertuples():
+            var = next((v for v in ds.data_vars if ds[v].attrs.get("name") == row.name
+                        and ds[v].attrs.get("group") == row.group), None)
+            if var is None or row.cell not in ds[var][f"{var}_cell"].values:
+                continue
+            out[row.label] = (ds[var].sel({f"{var}_cell": row.cell}).values.ravel(), str(row.scale))
+        return out
 
     def add_arguments(self, parser) -> None:
         from bayes_igf1.designs.base import add_label_options

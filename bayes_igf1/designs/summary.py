@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,9 +50,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pymc as pm
+from pymc.exceptions import ImplicitFreezeWarning
 import pytensor.tensor as pt
 import xarray as xr
-from pymc.exceptions import ImplicitFreezeWarning
 from scipy import stats
 
 from bayes_igf1.constants import ANIMAL, CENSORED, CI_KIND, CI_PROB, DEFAULT_SEED, ROW, VALUE
@@ -84,7 +83,6 @@ from bayes_igf1.io import (
     _show,
 )
 from bayes_igf1.results import AnalysisResult
-from bayes_igf1.sampling import SamplerSettings, fit
 
 DESIGN = "summary"
 #: Tidy-frame columns of a summary sheet beside ``row``, the factors, ``value`` (the cell mean,
@@ -767,14 +765,17 @@ def analyse_summary(
     AnalysisResult
         ``design = "summary"``; the factorial's tables and estimates, from the summaries.
     """
+    return fa.run_pipeline(DESIGN, **locals())
+
+
+def _setup(source, *, factors, mean, n, sd, sem, outcome, where, sheet, decimal, thousands, reference, value_range,
+           rope, ss_type, ci_prob, ci_kind, prior_scale, blocker, priors, bf_sensitivity):
+    """Read and validate the table, prepare it, resolve the priors, build the model (the pipeline's first step)."""
+    from bayes_igf1.pipeline import Setup
+
     options = FactorialOptions(family="normal", rope=rope, ss_type=ss_type, ci_prob=ci_prob, ci_kind=ci_kind,
                                prior_scale=prior_scale, blocker=blocker)
     factors = fa._check_factors([factors] if isinstance(factors, str) else list(factors))
-    for name, value, lowest in (("draws", draws, 10), ("tune", tune, 0), ("chains", chains, 2)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lowest:
-            raise DesignError(f"{name} must be a whole number >= {lowest}, not {value!r}. Fix: e.g. {name}=1000.")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise DesignError(f"seed must be a non-negative whole number, not {seed!r}. Fix: seed={DEFAULT_SEED}.")
     if priors is not None and not isinstance(priors, Mapping):
         raise DesignError("priors must be a dict of name -> {'dist': ..., parameters}. Fix: e.g. {'sigma': {'sigma': 20}}.")
     if isinstance(where, str):
@@ -789,18 +790,32 @@ def analyse_summary(
     unknown = set(resolved) - {"cell_mean", "sigma"}
     if unknown:  # the factorial adds no other prior for one normal row per animal; guard the model's assumption
         raise DesignError(f"priors {sorted(unknown)} have no place in the summary model. Fix: give cell_mean or sigma.")
-    model = build_model(data, resolved)
-    settings = SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains), seed=int(seed))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=ImplicitFreezeWarning, message=r"(?s).*cell_mean_prior")
-        tree, diag = fit(model, settings=settings, var_names=list(FREE_PARAMETERS), progress=progress, retry=retry,
-                         derived=lambda post: fa.gated_estimands(post, fd))
+    return Setup(data=data, model=build_model(data, resolved), free=list(FREE_PARAMETERS),
+                 gated=lambda post: fa.gated_estimands(post, fd), stored=lambda post: fa.stored_estimands(post, fd),
+                 expected_warnings=((ImplicitFreezeWarning, r"(?s).*cell_mean_prior"),),
+                 state={"sheet": sheet_obj, "options": options, "priors": resolved, "outcome": outcome_name,
+                        "bf_sensitivity": bf_sensitivity, "settings": {
+                            "source": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
+                            "factors": list(factors), "mean": mean, "sd": sd, "sem": sem, "n": n,
+                            "outcome": outcome_name, "family": "normal", "where": list(where), "sheet": sheet,
+                            "decimal": decimal, "thousands": thousands,
+                            "reference": dict(zip(fd.factors, fd.reference, strict=True)),
+                            "value_range": None if value_range is None else [float(v) for v in value_range],
+                            "rope": rope, "ss_type": ss_type, "ci_prob": ci_prob, "ci_kind": ci_kind,
+                            "prior_scale": prior_scale, "blocker": blocker},
+                        "user_priors": {k: dict(v) for k, v in (priors or {}).items()}})
+
+
+def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: bool) -> AnalysisResult:
+    """Checks, estimates, the twin, the Bayes factors and notes (the pipeline's last step)."""
+    st, data = setup.state, setup.data
+    fd = data.factorial
+    options, resolved, outcome_name, bf_sensitivity = st["options"], st["priors"], st["outcome"], st["bf_sensitivity"]
     posterior = tree["posterior"].to_dataset()
-    checks_out = run_checks(tree, data, seed=int(seed))
+    checks_out = run_checks(tree, data, seed=sampler.seed)
     # The posterior predictive of the cell means is replaced by `replicate_summaries` (means and
     # SDs by cell, in checks["ppc"] and the "ppc" figure), so the tree keeps no such group.
     groups = {name: tree[name].to_dataset() for name in tree.children if name != "posterior_predictive"}
-    groups["estimands"] = fa.stored_estimands(posterior, fd)
     tree = xr.DataTree.from_dict(groups)
 
     est = fa.estimates_table(fa.estimand_draws(posterior, fd), fd, options)
@@ -809,7 +824,7 @@ def analyse_summary(
     est = fa.attach_frequentist(est, twin, fd, options)
     bayes_anova = fa.bayesian_anova_table(posterior, fd, ci_prob=options.ci_prob, ci_kind=options.ci_kind)
     if bf_sensitivity:
-        bf = fa.bayes_factor_sensitivity(model, tree, fd, resolved, diag.settings, progress=progress)
+        bf = fa.bayes_factor_sensitivity(setup.model, tree, fd, resolved, diag.settings, progress=progress)
     else:
         bf = fa.interaction_bayes_factors(posterior["cell_mean"], fd, float(resolved["cell_mean"]["sigma"]))
     notes = [
@@ -818,8 +833,8 @@ def analyse_summary(
         "Leave-one-out cross-validation (PSIS-LOO) is not computed: each cell contributes one mean and has its own "
         "parameter, so leaving a cell out leaves its mean to the prior.",
     ]
-    if blocker:
-        notes.append(f"% blockade: the share of the other factor's effect abolished by {blocker} (named as the "
+    if options.blocker:
+        notes.append(f"% blockade: the share of the other factor's effect abolished by {options.blocker} (named as the "
                      "blocker); its posterior probabilities are relative to 50% (P(blockade > 50%)).")
     notes.append(twin["anova_data"]["note"])
     notes.extend(twin["notes"])
@@ -828,15 +843,8 @@ def analyse_summary(
         notes.insert(0, "FAILED diagnostics gate: " + "; ".join(diag.problems) + ". Do not report these estimates "
                      "before fixing the fit (more draws / tuning).")
     settings_out = {
-        "source": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
-        "factors": list(factors), "mean": mean, "sd": sd, "sem": sem, "n": n, "outcome": outcome_name,
-        "family": "normal", "where": list(where), "sheet": sheet, "decimal": decimal, "thousands": thousands,
-        "reference": dict(zip(fd.factors, fd.reference, strict=True)),
-        "value_range": None if value_range is None else [float(v) for v in value_range],
-        "rope": rope, "ss_type": ss_type, "ci_prob": ci_prob, "ci_kind": ci_kind, "prior_scale": prior_scale,
-        "blocker": blocker, "draws": int(draws), "tune": int(tune), "chains": int(chains), "seed": int(seed),
-        "priors": {k: dict(v) for k, v in (priors or {}).items()}, "bf_sensitivity": bool(bf_sensitivity),
-        "retry": bool(retry),
+        **st["settings"], "draws": sampler.draws, "tune": sampler.tune, "chains": sampler.chains,
+        "seed": sampler.seed, "priors": st["user_priors"], "bf_sensitivity": bool(bf_sensitivity), "retry": retry,
         "model": {"likelihood": "sufficient statistics (cell means + pooled SS)", "ss_within": data.ss_within,
                   "df_within": data.df_within, "pooled_sd": data.pooled_sd},
     }
@@ -844,8 +852,8 @@ def analyse_summary(
         design=DESIGN,
         title=f"{outcome_name} by {' x '.join(fd.factors)} (from cell means, SDs and n)",
         settings=settings_out,
-        seed=int(seed),
-        sheet=sheet_obj,
+        seed=sampler.seed,
+        sheet=st["sheet"],
         priors=resolved,
         model_text=model_text(data, resolved, options, outcome_name),
         tree=tree,
@@ -992,6 +1000,14 @@ class Summary(Factorial):
 
     def analyse(self, source, **options) -> AnalysisResult:
         return analyse_summary(source, **options)
+
+    def setup(self, source, **options):
+        from bayes_igf1.pipeline import bind_options
+
+        return _setup(**bind_options(analyse_summary, source, options))
+
+    def finish(self, setup, tree, diag, *, sampler, retry, progress) -> AnalysisResult:
+        return _finish(setup, tree, diag, sampler=sampler, retry=retry, progress=progress)
 
     def add_arguments(self, parser) -> None:
         g = parser.add_argument_group("summary columns")

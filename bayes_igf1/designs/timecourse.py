@@ -1026,11 +1026,18 @@ def analyse_timecourse(
     bayes_igf1.results.AnalysisResult
     """
     from bayes_igf1.constants import DEFAULT_SEED
-    from bayes_igf1.io import read_timecourse, relabel_levels
-    from bayes_igf1.results import AnalysisResult
-    from bayes_igf1.sampling import SamplerSettings, fit
+    from bayes_igf1.pipeline import analyse as run_pipeline
 
-    seed = DEFAULT_SEED if seed is None else int(seed)
+    seed = DEFAULT_SEED if seed is None else seed
+    return run_pipeline(DESIGN, **{k: v for k, v in locals().items() if k not in ("DEFAULT_SEED", "run_pipeline")})
+
+
+def _setup(source, *, animal, group, time, value, sheet, where, lloq, layout, scale, baseline, likelihood, reference,
+           blocker, time_unit, decimal, thousands, label, unit, levels, rope, ci_prob, ci_kind, prior_scale, ar1):
+    """Read, validate, prepare, set the priors and build the model (the pipeline's first step)."""
+    from bayes_igf1.io import read_timecourse, relabel_levels
+    from bayes_igf1.pipeline import Setup
+
     groups = [group] if isinstance(group, str) else [str(g) for g in group]
     factors = tuple(groups) if len(groups) > 1 else ()
     check_blocker(factors, blocker)  # known before the sheet is read
@@ -1044,12 +1051,30 @@ def analyse_timecourse(
                                 blocker=blocker)
     data = prepare(data_sheet.frame, options, time_unit=data_sheet.time_unit, factors=factors)
     priors = default_priors(data, options)
-    model = build_model(data, priors, options)
-    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
-    tree, diagnostics = fit(model, settings=settings, var_names=free_parameters(data, options), progress=progress,
-                            retry=retry, derived=lambda post: gated_estimands(post, data))
+    settings = {
+        "animal": animal, "group": group, "time": time, "value": value, "sheet": sheet,
+        "where": list(where), "lloq": lloq, "layout": layout, "scale": scale, "baseline": baseline,
+        "likelihood": likelihood, "reference": data.reference, "time_unit": data.time_unit, "decimal": decimal,
+        "thousands": thousands, "rope": rope, "ci_prob": ci_prob,
+        "ci_kind": ci_kind, "prior_scale": prior_scale, "ar1": ar1,
+    }
+    return Setup(data=data, model=build_model(data, priors, options), free=free_parameters(data, options),
+                 gated=lambda post: gated_estimands(post, data),
+                 stored=lambda post: xr.Dataset(gated_estimands(post, data)),  # every reported draw
+                 state={"sheet": data_sheet, "options": options, "priors": priors, "groups": groups,
+                        "factors": factors, "settings": settings,
+                        "after": {"source": data_sheet.source, "label": label, "unit": unit,
+                                  "levels": {k: dict(v) for k, v in (levels or {}).items()}}})
+
+
+def _finish(setup, tree: xr.DataTree, diagnostics, *, sampler, retry: bool, progress: bool):
+    """Estimates, the frequentist twin, checks and notes (the pipeline's last step)."""
+    from bayes_igf1.results import AnalysisResult
+
+    data, st = setup.data, setup.state
+    options, priors, groups, factors = st["options"], st["priors"], st["groups"], st["factors"]
+    data_sheet, group, time = st["sheet"], st["settings"]["group"], st["settings"]["time"]
     posterior = tree["posterior"].to_dataset()
-    tree["estimands"] = xr.DataTree(xr.Dataset(gated_estimands(posterior, data)))  # every reported draw, stored
     draws_ = estimand_draws(posterior, data)
     estimates = estimates_table(draws_, data, options)
     twin = frequentist_twin(data_sheet.frame, data, options)
@@ -1071,30 +1096,23 @@ def analyse_timecourse(
         s = diagnostics.settings
         notes.append(f"The first fit failed the diagnostics gate and was refitted once ({s.tune} tuning steps, "
                      f"{s.draws} draws per chain, target acceptance {s.target_accept:g}).")
-    settings_dict = {
-        "animal": animal, "group": group, "time": time, "value": value, "sheet": sheet,
-        "where": list(where), "lloq": lloq, "layout": layout, "scale": scale, "baseline": baseline,
-        "likelihood": likelihood, "reference": data.reference, "time_unit": data.time_unit, "decimal": decimal,
-        "thousands": thousands, "rope": rope, "ci_prob": ci_prob,
-        "ci_kind": ci_kind, "prior_scale": prior_scale, "ar1": ar1, "draws": draws, "tune": tune, "chains": chains,
-        "seed": seed, "source": data_sheet.source, "label": label, "unit": unit,
-        "levels": {k: dict(v) for k, v in (levels or {}).items()},
-    }
+    settings_dict = {**st["settings"], "draws": sampler.draws, "tune": sampler.tune, "chains": sampler.chains,
+                     "seed": sampler.seed, **st["after"]}
     if factors:  # the reference above is the reference combination
-        settings_dict.update(group=list(factors), blocker=blocker,
+        settings_dict.update(group=list(factors), blocker=options.blocker,
                              references={f: lv[0] for f, lv in zip(factors, data.factor_levels, strict=True)})
     return AnalysisResult(
         design=DESIGN,
-        title=f"{value} by {' x '.join(groups)} over {time}",
+        title=f"{st['settings']['value']} by {' x '.join(groups)} over {time}",
         settings=settings_dict,
-        seed=seed,
+        seed=sampler.seed,
         sheet=data_sheet,
         priors=priors,
         model_text=model_text(data, priors, options, centred),
         tree=tree,
         diagnostics=diagnostics,
         estimates=estimates,
-        bayes_anova=bayesian_anova_table(posterior, data, ci_prob=ci_prob, ci_kind=ci_kind),
+        bayes_anova=bayesian_anova_table(posterior, data, ci_prob=options.ci_prob, ci_kind=options.ci_kind),
         anova=twin["anova"],
         anova_data=twin["anova_data"],
         mixed_model=twin["mixed_model"],
@@ -1141,6 +1159,25 @@ class TimeCourse:
 
     def analyse(self, source, **options):
         return analyse_timecourse(source, **options)
+
+    def setup(self, source, **options):
+        from bayes_igf1.pipeline import bind_options
+
+        return _setup(**bind_options(analyse_timecourse, source, options))
+
+    def finish(self, setup, tree, diag, *, sampler, retry, progress):
+        return _finish(setup, tree, diag, sampler=sampler, retry=retry, progress=progress)
+
+    def headline_draws(self, result, group: str = "estimands") -> dict[str, tuple[np.ndarray, str]]:
+        """The AUC difference of each group vs the reference (the claim the verdict judges) from posterior.nc's
+        ``group`` ("estimands", or "prior_estimands"): label -> (flat draws, scale)."""
+        tree = result.tree
+        if tree is None or group not in tree.children or "auc_difference" not in tree[group].data_vars:
+            return {}
+        da = tree[group]["auc_difference"]
+        rows = result.estimates[result.estimates["name"] == "auc_difference"]
+        return {row.label: (da.sel(group=row.group).values.ravel(), str(row.scale)) for row in rows.itertuples()
+                if row.group in da["group"].values}
 
     def add_arguments(self, parser) -> None:
         from bayes_igf1.designs.base import add_label_options
