@@ -57,6 +57,9 @@ DESIGNS: dict[str, Registered] = {
                           "a published figure: the factorial's model + ANOVA from cell means, SD or SEM and n"),
     "battery": Registered("bayes_igf1.designs.battery:Battery",
                           "several tests of the same animals (FST, FUST, NSFT) jointly: Bayesian model + MANOVA"),
+    "summary-timecourse": Registered("bayes_igf1.designs.summary_timecourse:SummaryTimeCourse",
+                                     "a published time-course figure: group x time means, SD or SEM and n, at an "
+                                     "assumed within-animal rho"),
 }
 
 

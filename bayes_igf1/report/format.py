@@ -3,7 +3,9 @@
 * p values: exact to three decimals without a leading zero ("p = .031"), "p < .001" below
   .001 and "p > .999" when they would round to 1.
 * Posterior probabilities: the same style ("P(increase) > .999").
-* Test statistics: "F(2, 16) = 39.53" (corrected, non-integer df to two decimals).
+* Test statistics: "F(2, 16) = 39.53", "t(56.11) = 3.00", "χ²(1) = 7.16" (corrected,
+  non-integer df to two decimals).
+* Statistics that cannot exceed 1 in size (η², ε, r, W): no leading zero (".83", "−.28").
 * Intervals: "131–198%" (en dash), "−12 to 30%" when a bound is negative, so that the dash
   is never read as a minus sign.
 * Bayes factors: at most 3 significant figures, "> 100" and "< 0.01" beyond, with the
@@ -34,6 +36,9 @@ __all__ = [
     "decimals_for",
     "fmt_bf",
     "fmt_F",
+    "fmt_apa_interval",
+    "fmt_bounded",
+    "fmt_chisq",
     "fmt_df",
     "fmt_estimate",
     "fmt_interval",
@@ -42,6 +47,7 @@ __all__ = [
     "fmt_p",
     "fmt_p_value",
     "fmt_prob",
+    "fmt_t",
     "parse_number",
 ]
 
@@ -175,6 +181,34 @@ def fmt_df(df: float | None) -> str:
 def fmt_F(df_num: float | None, df_den: float | None, F: float | None) -> str:
     """APA F: "F(2, 16) = 39.53"."""
     return f"F({fmt_df(df_num)}, {fmt_df(df_den)}) = {fmt_number(F, 2)}"
+
+
+def fmt_t(df: float | None, t: float | None) -> str:
+    """APA t: "t(32) = −6.93", "t(56.11) = 3.00" (Satterthwaite df to two decimals)."""
+    return f"t({fmt_df(df)}) = {fmt_number(t, 2)}"
+
+
+def fmt_chisq(df: float | None, chisq: float | None) -> str:
+    """APA chi-square: "χ²(1) = 7.16"."""
+    return f"\u03c7\u00b2({fmt_df(df)}) = {fmt_number(chisq, 2)}"
+
+
+def fmt_bounded(x: float | None, decimals: int = 2, *, minus: str = MINUS) -> str:
+    """A statistic that cannot exceed 1 in size (η², ε, a correlation, Mauchly's W) without the
+    leading zero, as APA asks: ``0.8317 -> ".83"``, ``-0.28 -> "−.28"``, ``1.0 -> "1.00"``."""
+    text = fmt_number(x, decimals, minus=minus)
+    if text == MISSING:
+        return text
+    return text.replace("0.", ".", 1) if text.lstrip(minus).startswith("0.") else text
+
+
+def fmt_apa_interval(low: float | None, high: float | None, decimals: int | None = None, *, unit: str = "",
+                     minus: str = MINUS) -> str:
+    """An interval in APA brackets, each bound with its unit: "[59%, 121%]", "[−98, −53]"."""
+    if _missing(low) or _missing(high):
+        return MISSING
+    d = decimals_for(low, high) if decimals is None else decimals
+    return f"[{fmt_number(low, d, minus=minus)}{unit}, {fmt_number(high, d, minus=minus)}{unit}]"
 
 
 def parse_number(text: str) -> float:

@@ -27,6 +27,7 @@ from bayes_igf1.report.format import (
     MISSING,
     TIMES,
     decimals_for,
+    fmt_bounded,
     fmt_df,
     fmt_estimate,
     fmt_number,
@@ -45,6 +46,9 @@ __all__ = [
     "effect_name",
     "latex_escape",
     "csv_safe",
+    "parameter_words",
+    "ppc_scale_words",
+    "statistic_words",
     "to_latex",
     "write_csv",
     "write_tables",
@@ -186,18 +190,19 @@ def anova_table(result) -> pd.DataFrame:
             row["p"] = fmt_p_value(f.get("p"))
             for tag in ("gg", "hf"):
                 eps, p = f.get(f"epsilon_{tag}"), f.get(f"p_{tag}")
-                # the corrected test: df x epsilon, its p, and epsilon
+                # the corrected test: df x epsilon (at most 1: the df its p was computed on), its p, and epsilon
+                used = min(float(eps), 1.0) if _present(eps) else eps
                 row[f"{tag.upper()}: df, p (ε)"] = (
-                    f"{fmt_df(eps * f['df_num'])}, {fmt_df(eps * f['df_den'])}; {fmt_p_value(p)} "
-                    f"({fmt_number(eps, 2)})" if _present(eps) and _present(p) else MISSING)
-            row["partial η²"] = fmt_number(f.get("partial_eta_sq"), 2)
-            row["generalized η²"] = fmt_number(f.get("generalized_eta_sq"), 2)
+                    f"{fmt_df(used * f['df_num'])}, {fmt_df(used * f['df_den'])}; {fmt_p_value(p)} "
+                    f"({fmt_bounded(eps, 2)})" if _present(eps) and _present(p) else MISSING)
+            row["partial η²"] = fmt_bounded(f.get("partial_eta_sq"), 2)
+            row["generalized η²"] = fmt_bounded(f.get("generalized_eta_sq"), 2)
         if b:
             row[f"Bayesian SD [{ci} {kind}]"] = fmt_estimate(b.get("sd_median"), b.get("sd_ci_low"), b.get("sd_ci_high"),
                                                             decimals=max(decimals_for(b.get("sd_ci_low"), b.get("sd_ci_high")), 2))
             row[f"Bayesian partial η² [{ci} {kind}]"] = (
-                fmt_estimate(b.get("eta_median"), b.get("eta_ci_low"), b.get("eta_ci_high"), decimals=2)
-                if _present(b.get("eta_median")) else MISSING)
+                f"{fmt_bounded(b.get('eta_median'), 2)} [{fmt_bounded(b.get('eta_ci_low'), 2)}\u2013"
+                f"{fmt_bounded(b.get('eta_ci_high'), 2)}]" if _present(b.get("eta_median")) else MISSING)
         rows.append(row)
     out = pd.DataFrame(rows).fillna(MISSING)
     for col in ("GG: df, p (ε)", "HF: df, p (ε)"):
@@ -215,6 +220,11 @@ def _model_term(term: str, factors: list[str]) -> str:
     return f" {TIMES} ".join(parts)
 
 
+def _within_words(within) -> str:
+    """The frequentist tables' "antibody=IgG, sex=F" as the contrast labels write it: "IgG, F"."""
+    return ", ".join(part.split("=", 1)[-1].strip() for part in str(within).split(","))
+
+
 def survival_table(result) -> pd.DataFrame:
     """Censored outcome: Kaplan-Meier median per cell, log-rank test per simple effect (Sidak), Cox model."""
     extra = result.frequentist_extra or {}
@@ -227,7 +237,7 @@ def survival_table(result) -> pd.DataFrame:
                      "Estimate": str(r["median_label"]) if r["median_reached"] else f"not reached ({r['median_label']})",
                      "Test": f"{int(r['events'])} events of {int(r['n'])}", "p": MISSING})
     for r in extra["logrank"].to_dict("records"):
-        rows.append({"Analysis": "Log-rank (Sidak)", "Term": f"{r['level']} vs {r['reference']} within {r['within']}",
+        rows.append({"Analysis": "Log-rank (Sidak)", "Term": f"{r['level']} vs {r['reference']} within {_within_words(r['within'])}",
                      "Estimate": MISSING, "Test": f"χ²({fmt_df(r['df'])}) = {fmt_number(r['chisq'], 2)}",
                      "p": fmt_p_value(r["p_adjusted"])})
     cox = extra.get("cox") if "cox" in extra else extra.get("cox_main")
@@ -246,8 +256,101 @@ def _plain_anova_table(frame: pd.DataFrame) -> pd.DataFrame:
         "df": [f"{fmt_df(a)}, {fmt_df(b)}" for a, b in zip(frame["df_num"], frame["df_den"], strict=True)],
         "F": [fmt_number(x, 2) for x in frame["F"]],
         "p": [fmt_p_value(x) for x in frame["p"]],
-        "partial η²": [fmt_number(x, 2) for x in frame["partial_eta_sq"]],
+        "partial η²": [fmt_bounded(x, 2) for x in frame["partial_eta_sq"]],
     })
+
+
+#: What a model parameter or reported estimand of the models is, in words (their names in the model text).
+PARAMETER_WORDS = {
+    "cell_mean": "cell means", "sigma": "residual SD", "sigma_animal": "between-animal SD",
+    "sd_animal": "between-animal SD", "sd_residual": "residual SD", "alpha": "animal intercepts",
+    "animal_z": "standardised animal intercepts", "animal_effect": "animal intercepts",
+    "beta": "group effects at each time", "mu": "grand mean", "nu": "Student-t degrees of freedom",
+    "cohort_effect": "cohort effects", "cohort_z": "standardised cohort effects", "sigma_cohort": "between-cohort SD",
+    "covariate_slope": "covariate slope", "chol_cov": "Cholesky factor of the residual covariance",
+    "correlation": "residual correlations", "rho": "within-animal correlation",
+    "trajectory": "trajectories", "effect_vs_reference": "effects vs the reference group",
+    "between_treatments": "differences between treatments", "auc": "areas under the curve",
+    "auc_difference": "differences in the area under the curve", "peak_value": "peak values",
+    "peak_time": "peak times", "sustained": "sustained effect", "simple": "simple effects",
+    "simple_effect": "simple effects", "pct_change": "% changes", "interaction": "interaction",
+    "simple_interaction": "interactions within levels", "blockade_pct": "% blockade",
+    "blockade_auc_pct": "% blockade over the AUC", "main_effect": "main effects", "grand_mean": "grand mean",
+    "cohens_d": "Cohen's d", "cohens_d_total": "Cohen's d (total SD)", "cell_median": "cell medians",
+    "mahalanobis_interaction": "length of the interaction vector (Mahalanobis)",
+    "min_blockade_pct": "smallest % blockade over the outcomes", "residual_sd": "residual SD",
+}
+
+_FACTOR_LETTERS = "abcdefgh"
+
+
+def parameter_words(name: str, result=None, *, symbol: bool = True) -> str:
+    """A parameter or estimand of the model in words: "cell_mean" -> "cell means (cell_mean)",
+    "estimand:simple_a" -> "simple effects of treatment (reported)", "estimand:o1_interaction" ->
+    "FUST sniffing: interaction (reported)", "sigma[fst_immobility_s]" -> "residual SD of FST immobility (sigma)".
+
+    Names it does not know are kept. ``symbol=False`` leaves out what is in parentheses.
+    """
+    name = str(name)
+    reported = name.startswith("estimand:")
+    base = name.removeprefix("estimand:")
+    settings = getattr(result, "settings", None) or {}
+    factors = list(getattr(getattr(result, "sheet", None), "factors", None) or settings.get("factors") or [])
+    outcomes = list(settings.get("outcomes") or [])
+    labels = dict(settings.get("labels") or {})
+    prefix = ""
+    m = re.match(r"^o(\d+)_(.+)$", base)
+    if m and int(m[1]) < len(outcomes):
+        out = outcomes[int(m[1])]
+        prefix, base = f"{labels.get(out, out)}: ", m[2]
+    inside = ""
+    m = re.match(r"^([^\[]+)\[(.*)\]$", base)
+    if m:
+        base, inside = m[1], m[2]
+    words = PARAMETER_WORDS.get(base)
+    if words is None:
+        stem, _, letters = base.rpartition("_")
+        idx = [_FACTOR_LETTERS.find(ch) for ch in letters] if stem else []
+        if stem in PARAMETER_WORDS and idx and all(0 <= i < len(factors) for i in idx):
+            names = [factors[i] for i in idx]
+            if stem in ("interaction", "simple_interaction"):
+                words = f" {TIMES} ".join(names) + " interaction"
+            elif stem.startswith("blockade"):
+                words = f"{PARAMETER_WORDS[stem]} of the {names[0]} effect"
+            else:
+                words = f"{PARAMETER_WORDS[stem]} of {', '.join(names)}"
+    if words is None:
+        return name
+    if inside:
+        words += f" of {labels.get(inside, inside)}" if inside in labels or inside in outcomes else f" {inside}"
+    text = prefix + words
+    if not symbol:
+        return text
+    return text + (" (reported)" if reported else f" ({base})")
+
+
+#: Posterior predictive statistics as a reader writes them.
+STATISTIC_WORDS = {"mean": "mean", "sd": "SD", "min": "minimum", "max": "maximum"}
+
+
+def statistic_words(name) -> str:
+    """A posterior predictive statistic in words: "sd" -> "SD", "min" -> "minimum"."""
+    return STATISTIC_WORDS.get(str(name), str(name))
+
+
+_SCALE_HEAD = {"identity": "measured", "outcome": "measured", "model": "modelled", "log": "log"}
+
+
+def ppc_scale_words(scale) -> str:
+    """A predictive check's scale as text: "identity" -> "the measured scale", "log, below-limit values at the
+    limit on both sides" -> "the log scale (below-limit values at the limit on both sides)", "model (log for
+    lognormal); a censored outcome censored as observed" -> "the modelled scale (log for lognormal; a censored
+    outcome censored as observed)"."""
+    text = str(scale or "modelled").strip()
+    head, _, rest = re.sub(r"[,;] ", "\0", text, count=1).partition("\0")
+    word, _, extra = head.partition(" ")
+    notes = [x for x in (extra.strip().strip("()"), rest.strip()) if x]
+    return f"the {_SCALE_HEAD.get(word, word)} scale" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def diagnostics_table(result) -> pd.DataFrame:
@@ -278,7 +381,7 @@ def diagnostics_by_variable(result) -> pd.DataFrame:
     g = t.groupby("variable", sort=False).agg(
         elements=("rhat", "size"), rhat=("rhat", "max"), bulk=("ess_bulk", "min"), tail=("ess_tail", "min"))
     return pd.DataFrame({
-        "Parameter": g.index,
+        "Parameter": [parameter_words(v, result) for v in g.index],
         "Elements": g["elements"].astype(int).astype(str).to_numpy(),
         "max R-hat": [fmt_number(x, 3) for x in g["rhat"]],
         "min bulk ESS": [fmt_number(x, 0) for x in g["bulk"]],
@@ -410,13 +513,17 @@ def tables(result) -> dict[str, tuple[pd.DataFrame, str]]:
             f"Contrasts: posterior median with {ci} {kind}, posterior probability of the direction of the median "
             "(and of the ROPE when set) beside the frequentist estimate with its "
             f"{ci} confidence interval and p, the interval adjusted for multiplicity as the p is." + (f" Frequentist method: {'; '.join(methods)}." if methods else "")))
+    # A design's own tables (optional hook): report_tables(result) -> [(name, caption, display frame)].
+    for name, caption, frame in getattr(get_design(result.design), "report_tables", lambda _: [])(result):
+        out[name] = (frame, caption)
     a = anova_table(result)
     if len(a):
         within = any(c.startswith("GG") for c in a.columns)
         out["anova"] = (a, (
             "Frequentist ANOVA (F with uncorrected df"
-            + ("; Greenhouse-Geisser (GG) and Huynh-Feldt (HF) corrected df (df × ε), p and the sphericity "
-               "correction ε for within-animal effects" if within else "")
+            + ("; Greenhouse-Geisser (GG) and Huynh-Feldt (HF) corrected df (df × ε, ε at most 1), p and the "
+               "sphericity correction ε for within-animal effects (the Huynh-Feldt ε as estimated, which may "
+               "exceed 1)" if within else "")
             + (f"; adjusted for {result.anova_data['block']} as a fixed block, as the Bayesian model is"
                if (result.anova_data or {}).get("block") else "")
             + ") beside the Bayesian ANOVA: Gelman's finite-population SD of each source's effects on the "
@@ -440,12 +547,12 @@ def tables(result) -> dict[str, tuple[pd.DataFrame, str]]:
         frame = pd.DataFrame(ppc["statistics"])
         out["ppc"] = (pd.DataFrame({
             "Group": [str(g).replace("|", "/") for g in frame["group"]],
-            "Statistic": frame["statistic"].astype(str),
+            "Statistic": [statistic_words(x) for x in frame["statistic"]],
             "Observed": [fmt_number(x, 3) for x in frame["observed"]],
             "Predicted (median)": [fmt_number(x, 3) for x in frame["predicted_median"]],
             "p": [fmt_p_value(x) for x in frame["p"]],
-        }), ("Posterior predictive p-values, P(T(y_rep) ≥ T(y)), of each group's statistics on the "
-             f"{ppc.get('scale', 'modelled')} scale; values near 0 or 1 flag what the model does not reproduce."))
+        }), ("Posterior predictive p-values, P(T(y_rep) ≥ T(y)), of each group's statistics on "
+             f"{ppc_scale_words(ppc.get('scale'))}; values near 0 or 1 flag what the model does not reproduce."))
     out["diagnostics"] = (diagnostics_table(result), "MCMC diagnostics gate.")
     out["diagnostics_by_parameter"] = (diagnostics_by_variable(result),
                                        "Worst R-hat and smallest effective sample sizes per parameter.")

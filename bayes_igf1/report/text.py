@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import platform
+import re
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -20,11 +21,17 @@ from bayes_igf1.report.format import (
     bf_category,
     decimals_for,
     fmt_F,
+    fmt_apa_interval,
     fmt_bf,
+    fmt_bounded,
+    fmt_chisq,
     fmt_interval,
+    fmt_num,
     fmt_number,
     fmt_p,
+    fmt_p_value,
     fmt_prob,
+    fmt_t,
     outcome_label,
     outcome_unit,
 )
@@ -33,13 +40,18 @@ from bayes_igf1.report.tables import (
     _present,
     effect_name,
     frequentist_scale_note,
+    parameter_words,
+    ppc_scale_words,
+    statistic_words,
     unit_of,
 )
 from bayes_igf1.designs.base import get_design
 from bayes_igf1.results import blockade_base
+from bayes_igf1.sampling import LOW_RANK_MAX_DIM
 
 __all__ = [
     "REFERENCES",
+    "apa_paragraph",
     "SECTIONS",
     "checklist",
     "checks_text",
@@ -249,7 +261,7 @@ def data_paragraph(result) -> str:
         parts.append(f"The frequentist ANOVA (on {ad.get('dv', 'the outcome')}) analysed "
                      f"{ad.get('n_analysed', ad.get('n_animals'))} animals; none was left out.")
     parts += [str(n) for n in summ.get("notes", [])]
-    parts += [str(n) for n in result.notes]
+    parts += [_problem_words(str(n), result) for n in result.notes]  # parameters named in words
     return " ".join(p.strip() for p in parts if p)
 
 
@@ -282,16 +294,23 @@ def _rule_words(rule: str, level: str) -> str:
 # ---------------------------------------------------------------------------- methods
 
 
+#: Distribution parameters as a journal writes them.
+_GREEK = {"mu": "\u03bc", "sigma": "\u03c3", "alpha": "\u03b1", "beta": "\u03b2", "nu": "\u03bd", "lam": "\u03bb",
+          "eta": "\u03b7", "tau": "\u03c4", "rho": "\u03c1"}
+
+
 def priors_text(result) -> list[str]:
-    """Every prior, one line each: "beta ~ Normal(mu = 0, sigma = 0.968)"."""
+    """Every prior, one line each, the parameter in words with its name in the model text:
+    "group effects at each time (beta) ~ Normal(μ = 0, σ = 0.968)" (4 significant digits, as the model text)."""
     lines = []
     for name, spec in result.priors.items():
+        what = parameter_words(name, result)
         if isinstance(spec, dict):
-            params = ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}"
-                               for k, v in spec.items() if k != "dist")
-            lines.append(f"{name} ~ {spec.get('dist', '?')}({params})")
+            params = ", ".join(f"{_GREEK.get(k, k)} = {v:.4g}" if isinstance(v, (int, float)) else
+                               f"{_GREEK.get(k, k)} = {v}" for k, v in spec.items() if k != "dist")
+            lines.append(f"{what} ~ {spec.get('dist', '?')}({params})")
         else:
-            lines.append(f"{name} ~ {spec}")
+            lines.append(f"{what} ~ {spec}")
     return lines
 
 
@@ -309,10 +328,14 @@ def _model_words(result) -> tuple[str, str]:
 
 
 def _frequentist_methods(result) -> str:
+    """The design's paragraph on the twin, then each reported estimand's frequentist method, one sentence per
+    estimand ("Simple effects: t contrast ...")."""
     text = get_design(result.design).frequentist_methods(result)
-    methods = sorted({str(m) for m in result.estimates["freq_method"].dropna()})
-    if methods:
-        text += " Contrast method: " + "; ".join(methods) + "."
+    e = result.estimates[result.estimates["freq_method"].notna()]
+    for name in dict.fromkeys(e["name"]):
+        methods = list(dict.fromkeys(str(m) for m in e.loc[e["name"] == name, "freq_method"]))
+        words = parameter_words(name, result, symbol=False)
+        text += f" {words[:1].upper()}{words[1:]}: " + "; or ".join(methods) + "."
     return text
 
 
@@ -325,8 +348,10 @@ def methods_paragraph(result) -> str:
     ci, kind = _ci(result)
     v = software_versions()
     adaptation = {"low_rank": "low-rank modified mass-matrix adaptation (nutpie)",
-                  "diag": "diagonal mass-matrix adaptation"}.get(s.adaptation, f"'{s.adaptation}' adaptation")
-    parts = [get_design(result.design).why_bayesian(result), words + " Priors (on the modelled scale): " + "; ".join(priors_text(result)) + "."]
+                  "diag": "diagonal mass-matrix adaptation",
+                  "auto": (f"nutpie's low-rank modified mass-matrix adaptation (diagonal for models of more than "
+                           f"{LOW_RANK_MAX_DIM} free parameters)")}.get(s.adaptation, f"{s.adaptation} mass-matrix adaptation")
+    parts = [get_design(result.design).why_bayesian(result), words + " Priors (on the modelled scale; the model's own names in parentheses): " + "; ".join(priors_text(result)) + "."]
     parts.append(
         f"The posterior was sampled with the No-U-Turn sampler (NUTS; Hoffman & Gelman 2014) of nutpie "
         f"{v['nutpie']}: {s.chains} chains of {s.draws} draws after {s.tune} tuning iterations each "
@@ -346,9 +371,10 @@ def methods_paragraph(result) -> str:
         + (f" The region of practical equivalence (ROPE; Kruschke 2018) of the group contrasts is ±{rope:g}"
            f"{'%' if result.settings.get('scale', 'log') == 'log' else ''}; P(in ROPE) is the posterior mass inside it."
            if _present(rope) else " No region of practical equivalence (ROPE) was set.")
-        + " The Bayesian ANOVA reports the finite-population SD of each source's effects (Gelman 2005) and the "
-          "posterior partial η², defined as the ANOVA's: the variance of the source's effects over the cells divided "
-          "by that plus the error variance of the ANOVA's unit in the same error stratum.")
+        + (" The Bayesian ANOVA reports the finite-population SD of each source's effects (Gelman 2005) and the "
+           "posterior partial η², defined as the ANOVA's: the variance of the source's effects over the cells divided "
+           "by that plus the error variance of the ANOVA's unit in the same error stratum."
+           if result.bayes_anova is not None and len(result.bayes_anova) else ""))
     checks = result.checks or {}
     used = [w for k, w in (
         ("ppc", "posterior predictive p-values of each group's mean, SD, minimum and maximum"),
@@ -637,7 +663,7 @@ def _anova_sentence(result) -> str:
         else:
             text += fmt_p(r["p"])
         if _present(r.get("partial_eta_sq")):
-            text += f", partial η² = {fmt_number(r['partial_eta_sq'], 2)}"
+            text += f", partial η² = {fmt_bounded(r['partial_eta_sq'], 2)}"
         bits.append(text)
     return get_design(result.design).anova_head(result) + ": " + "; ".join(bits) + "."
 
@@ -654,7 +680,8 @@ def _bayes_anova_sentence(result) -> str:
         d = max(decimals_for(r["sd_ci_low"], r["sd_ci_high"]), 2)
         bits.append(f"{effect_name(r['source'], result).replace(':', f' {TIMES} ')} SD {fmt_number(r['sd_median'], d)} "
                     f"({ci} {kind} {fmt_interval(r['sd_ci_low'], r['sd_ci_high'], d)}), partial η² "
-                    f"{fmt_number(r['eta_median'], 2)} ({fmt_interval(r['eta_ci_low'], r['eta_ci_high'], 2)})")
+                    f"{fmt_bounded(r['eta_median'], 2)} ({fmt_bounded(r['eta_ci_low'], 2)}\u2013"
+                    f"{fmt_bounded(r['eta_ci_high'], 2)})")
     if not bits:
         return ""
     scale = "log scale" if get_design(result.design).log_scale(result) else "measured scale"
@@ -667,7 +694,8 @@ def results_sentences(result) -> list[tuple[str, str]]:
     out = []
     if not result.diagnostics.passed:
         out.append(("warning", "CAUTION: the sampler failed its diagnostics gate ("
-                    + "; ".join(result.diagnostics.problems) + "); the posterior numbers below are not reliable."))
+                    + "; ".join(_problem_words(p, result) for p in result.diagnostics.problems)
+                    + "); the posterior numbers below are not reliable."))
     out += get_design(result.design).results_sentences(result)
     s = _anova_sentence(result)
     if s:
@@ -678,11 +706,196 @@ def results_sentences(result) -> list[tuple[str, str]]:
     return out
 
 
-def results_paragraph(result) -> str:
+# ------------------------------------------------------------------ APA results paragraph
+
+#: Words before an estimate's label in the APA paragraph, by estimand name ("" for none).
+_APA_PREFIX = {"interaction": "Interaction, ", "simple_interaction": "Interaction, ", "blockade_pct": "Blockade, ",
+               "blockade_auc_pct": "Blockade, "}
+
+#: Test names of a multivariate F table (results.anova's ``test`` column) as APA writes the statistic.
+_MULTIVARIATE_STATISTIC = {"Pillai": "Pillai's V", "Wilks": "Wilks' \u039b", "Hotelling-Lawley": "Hotelling-Lawley trace",
+                           "Roy": "Roy's largest root"}
+
+
+def _apa_items(result) -> list[tuple[dict, int]]:
+    """The estimates the APA paragraph reports: the headline rows that have a frequentist twin beside them
+    (all headline rows when none has), a family of rows over time reduced to its largest effect.
+
+    Returns (row, number of rows it stands for) pairs in the order of ``result.estimates``.
+    """
+    e = result.estimates
+    head = e[e["headline"].fillna(False).astype(bool)] if "headline" in e else e.iloc[:0]
+    head = head[head["median"].notna()]
+    twin = pd.Series(False, index=head.index)
+    for col in ("freq_estimate", "freq_p"):
+        if col in head:
+            twin |= head[col].notna()
+    if "freq_survival" in head:
+        twin |= head["freq_survival"].map(lambda s: isinstance(s, dict))
+    with_twin = head[twin]
+    rows = with_twin if len(with_twin) else head
+    out, seen = [], set()
+    keys = ["name", "group", "reference"]
+    for r in rows.to_dict("records"):
+        key = tuple(str(r.get(k)) for k in keys)
+        if key in seen:
+            continue
+        seen.add(key)
+        family = [x for x in rows.to_dict("records") if tuple(str(x.get(k)) for k in keys) == key]
+        if len(family) > 1 and all(_present(x.get("time")) for x in family):
+            null = _null(family[0])
+            size = (lambda x: abs(np.log(float(x["median"])))) if null == 1.0 else (
+                lambda x: abs(float(x["median"]) - null))
+            out.append((max(family, key=size), len(family)))
+        else:
+            out.extend((x, 1) for x in family)
+    return out
+
+
+def _twin_row(result, r: dict) -> dict | None:
+    """The row of the frequentist table a contrast's p came from (the one row of any ``frequentist_extra`` table
+    with a ``df`` column whose unadjusted p equals the estimate's ``freq_p``), or None."""
+    p = r.get("freq_p")
+    if not _present(p) or not 0.0 < float(p) < 1.0:
+        return None
+    found = []
+    for table in (result.frequentist_extra or {}).values():
+        if isinstance(table, pd.DataFrame) and {"df", "p"} <= set(table.columns):
+            found += [x for x in table.to_dict("records") if _present(x.get("p")) and float(x["p"]) == float(p)]
+    dfs = {float(x["df"]) for x in found if _present(x.get("df"))}
+    return found[0] if len(dfs) == 1 else None
+
+
+def _apa_t(result, r: dict) -> str:
+    """"t(32) = −6.93, Sidak-adjusted p < .001" of an estimate's frequentist twin ("" without one).
+
+    t is the twin's own when its table has it, else the t that gives its two-sided p on its df
+    (a contrast on the log scale, back-transformed for the table, keeps its t).
+    """
+    if not _present(r.get("freq_p")) and not _present(r.get("freq_p_adjusted")):
+        return ""
+    p_adj = r.get("freq_p_adjusted")
+    adjusted = _present(p_adj) and not (_present(r.get("freq_p")) and float(p_adj) == float(r["freq_p"]))
+    if adjusted:
+        word = _adjust_word(r.get("freq_method")) or "adjusted"
+        p_text = fmt_p(p_adj).replace("p ", f"{word}-adjusted p ", 1)
+    else:
+        p_text = fmt_p(r.get("freq_p") if _present(r.get("freq_p")) else p_adj)
+    twin = _twin_row(result, r)
+    if twin is None:
+        return p_text
+    df = float(twin["df"])
+    t = twin.get("t")
+    if not _present(t):
+        from scipy import stats
+
+        size = float(stats.t.isf(float(r["freq_p"]) / 2.0, df))
+        null = _null(r)
+        est = float(r["freq_estimate"]) if _present(r.get("freq_estimate")) else float(r["median"])
+        if not np.isfinite(size) or est == null:
+            return p_text
+        t = size if est > null else -size
+    return f"{fmt_t(df, t)}, {p_text}"
+
+
+def _apa_survival(s) -> str:
+    """The censoring-aware test in APA style: "log-rank χ²(1) = 7.16, Sidak-adjusted p = .029"."""
+    if not isinstance(s, dict):
+        return ""
+    if s.get("test") == "log-rank":
+        return (f"log-rank {fmt_chisq(s['df'], s['chisq'])}, "
+                + fmt_p(s["p_adjusted"]).replace("p ", "Sidak-adjusted p ", 1))
+    if str(s.get("test", "")).startswith("Cox") and s.get("estimable", True) and _present(s.get("hazard_ratio")):
+        return (f"Cox model, hazard ratio = {fmt_number(s['hazard_ratio'], 2)}, z = {fmt_number(s['z'], 2)}, "
+                f"{fmt_p(s['p'])}")
+    return ""
+
+
+def _apa_item(result, r: dict, n: int) -> str:
+    """One estimate: label, Bayesian median with its interval, P(direction) and BF, then its frequentist twin."""
+    ci, kind = _ci(result)
+    unit = unit_of(r.get("scale")) or (
+        f"\u00a0{outcome_unit(result)}" if outcome_unit(result) and r.get("scale") in OUTCOME_UNIT_SCALES else "")
+    d = decimals_for(r["ci_low"], r["ci_high"])
+    event, prob = _event(r)
+    null = _null(r)
+    est = fmt_number(r["median"], d, sign=null == 0.0 and r.get("name") != "blockade_pct")
+    label = _cell(r.get("label") or r.get("name")).replace("|", ", ")
+    if "ratio" in str(r.get("scale") or ""):
+        label += f" ({r['scale']})"
+    if n > 1:
+        label += f" (the largest of {n} times)"
+    bound_unit = unit if unit == "%" else ""
+    text = (f"{_APA_PREFIX.get(str(r.get('name')), '')}{label}: {est}{unit}, {ci} {kind} "
+            f"{fmt_apa_interval(r['ci_low'], r['ci_high'], d, unit=bound_unit)}, {fmt_prob(prob, event=event)}")
+    bf = (result.checks or {}).get("bayes_factor")
+    if r.get("name") == "interaction" and isinstance(bf, pd.DataFrame) and len(bf):
+        main = bf[bf["prior_multiplier"] == 1.0]
+        by_cell = main[main["cell"] == r.get("cell")]
+        main = by_cell if len(by_cell) == 1 or "contrast" not in main else main[main["contrast"] == r.get("label")]
+        if len(main) == 1:
+            value = fmt_bf(main["BF10"].iloc[0])
+            text += f", BF10 {value}" if value[0] in "<>" else f", BF10 = {value}"
+    twin = [x for x in (_apa_survival(r.get("freq_survival")), _apa_t(result, r)) if x]
+    if len(twin) == 2:  # a censored outcome: the test that respects the censoring first
+        twin[1] += " with censored values taken at the cut-off"
+    return text + ("; " + "; ".join(twin) if twin else "") + "."
+
+
+def _apa_anova(result) -> str:
+    """The F table in APA style, GG-corrected df where the twin corrected them:
+    "...: treatment, F(2, 16) = 39.53, p < .001, η²p = .83; hour, F(3.73, 59.75) = 3.99, p = .007, η²p = .20
+    (Greenhouse-Geisser ε = .75); ..."."""
+    a = result.anova
+    if a is None or a.empty:
+        return ""
+    bits = []
+    for r in a.to_dict("records"):
+        eff = str(r["effect"]).replace(":", f" {TIMES} ")
+        stat = ""
+        if _present(r.get("test")) and _present(r.get("statistic")):
+            name = _MULTIVARIATE_STATISTIC.get(str(r["test"]), str(r["test"]))
+            stat = f"{name} = {fmt_number(r['statistic'], 2)}, "
+        if _present(r.get("epsilon_gg")) and _present(r.get("p_gg")):
+            eps = float(r["epsilon_gg"])
+            text = (f"{eff}, {stat}{fmt_F(eps * float(r['df_num']), eps * float(r['df_den']), r['F'])}, "
+                    f"{fmt_p(r['p_gg'])}")
+            corrected = f" (Greenhouse-Geisser \u03b5 = {fmt_bounded(eps, 2)})"
+        else:
+            text = f"{eff}, {stat}{fmt_F(r['df_num'], r['df_den'], r['F'])}, {fmt_p(r['p'])}"
+            corrected = ""
+        if _present(r.get("partial_eta_sq")):
+            text += f", \u03b7\u00b2p = {fmt_bounded(r['partial_eta_sq'], 2)}"
+        bits.append(text + corrected)
+    return get_design(result.design).anova_head(result) + ": " + "; ".join(bits) + "."
+
+
+def apa_paragraph(result) -> str:
+    """One results paragraph a reader can paste: each headline estimate (a family over time by its largest
+    effect) with its posterior median, interval, P(direction) and, for the interaction, the Savage-Dickey
+    BF10, beside its frequentist twin in APA style (the censoring-aware test first for a censored outcome,
+    then t(df) and p); then the F table (corrected df where the twin corrected them, p, η²p).
+
+    Plain text; numbers through `bayes_igf1.report.format` (APA: no leading zero for p, η²p and ε, two
+    decimals for F and t, corrected df to two decimals). Built from ``result.estimates``, ``result.anova``,
+    ``result.frequentist_extra`` and ``result.checks`` only, whatever the design.
+    """
+    parts = []
+    if not result.diagnostics.passed:
+        parts.append("[The sampler failed its diagnostics gate: do not report the posterior numbers.]")
+    parts += [_capital(_apa_item(result, r, n)) for r, n in _apa_items(result)]
+    anova = _apa_anova(result)
+    if anova:
+        parts.append(_capital(anova))
+    return " ".join(parts)
+
+
+def results_paragraph(result, *, apa: bool = True) -> str:
     """One sentence per headline estimand, then the F tests and the Bayesian ANOVA.
 
     Paragraphs (separated by a blank line): the warning of a failed gate, the Bayesian
-    estimates, the frequentist F tests and the Bayesian ANOVA.
+    estimates, the frequentist F tests and the Bayesian ANOVA, and (``apa=True``) last the
+    `apa_paragraph` a reader can paste.
     """
     family = {"effect_range": "effect_vs_reference", "sustained": "auc_difference", "bayes_anova": "anova",
               "blockade_pct": "interaction", "cohens_d": "interaction"}
@@ -694,6 +907,8 @@ def results_paragraph(result) -> str:
             paras.append([])
         paras[-1].append(_capital(sentence))
         last = fam
+    if apa:
+        paras.append([apa_paragraph(result)])
     return "\n\n".join(" ".join(p) for p in paras if p)
 
 
@@ -748,9 +963,9 @@ def checks_text(result) -> list[str]:
          f"(≤ {th.rhat_max:g}), min bulk ESS {fmt_number(d.min_ess_bulk, 0)} and min tail ESS "
          f"{fmt_number(d.min_ess_tail, 0)} (≥ {th.ess_min:g}), {int(d.divergences)} divergent transitions, "
          f"min E-BFMI {fmt_number(d.min_bfmi, 2)}, {int(d.treedepth_saturated)} draws at the maximum tree depth"
-         + (f"; sampling took {fmt_number(d.sampling_seconds, 0)} s over {d.attempts} fit(s)."
+         + (f"; sampling took {fmt_number(d.sampling_seconds, 0)} s in {d.attempts} fit{'s' if d.attempts != 1 else ''}."
             if np.isfinite(d.sampling_seconds) else ".")
-         + ("" if d.passed else " Problems: " + "; ".join(d.problems) + "."))
+         + ("" if d.passed else " Problems: " + "; ".join(_problem_words(p, result) for p in d.problems) + "."))
     ]
     checks = result.checks or {}
     ppc = checks.get("ppc")
@@ -767,7 +982,7 @@ def checks_text(result) -> list[str]:
     loo = checks.get("loo")
     out.append("Leave-one-out cross-validation (PSIS-LOO): " + (_loo_text(loo) if loo else "not run."))
     sens = checks.get("sensitivity")
-    out.append("Prior sensitivity: " + (_sensitivity_text(sens) if sens else "not run."))
+    out.append("Prior sensitivity: " + (_sensitivity_text(sens, result) if sens else "not run."))
     for key, value in checks.items():
         if key in ("ppc", "loo", "sensitivity", "prior_predictive"):
             continue
@@ -778,14 +993,18 @@ def checks_text(result) -> list[str]:
                 others = grp[grp["prior_multiplier"] != 1.0]
                 sens = "; ".join(f"prior scale ×{m:g}: {fmt_bf(v)}"
                                  for m, v in zip(others["prior_multiplier"], others["BF10"], strict=True))
-                out.append(f"Bayes factor of the interaction {main['contrast']}: {_bf_text(main['BF10'])} "
-                           f"(interaction prior Normal(0, {main['interaction_prior_sd']:.4g}); {main['method']})" + (f"; sensitivity to the prior scale: {sens}." if sens else
-                                                   "; prior sensitivity not run."))
+                bf_value = fmt_bf(main["BF10"])
+                out.append(f"Bayes factor of the interaction {main['contrast']}: BF10 "
+                           f"{bf_value if bf_value[0] in '<>' else '= ' + bf_value}, "
+                           f"{bf_category(main['BF10'], h1='an interaction', h0='no interaction')} (interaction "
+                           f"prior Normal(0, {main['interaction_prior_sd']:.4g}); {_bf_method_words(main['method'])})"
+                           + (f"; sensitivity to the prior scale: {sens}." if sens else "; prior sensitivity not run."))
             continue
         if key == "censoring" and isinstance(value, dict) and "observed_censored" in value:
             lo, hi = value["predicted_censored_90"]
             at = ("each replicate censored at its animal's own censoring time" if value.get("per_row_censoring_times")
-                  else f"replicates censored at the cut-off ({fmt_number(value['cut_off'], 0)})")
+                  else f"replicates censored at the cut-off ({fmt_number(value['cut_off'], 0)}"
+                       f"{chr(160) + outcome_unit(result) if outcome_unit(result) else ''})")
             out.append(f"Censoring: {value['observed_censored']} values observed censored; the model predicts "
                        f"{fmt_number(value['predicted_censored_median'], 0)} (90% interval {fmt_number(lo, 0)}–"
                        f"{fmt_number(hi, 0)}; {fmt_p(value['p'])}, P(predicted ≥ observed)), {at}.")
@@ -800,7 +1019,7 @@ def checks_text(result) -> list[str]:
     extra = result.frequentist_extra or {}
     mauchly = extra.get("mauchly")
     if isinstance(mauchly, pd.DataFrame) and len(mauchly):
-        bits = [f"{str(r['effect']).replace(':', f' {TIMES} ')} W = {fmt_number(r['W'], 2)}, {fmt_p(r['p'])}"
+        bits = [f"{str(r['effect']).replace(':', f' {TIMES} ')} W = {fmt_bounded(r['W'], 2)}, {fmt_p(r['p'])}"
                 for r in mauchly.to_dict("records")]
         out.append("Frequentist assumptions: Mauchly's test of sphericity: " + "; ".join(bits) + ".")
     for key in ("assumptions", "assumption_checks"):
@@ -822,20 +1041,20 @@ def _ppc_text(ppc: dict) -> str:
     stats = ppc.get("statistics") or []
     n = len(stats)
     extreme = [r for r in stats if _present(r.get("p")) and (float(r["p"]) < 0.025 or float(r["p"]) > 0.975)]
-    names = list(dict.fromkeys(str(r.get("statistic")) for r in stats))
-    what = ("the mean, SD, minimum and maximum" if set(names) <= {"mean", "sd", "min", "max"} else
-            ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0] if names else "statistics")
+    names = list(dict.fromkeys(statistic_words(r.get("statistic")) for r in stats))
+    what = ("the mean, SD, minimum and maximum" if set(names) <= {"mean", "SD", "minimum", "maximum"} else
+            _list(names) if names else "statistics")
     censored = "censored" in str(ppc.get("scale", ""))
     text = (f"Posterior predictive check: posterior predictive p-values P(T(y_rep) ≥ T(y)) of {what} of each group "
-            f"({n} statistics, {ppc.get('scale', 'modelled')} scale"
+            f"({n} statistics, on {ppc_scale_words(ppc.get('scale'))}"
             + ("; each replicate censored at its animal's own censoring time, as the data were" if censored else "")
-            + "; Table 'Posterior predictive p-values'): ")
+            + "; see the table of posterior predictive p-values): ")
     if extreme:
-        bits = [f"{_cell(r['group'])} {r['statistic']} ({fmt_p(r['p'], symbol='p')})" for r in extreme]
+        bits = [f"{_cell(r['group'])} {statistic_words(r['statistic'])} ({fmt_p(r['p'], symbol='p')})" for r in extreme]
         text += f"{len(extreme)} outside [.025, .975]: " + "; ".join(bits) + "."
     else:
         text += "none outside [.025, .975]."
-    return text + " Figure 'ppc' shows the densities."
+    return text + " The posterior predictive check figure shows the densities."
 
 
 def _prior_predictive_text(pp: dict) -> str:
@@ -855,29 +1074,51 @@ def _loo_text(loo: dict) -> str:
     if not isinstance(loo, dict) or "elpd_loo" not in loo:
         return _describe(loo)
     flagged = loo.get("animals_flagged") or []
-    return (f"elpd_loo = {fmt_number(loo['elpd_loo'], 1)} (SE {fmt_number(loo.get('se'), 1)}), "
-            f"p_loo = {fmt_number(loo.get('p_loo'), 1)}; {loo.get('n_pareto_k_gt_0.7', '?')} of {loo.get('n_obs', '?')} "
+    return (f"expected log pointwise predictive density elpd_loo = {fmt_number(loo['elpd_loo'], 1)} "
+            f"(SE {fmt_number(loo.get('se'), 1)}), effective number of parameters p_loo = "
+            f"{fmt_number(loo.get('p_loo'), 1)}; {loo.get('n_pareto_k_gt_0.7', '?')} of {loo.get('n_obs', '?')} "
             f"observations with Pareto k > 0.7 (max {fmt_number(loo.get('max_pareto_k'), 2)})"
             + (f"; animals flagged: {_list(flagged)}." if flagged else "; no animal flagged."))
 
 
-def _sensitivity_text(sens: dict) -> str:
+def _sensitivity_text(sens: dict, result=None) -> str:
     if not isinstance(sens, dict) or "table" not in sens:
         return _describe(sens)
     table = sens.get("table") or []
     flagged = sens.get("flagged") or []
-    text = f"{sens.get('method', 'power-scaling')}: {len(flagged)} of {len(table)} estimand elements flagged"
+    method = str(sens.get("method", ""))
+    threshold = re.search(r"threshold ([0-9.]+)", method)
+    text = ("power-scaling of the prior and of the likelihood (Kallioinen et al. 2024)"
+            + (f", an element flagged when its sensitivity exceeds {threshold[1]}" if threshold else "")
+            + f": {len(flagged)} of {len(table)} estimand elements flagged")
     if flagged:
         text += ": " + "; ".join(
-            f"{r['estimand']} {r['element']} (prior {fmt_number(r['prior'], 3)}, likelihood "
-            f"{fmt_number(r['likelihood'], 3)}: {r['diagnosis']})" for r in flagged[:8])
+            f"{parameter_words(r['estimand'], result, symbol=False)}{(' ' + _cell(r['element']).replace('|', ', ')) if str(r.get('element') or '').strip() else ''} "
+            f"(prior {fmt_number(r['prior'], 3)}, likelihood {fmt_number(r['likelihood'], 3)}: {r['diagnosis']})"
+            for r in flagged[:8])
         if len(flagged) > 8:
             text += f"; and {len(flagged) - 8} more (tables/checks_sensitivity.csv)"
     return text + "."
 
 
+def _problem_words(problem: str, result=None) -> str:
+    """A diagnostics problem with the parameter in words: "R-hat 1.016 > 1.01 (cell_mean[saline, nAb, M])" ->
+    "R-hat 1.016 > 1.01 (cell means, saline, nAb, M)"."""
+    def words(m: re.Match) -> str:
+        inside = m[2].strip()
+        return f"({parameter_words(m[1], result, symbol=False)}{', ' + inside.replace('|', ', ') if inside else ''})"
+
+    return re.sub(r"\(([A-Za-z_][\w:]*)\[([^\]]*)\]\)", words, str(problem))
+
+
+def _bf_method_words(method) -> str:
+    """The Savage-Dickey method as text, without nested parentheses."""
+    text = str(method or "Savage-Dickey density ratio")
+    return text.replace(" (null in its far tail)", ", the null being in its far tail")
+
+
 def _describe(obj) -> str:
-    """A short, generic text of a check's dict / frame / value."""
+    """A short, generic text of a check's dict / frame / value (keys in words, numbers to 3 significant digits)."""
     if isinstance(obj, pd.DataFrame):
         return f"table of {len(obj)} rows (see results.json)."
     if isinstance(obj, dict):
@@ -885,10 +1126,13 @@ def _describe(obj) -> str:
         for k, v in obj.items():
             if isinstance(v, (dict, list, pd.DataFrame)):
                 continue
-            if isinstance(v, float):
-                bits.append(f"{k} = {fmt_p(v, symbol='')}" if "p" == k or k.endswith("_p") else f"{k} = {fmt_number(v, 3)}")
+            key = str(k).replace("_", " ")
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                bits.append(f"{key}: {v}")
+            elif k == "p" or str(k).endswith("_p"):
+                bits.append(f"{key} {fmt_p_value(v)}" if fmt_p_value(v)[0] in "<>" else f"{key} = {fmt_p_value(v)}")
             else:
-                bits.append(f"{k} = {v}")
+                bits.append(f"{key} = {fmt_num(v)}")
         return "; ".join(bits) + "." if bits else "see results.json."
     return f"{obj}."
 
