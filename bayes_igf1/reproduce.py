@@ -41,7 +41,7 @@ STUDY = (
                   label="extracellular IGF-1", unit="pg/mL",
                   levels={"treatment": {"ketamine 10": "ketamine 10 mg/kg", "ketamine 30": "ketamine 30 mg/kg"}}),
              "Ketamine raises extracellular IGF-1 for at least 5 h, more at 30 mg/kg.", "raised"),
-    Analysis("fst_nab", "Fig. 2: forced swim test, ketamine x IGF-1 nAb", "factorial", "fst_igf1_nab.csv",
+    Analysis("fst_nab", "Fig. 2: forced swim test, ketamine × IGF-1 nAb", "factorial", "fst_igf1_nab.csv",
              dict(outcome="immobility_s", factors=["treatment", "antibody"], animal="mouse", cohort="cohort",
                   blocker="antibody", label="immobility", unit="s"),
              "The IGF-1 nAb blocks ketamine's effect on FST immobility."),
@@ -66,11 +66,11 @@ STUDY = (
                   labels={"fst_immobility_s": "FST immobility", "fust_sniffing_s": "FUST sniffing",
                           "nsft_latency_s": "NSFT latency"}),
              "The IGF-1 nAb blocks ketamine's effects on all three tests (FST, FUST and NSFT) in the same mice."),
-    Analysis("bdnf_x_igf1nab", "Control: intra-mPFC BDNF x IGF-1 nAb", "factorial", "bdnf_igf1_crossover.csv",
+    Analysis("bdnf_x_igf1nab", "Control: intra-mPFC BDNF × IGF-1 nAb", "factorial", "bdnf_igf1_crossover.csv",
              dict(outcome="immobility_s", factors=["infusion", "antibody"], animal="mouse", blocker="antibody",
                   where=["experiment=BDNF x IGF-1 nAb"], rope=NO_EFFECT_ROPE_S, label="immobility", unit="s"),
              "BDNF acts, and the IGF-1 nAb does not block it.", "not blocked"),
-    Analysis("igf1_x_bdnfnab", "Control: intra-mPFC IGF-1 x BDNF nAb", "factorial", "bdnf_igf1_crossover.csv",
+    Analysis("igf1_x_bdnfnab", "Control: intra-mPFC IGF-1 × BDNF nAb", "factorial", "bdnf_igf1_crossover.csv",
              dict(outcome="immobility_s", factors=["infusion", "antibody"], animal="mouse", blocker="antibody",
                   where=["experiment=IGF-1 x BDNF nAb"], rope=NO_EFFECT_ROPE_S, label="immobility", unit="s"),
              "IGF-1 acts, and the BDNF nAb does not block it.", "not blocked"),
@@ -187,7 +187,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ccc;
 .ok{{color:#1a7f37}}.bad{{color:#b00020;font-weight:bold}}.mid{{color:#8a5a00}}.note{{color:#555;font-size:90%}}</style></head><body>
 <h1>Deyama et al. 2022, reproduced on the shipped data</h1>
 <p class="note">The shipped data are <b>simulated</b> with the study's design (see data/README.md); the
-findings below test the package, not the study. Seed {summary['seed']}; {summary['chains']} chains x
+findings below test the package, not the study. Seed {summary['seed']}; {summary['chains']} chains ×
 {summary['draws']} draws after {summary['tune']} tuning steps.</p>
 <p class="note"><b>Claim supported?</b> {html.escape(DECISION_RULE)} <b>MCMC diagnostics</b> says only
 whether the sampler converged (R-hat, effective sample sizes, divergences), not whether the claim holds.</p>

@@ -531,9 +531,9 @@ def test_the_cli_writes_a_report_with_the_joint_claim(shipped_folder):
     assert {"joint_probability", "residual_correlation", "mahalanobis_interaction", "min_blockade_pct",
             "interaction", "blockade_pct", "simple_effect"} <= names
     md = (shipped_folder / "report.md").read_text()
-    assert "Joint claim, from the one model of all the tests: P(the treatment x antibody interaction is in the " \
+    assert "Joint claim, from the one model of all the tests: P(the treatment × antibody interaction is in the " \
            "blocking direction on every one of the 3 outcomes" in md
-    assert "MANOVA of fst_immobility_s, fust_sniffing_s, log(nsft_latency_s) (Pillai's trace" in md
+    assert "MANOVA of fst_immobility_s, fust_sniffing_s and log(nsft_latency_s) (Pillai's trace" in md
     assert "Holm-adjusted" in md and "Kaplan-Meier" in md
 
 
@@ -598,7 +598,7 @@ def test_a_reloaded_result_renders_again(shipped, tmp_path):
     files = write_report(shipped, tmp_path / "again", figures=True)
     assert "figures/battery.png" in files and (tmp_path / "again" / "report.html").is_file()
     design = get_design("battery")
-    assert design.finding(shipped).startswith("P(the treatment x antibody interaction is in the blocking direction")
+    assert design.finding(shipped).startswith("P(the treatment × antibody interaction is in the blocking direction")
 
 
 def test_cli_bad_input_exits_2_naming_the_column(tmp_path, capsys):

@@ -329,11 +329,15 @@ def test_notes_say_the_choices():
     fixed = data_for(("s", "k"), ("I", "n"), cohorts=3, censor_at=105.0)
     notes = " ".join(fx.design_notes(fixed, fx.FactorialOptions()))
     assert "fixed block effect" in notes and "cannot be told apart from the residual" in notes
-    assert "right-censored at the cut-off (105)" in notes
+    assert "right-censored at the 105 cut-off" in notes
+    with_unit = " ".join(fx.design_notes(fixed, fx.FactorialOptions(), unit="s"))
+    n = int(fixed.censored.sum())
+    assert f"{n} {'value was' if n == 1 else 'values were'} right-censored at the 105 s cut-off" in with_unit
+    assert "a random cohort effect needs at least 5 cohorts" in notes and "3-level" not in notes
     rnd = data_for(("s", "k"), ("I", "n"), cohorts=6, rows_per_animal=5)
     notes = " ".join(fx.design_notes(rnd, fx.FactorialOptions()))
     assert "random effect" in notes and "animal-level random intercept, centred" in notes
-    assert "cohens_d_total" in notes
+    assert "Cohen's d on the total SD divides by √(σ² + σ_animal² + σ_cohort²)" in notes
 
 
 # ------------------------------------------------------------------------------ end to end
@@ -358,9 +362,11 @@ def test_end_to_end_structure(small_fit):
         assert key in res.settings
     assert res.settings["reference"] == {A: "saline", B: "IgG"}
     assert {"cell_mean", "sigma", "cohort_effect"} <= set(res.priors)
-    assert "Normal(0, 2 x" in res.model_text and "cohort_effect" in res.model_text
+    assert "Normal(0, 2 × " in res.model_text and "cohort_effect" in res.model_text
+    assert "between-animal model of value with one mean per treatment × antibody cell" in res.model_text
     assert any("fixed block effect" in n for n in res.notes)
-    assert any("Savage-Dickey" in n for n in res.notes)
+    # the Bayes factor is reported in Results and Model checking (checks), not again in the Data notes
+    assert not any("Savage-Dickey" in n for n in res.notes)
     assert res.bayes_anova["source"].tolist() == [A, B, f"{A}:{B}", "cohort", "residual"]
     post = res.tree["posterior"]
     assert post["cell_mean"].dims == ("chain", "draw", A, B)
@@ -461,7 +467,7 @@ def test_end_to_end_censored_lognormal_keeps_censored_rows():
     assert {"cell_median", "simple_effect", "pct_change", "interaction", "blockade_pct"} <= names
     ratio = res.estimates[(res.estimates["name"] == "simple_effect") & (res.estimates["cell"] == "ketamine|IgG")].iloc[0]
     assert ratio["scale"] == "ratio" and ratio["median"] > 0
-    assert any("right-censored at the cut-off (600)" in n for n in res.notes)
+    assert any("right-censored at the 600 cut-off" in n for n in res.notes)
     km = between.censored_tests(raw, time="latency", event="ate", factors=[A, B])
     pd.testing.assert_frame_equal(res.frequentist_extra["km_median"].reset_index(drop=True),
                                   km["km_median"].reset_index(drop=True), check_dtype=False, check_categorical=False)

@@ -80,12 +80,12 @@ def test_three_way_contrasts_on_hand_made_posterior():
     est = fx.estimates_table(fx.estimand_draws(hand_posterior(LEVELS, HAND), data), data, fx.FactorialOptions())
     top = est[est["name"] == "interaction"]
     assert top["cell"].tolist() == ["ketamine|nAb|M"]
-    assert top["label"].iloc[0] == "(ketamine vs saline) x (nAb vs IgG) x (M vs F)"
+    assert top["label"].iloc[0] == "(ketamine vs saline) × (nAb vs IgG) × (M vs F)"
     assert top["reference"].iloc[0] == "saline|IgG|F"
     simple_i = est[(est["name"] == "simple_interaction") & (est["group"] == f"{A}:{B}")]
     assert simple_i["cell"].tolist() == ["ketamine|nAb|F", "ketamine|nAb|M"]
     assert simple_i["median"].tolist() == [4.0, 9.0]
-    assert simple_i["label"].iloc[1] == "(ketamine vs saline) under nAb minus under IgG within sex=M"
+    assert simple_i["label"].iloc[1] == "(ketamine vs saline) under nAb minus under IgG within M"
     blk_rows = est[(est["name"] == "blockade_pct") & (est["group"] == f"{A}:{B}")]
     assert blk_rows["median"].tolist() == pytest.approx([100 * (1 - 2 / 6), 112.5])
     assert est[est["name"] == "simple_effect"].query("headline")["group"].unique().tolist() == [A]
@@ -155,7 +155,7 @@ def three_way_fit():
 def test_three_way_end_to_end(three_way_fit):
     res = three_way_fit
     e = res.estimates
-    assert res.title == "value by treatment x antibody x sex"
+    assert res.title == "value by treatment × antibody × sex"
     assert res.anova["effect"].tolist() == [A, B, C, f"{A}:{B}", f"{A}:{C}", f"{B}:{C}", f"{A}:{B}:{C}"]
     assert res.bayes_anova["source"].tolist()[:7] == res.anova["effect"].tolist()
     # every simple effect and interaction has its frequentist twin beside it
@@ -189,7 +189,7 @@ def test_three_way_report_renders(three_way_fit, tmp_path):
     files = write_report(three_way_fit, tmp_path / "out")
     md = files["report.md"].read_text()
     assert "Three-way ANOVA" in md and "three-way between-animal ANOVA" in md
-    assert "Interaction treatment × antibody, (ketamine vs saline) under nAb minus under IgG within sex=M" in md
+    assert "Interaction treatment × antibody, (ketamine vs saline) under nAb minus under IgG within M" in md
     assert any(name.startswith("figures/") and name.endswith(".png") for name in files)
 
 

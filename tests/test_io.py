@@ -867,19 +867,19 @@ def test_no_time_unit_prints_no_unit_in_the_text(tmp_path):
     plain = _text_result(read_tc(write_csv(tmp_path / "n.csv", unit_rows([-1, 1, 2]))))
     plain.estimates = est
     para = text.data_paragraph(plain)
-    assert "(Hour \u22121)" in para and "(Hour 1, 2)" in para  # fmt_number writes a minus sign
+    assert "(Hour \u22121)" in para and "(Hour 1 and 2)" in para  # fmt_number writes a minus sign
     assert not re.search(r"\b(h|hr|hours?|d|days?)\b", para)
     assert text._at(plain, 2.0) == "at Hour 2"
-    assert finding(timecourse, plain) == "Ketamine: P(increase) > 0.95 from 1 to 2; largest +50.0% at 2."
+    assert finding(timecourse, plain) == "Ketamine: P(increase) > .95 from 1 to 2; largest +50.0% at 2."
     days = _text_result(read_tc(write_csv(tmp_path / "d.csv", unit_rows([-1, 1, 2])), time_unit="day"))
     days.estimates = est
     para = text.data_paragraph(days)
-    assert "(Hour \u22121 d)" in para and "(Hour 1, 2 d)" in para and not re.search(r"\bh\b", para)
+    assert "(\u22121 d)" in para and "(1 and 2 d)" in para and "Hour" not in para and not re.search(r"\bh\b", para)
     assert text._at(days, 2.0) == "at 2 d"
-    assert finding(timecourse, days) == "Ketamine: P(increase) > 0.95 from 1 to 2 d; largest +50.0% at 2 d."
+    assert finding(timecourse, days) == "Ketamine: P(increase) > .95 from 1 to 2 d; largest +50.0% at 2 d."
     hours = _text_result(read_tc(write_csv(tmp_path / "h.csv", unit_rows(["-1 h", "1 h", "2 h"]))))
     hours.estimates = est
-    assert finding(timecourse, hours) == "Ketamine: P(increase) > 0.95 from 1 to 2 h; largest +50.0% at 2 h."
+    assert finding(timecourse, hours) == "Ketamine: P(increase) > .95 from 1 to 2 h; largest +50.0% at 2 h."
 
 
 def test_reproduce_gives_the_microdialysis_unit():

@@ -89,7 +89,7 @@ def test_each_designs_setup_takes_exactly_its_analyse_functions_options(name):
     every one of them (bar the sampler's), no more (an option added to one and not the other fails here)."""
     design = get_design(name)
     module = inspect.getmodule(type(design))
-    func = getattr(module, f"analyse_{name.replace('-', '_')}")
+    func = getattr(module, design.entry)
     public = [p for p, v in inspect.signature(func).parameters.items() if v.kind is v.KEYWORD_ONLY
               and p not in SAMPLER_OPTIONS]
     setup = [p for p, v in inspect.signature(module._setup).parameters.items() if v.kind is v.KEYWORD_ONLY]

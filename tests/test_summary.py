@@ -582,3 +582,18 @@ def test_cli_writes_a_report_folder_that_reloads(tmp_path):
     assert again.design == "summary" and math.isclose(
         again.estimates.loc[again.estimates["name"] == "interaction", "median"].iloc[0],
         doc["estimates"][[e["name"] for e in doc["estimates"]].index("interaction")]["median"])
+
+
+def test_inclusion_bfs_from_the_summaries_are_the_raw_datas(raw_and_summary_fits):
+    """The JZS inclusion Bayes factors depend on the data through the cell means, SSs and n only: from the summary
+    table they equal those of the animals' rows (quadrature for 2 x 2: deterministic), and sit in the ANOVA rows."""
+    by_rows, by_summary = raw_and_summary_fits
+    ba, bb = by_rows.bayes_anova.set_index("source"), by_summary.bayes_anova.set_index("source")
+    effects = ["treatment", "antibody", "treatment:antibody"]
+    for col in ("BF_incl", "BF_incl_matched"):
+        assert np.isfinite(ba.loc[effects, col]).all()
+        np.testing.assert_allclose(bb.loc[effects, col], ba.loc[effects, col], rtol=1e-8)
+    # the interaction was simulated as a blockade: its inclusion BF favours it strongly, as the F test does
+    assert ba.loc["treatment:antibody", "BF_incl"] > 10
+    assert by_rows.anova.set_index("effect").loc["treatment:antibody", "p"] < 0.01
+    assert any("Inclusion Bayes factors" in n and "respect marginality" in n for n in by_summary.notes)

@@ -117,8 +117,8 @@ def test_three_factors_give_each_pair_with_the_blocker_within_the_third():
     table = tc.estimates_table(tc.estimand_draws(post, data), data, opt)
     blk = table[table["name"] == "blockade_auc_pct"]
     assert set(blk["group"]) == {"treatment:antibody", "sex:antibody"}
-    assert "% of the ket vs saline effect abolished by nAb (vs IgG) within sex=M over the AUC" in set(blk["label"])
-    row = blk[blk["label"].str.contains("within sex=M") & (blk["group"] == "treatment:antibody")].iloc[0]
+    assert "% of the ket vs saline effect abolished by nAb (vs IgG) within M over the AUC" in set(blk["label"])
+    row = blk[blk["label"].str.contains("within M ") & (blk["group"] == "treatment:antibody")].iloc[0]
     assert (row["cell"], row["reference"]) == ("ket|nAb|M", "saline|IgG|M")
 
 

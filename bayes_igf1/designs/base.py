@@ -191,6 +191,32 @@ class Design(Protocol):
         """(model, parameters to rank, frozen priors) of the shipped study, for ``calibrate``."""
 
 
+class PipelineSteps:
+    """``analyse``, ``setup`` and ``finish`` of a design whose module defines its public ``analyse_*``
+    function (named by ``entry``; its signature is the one list of the design's options), ``_setup``
+    and ``_finish`` (the pipeline's two design steps). A subclass in another module uses that
+    module's three (e.g. ``Summary(Factorial)``)."""
+
+    entry: str
+
+    def _module(self):
+        import sys
+
+        return sys.modules[type(self).__module__]
+
+    def analyse(self, source, **options) -> AnalysisResult:
+        return getattr(self._module(), self.entry)(source, **options)
+
+    def setup(self, source, **options) -> Setup:
+        from bayes_igf1.pipeline import bind_options
+
+        module = self._module()
+        return module._setup(**bind_options(getattr(module, self.entry), source, options))
+
+    def finish(self, setup: Setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: bool) -> AnalysisResult:
+        return self._module()._finish(setup, tree, diag, sampler=sampler, retry=retry, progress=progress)
+
+
 def get_design(name: str) -> Design:
     """The design registered as ``name`` (an unknown name is an error listing the known ones)."""
     try:

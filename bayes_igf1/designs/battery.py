@@ -62,6 +62,7 @@ import pytensor.tensor as pt
 import xarray as xr
 from scipy import linalg, stats
 
+from bayes_igf1.designs.base import PipelineSteps
 from bayes_igf1.constants import ANIMAL, CENSORED, CI_KIND, CI_PROB, COHORT, DEFAULT_SEED, ROW, VALUE
 from bayes_igf1.designs import factorial as fx
 from bayes_igf1.errors import DataError, DesignError
@@ -1089,7 +1090,8 @@ def joint_table(posterior: xr.Dataset, data: BatteryData, options: BatteryOption
     refs = fx.cell_key(*(lv[0] for lv in data.levels))
     add(flat, "mahalanobis_interaction", "residual-SD units (Mahalanobis)", 0.0,
         [{"label": "standardised multivariate interaction: length of the outcomes' interaction vector "
-                   f"({' x '.join(data.factors)} at {c.replace('|', ', ')}) in residual-SD units, sqrt(d' Sigma^-1 d)",
+                   f"({' × '.join(data.factors)} at {c.replace('|', ', ')}) in residual-SD units (its Mahalanobis "
+                   "length, √(d′Σ⁻¹d))",
           "group": ":".join(data.factors), "cell": c} for c in flat["m_cell"].values], headline=True)
     table = pd.concat(frames, ignore_index=True)
     table.loc[table["name"] == "mahalanobis_interaction", "reference"] = refs
@@ -1105,7 +1107,7 @@ def joint_table(posterior: xr.Dataset, data: BatteryData, options: BatteryOption
         every = f"every one of the {data.n_outcomes} outcomes ({', '.join(data.labels)})"
         p_dir = float((low > 0).mean())
         p_50 = float((low > 50).mean())
-        rows.append(_probability_row("joint_probability", f"P(the {' x '.join(data.factors)} interaction is in the "
+        rows.append(_probability_row("joint_probability", f"P(the {' × '.join(data.factors)} interaction is in the "
                                      f"blocking direction on {every})", group, "blocking_direction", p_dir, options))
         rows.append(_probability_row("joint_probability", f"P(% blockade by {data.blocker} > 50% on {every})", group,
                                      "blockade_above_50", p_50, options))
@@ -1428,10 +1430,10 @@ def run_checks(tree: xr.DataTree, data: BatteryData, *, seed: int, sensitivity: 
     y = data.y
     rows = []
     cut_model = np.full(y.shape, np.inf)
-    for k, name in enumerate(data.outcomes):
+    for k, label in enumerate(data.labels):
         keep = data.status[:, k] != MISSING
         cens = data.status[keep, k] == CENSORED_CODE
-        groups = np.array([f"{name}: {g}" for g in labels[keep]], dtype=object)
+        groups = np.array([f"{label}: {g}" for g in labels[keep]], dtype=object)
         if cens.any():
             value = data.value[keep, k]
             cut = checks.censoring_times(value, cens)
@@ -1449,7 +1451,7 @@ def run_checks(tree: xr.DataTree, data: BatteryData, *, seed: int, sensitivity: 
         sim = np.minimum(rep[:, both][:, :, [a, b]], cut_model[both][:, [a, b]][None])
         t_obs = float(_pooled_within_correlation(obs, cell_of[both]))
         t_rep = _pooled_within_correlation(sim, cell_of[both])
-        rows.append(pd.DataFrame([{"group": f"{data.outcomes[a]} x {data.outcomes[b]}",
+        rows.append(pd.DataFrame([{"group": f"{data.labels[a]} × {data.labels[b]}",
                                    "statistic": "within-cell correlation", "observed": t_obs,
                                    "predicted_median": float(np.median(t_rep)),
                                    "p": float(np.mean(t_rep > t_obs) + 0.5 * np.mean(t_rep == t_obs))}]))
@@ -1474,13 +1476,29 @@ def run_checks(tree: xr.DataTree, data: BatteryData, *, seed: int, sensitivity: 
 # ------------------------------------------------------------------------------ text
 
 
+def _prob_value(p: float) -> str:
+    """The value part of a posterior probability after its "P(...)": "= .956", "> .999" (APA style)."""
+    from bayes_igf1.report.format import fmt_p_value
+
+    value = fmt_p_value(p)
+    return value if value[:1] in "<>" else f"= {value}"
+
+
+def _bounded_interval(low: float, high: float) -> str:
+    """An interval of a correlation without leading zeros: "−.55 to .03", ".12–.40"."""
+    from bayes_igf1.report.format import EN_DASH, MINUS, fmt_bounded
+
+    lo, hi = fmt_bounded(low), fmt_bounded(high)
+    return f"{lo} to {hi}" if lo.startswith(MINUS) or hi.startswith(MINUS) else f"{lo}{EN_DASH}{hi}"
+
+
 def model_text(data: BatteryData, priors: dict) -> str:
     """The model in words and formulas, each prior stated (methods section)."""
     K = data.n_outcomes
-    fam = ", ".join(f"{lab} ({f}{'; log scale' if f == 'lognormal' else ''})"
-                    for lab, f in zip(data.labels, data.families, strict=True))
+    words_of = {"normal": "normal", "lognormal": "log-normal; log scale", "student": "Student-t"}
+    fam = ", ".join(f"{lab} ({words_of.get(f, f)})" for lab, f in zip(data.labels, data.families, strict=True))
     words = (f"Bayesian joint model of {K} outcomes of the same {len(data.animals)} animals ({fam}) with one mean per "
-             f"{' x '.join(data.factors)} cell and outcome, and a multivariate "
+             f"{' × '.join(data.factors)} cell and outcome, and a multivariate "
              + ("Student-t" if data.student else "normal") + " animal-level residual across the outcomes "
              "(model scale) whose correlation matrix has an LKJ prior.")
     res = "MvStudentT(nu, mu[j, :], Sigma)" if data.student else "MvNormal(mu[j, :], Sigma)"
@@ -1489,7 +1507,7 @@ def model_text(data: BatteryData, priors: dict) -> str:
         terms.append("cohort_effect[k, cohort[j]]")
     lines = [f"y[j, :] ~ {res}   (y on the model scale; the log of a lognormal outcome)",
              "mu[j, k] = " + " + ".join(terms),
-             "Sigma = diag(sigma) R diag(sigma),   Cholesky factor L (pm.LKJCholeskyCov)",
+             "Sigma = diag(sigma) R diag(sigma),   Cholesky factor L with an LKJ prior on R",
              f"R ~ LKJCorr(eta = {float(priors['correlation']['eta']):g})"]
     for name in data.outcomes:
         lines.append(f"{name}: cell_mean ~ {fx._prior_text(priors[f'cell_mean[{name}]'])} iid over the {data.n_cells} "
@@ -1510,10 +1528,10 @@ def model_text(data: BatteryData, priors: dict) -> str:
     tail = ("Weakly informative priors scaled to each outcome's data as in the factorial model (mean and SD on the "
             "model scale, from a censored-normal fit for a censored outcome). Contrasts per outcome are those of the "
             "factorial model; the joint estimands are the residual correlations, the length of the vector of the "
-            "outcomes' interaction contrasts in residual-SD units (Mahalanobis, sqrt(d' Sigma^-1 d)) and the posterior "
+            "outcomes' interaction contrasts in residual-SD units (its Mahalanobis length, √(d′Σ⁻¹d)) and the posterior "
             "probabilities that the interaction is in the blocking direction (% blockade > 0) and that the % blockade "
             "exceeds 50% on every outcome at once.")
-    return words + "\n\n" + "\n".join(lines) + "\n" + tail
+    return words + " " + tail + "\n\n" + "\n".join(lines)
 
 
 def design_notes(data: BatteryData, twin: dict) -> list[str]:
@@ -1526,10 +1544,11 @@ def design_notes(data: BatteryData, twin: dict) -> list[str]:
         notes.append("Animals missing a test are kept (their other tests count; the missing test is marginalised "
                      "out of the joint model, assumed missing at random): "
                      + "; ".join(f"{k}: {', '.join(v)}" for k, v in missing.items()) + ".")
-    for k, name in enumerate(data.outcomes):
+    for k, label in enumerate(data.labels):
         n = int((data.status[:, k] == CENSORED_CODE).sum())
         if n:
-            notes.append(f"{name}: {n} value(s) right-censored; each enters through the probability of exceeding its "
+            notes.append(f"{label}: {n} {'value was' if n == 1 else 'values were'} right-censored; each enters "
+                         "through the probability of exceeding its "
                          "censoring time given the same animal's other tests (the exact conditional distribution), "
                          "not dropped, replaced or imputed. The MANOVA and ANOVAs take them at the cut-off (ignoring "
                          "the censoring); Kaplan-Meier, log-rank and Cox treat them as censored.")
@@ -1925,7 +1944,7 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
         d = data.per_outcome[k]
         est = fx.estimates_table(fx.estimand_draws(outcome_posterior(posterior, data, k), d), d, opts)
         tw = twin["twins"][k]
-        tw["anova_data"]["dv"] = f"log({name})" if data.log[k] else name
+        tw["anova_data"]["dv"] = f"log({data.labels[k]})" if data.log[k] else data.labels[k]
         est = fx.attach_frequentist(est, tw, d, opts)
         tables.append(_prefixed(est, data, k))
         slug = _slug(name)
@@ -1954,23 +1973,22 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
         extra["manova_all_tests_plain"] = plain
         extra["anova_plain"] = plain[plain["test"] == "Pillai"].reset_index(drop=True)
     extra["univariate_anova"] = twin["univariate"]
-    _, responses, dropped = _manova_frame(data)
+    _, _, dropped = _manova_frame(data)
     anova_data = {
         "n_animals": len(data.animals), "animals_dropped": list(dropped),
         "reason": "missing a test (the MANOVA needs every outcome of an animal)" if dropped else "",
-        "dv": ", ".join(responses), "aggregated": False, "n_analysed": main.n_analysed, "block": twin["block"],
+        "dv": fx._and([f"log({lab})" if log else lab for lab, log in zip(data.labels, data.log, strict=True)]),
+        "aggregated": False, "n_analysed": main.n_analysed, "block": twin["block"],
         "note": main.note + (" Censored values enter at their cut-off: the MANOVA ignores the censoring."
                              if (data.status == CENSORED_CODE).any() else ""),
     }
+    # The MANOVA's own note (results.json's anova_data) repeats the Methods; a failed gate is in the
+    # banner and the Results.
     notes = design_notes(data, twin)
-    notes.append(anova_data["note"])
     notes.append("Univariate follow-up: each outcome's type III ANOVA (on every animal with that test), p-values "
                  "Holm-adjusted across the outcomes for each effect (tables/frequentist_univariate_anova.csv).")
-    for name, tw in zip(data.outcomes, twin["twins"], strict=True):
-        notes.extend(f"{name}: {n}" for n in tw["notes"])
-    if not diag.passed:
-        notes.insert(0, "FAILED diagnostics gate: " + "; ".join(diag.problems) + ". Do not report these estimates "
-                     "before fixing the fit (more draws / tuning, or a simpler model).")
+    for label, tw in zip(data.labels, twin["twins"], strict=True):
+        notes.extend(f"{label}: {n}" for n in tw["notes"])
     checks = run_checks(tree, data, seed=sampler.seed, sensitivity=sensitivity)
     checks["bayes_factor"] = bayes_factors(posterior, data, resolved)
     settings_out = {
@@ -1981,7 +1999,7 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
     }
     return AnalysisResult(
         design=DESIGN,
-        title=f"{', '.join(data.labels)} by {' x '.join(data.factors)} (jointly)",
+        title=f"{fx._and(data.labels)} by {' × '.join(data.factors)} (jointly)",
         settings=settings_out, seed=sampler.seed, sheet=st["sheet"], priors=resolved, model_text=model_text(data, resolved),
         tree=tree, diagnostics=diag, estimates=estimates,
         bayes_anova=pd.DataFrame(columns=["source", "sd_median", "sd_ci_low", "sd_ci_high", "eta_median",
@@ -2049,7 +2067,7 @@ def _per_outcome(items, option: str, outcomes, *, number: bool = False) -> dict:
     return out
 
 
-class Battery:
+class Battery(PipelineSteps):
     """Several outcomes of the same animals, jointly: the `bayes_igf1.designs.base.Design` protocol."""
 
     name = DESIGN
@@ -2061,16 +2079,7 @@ class Battery:
                    "tests), and write a report folder with the joint blockade probabilities.")
     refit_options: dict = {}
 
-    def analyse(self, source, **options) -> AnalysisResult:
-        return analyse_battery(source, **options)
-
-    def setup(self, source, **options):
-        from bayes_igf1.pipeline import bind_options
-
-        return _setup(**bind_options(analyse_battery, source, options))
-
-    def finish(self, setup, tree, diag, *, sampler, retry, progress) -> AnalysisResult:
-        return _finish(setup, tree, diag, sampler=sampler, retry=retry, progress=progress)
+    entry = "analyse_battery"
 
     def add_arguments(self, parser) -> None:
         g = parser.add_argument_group("battery columns")
@@ -2147,7 +2156,7 @@ class Battery:
         from bayes_igf1.designs.factorial import Factorial
 
         cells = Factorial().groups(result)
-        return [f"{o}: {c}" for o in result.sheet.frame[OUTCOME].cat.categories for c in cells]
+        return [f"{self._label(result, str(o))}: {c}" for o in result.sheet.frame[OUTCOME].cat.categories for c in cells]
 
     def row_groups(self, result) -> pd.Series:
         f = result.sheet.frame
@@ -2155,7 +2164,8 @@ class Battery:
         out = parts[0]
         for p in parts[1:]:
             out = out + "|" + p
-        return f[OUTCOME].astype(str).reset_index(drop=True) + ": " + out
+        labels = f[OUTCOME].astype(str).reset_index(drop=True).map(lambda o: self._label(result, o))
+        return labels + ": " + out
 
     def log_scale(self, result) -> bool:
         fams = list((result.settings.get("families") or {}).values())
@@ -2180,7 +2190,8 @@ class Battery:
             sub = f[f[OUTCOME].astype(str) == o]
             fam = (result.settings.get("families") or {}).get(o, "normal")
             cens = int(sub[CENSORED].sum())
-            bits.append(f"{self._label(result, o)} ({len(sub)} animals, family {fam}"
+            model = {"normal": "normal", "lognormal": "log-normal", "student": "Student-t"}.get(str(fam), str(fam))
+            bits.append(f"{self._label(result, o)} ({len(sub)} animals, {model} model"
                         + (f", {cens} censored" if cens else "") + ")")
         return [f"Outcomes, each measured once per animal: {'; '.join(bits)}."]
 
@@ -2194,7 +2205,8 @@ class Battery:
         ad = result.anova_data or {}
         ss = int(result.settings.get("ss_type", 3))
         text = (f"For comparison, the analysis a laboratory would run: a type {'III' if ss == 3 else 'II'} MANOVA "
-                f"({' × '.join(result.sheet.factors)}{'; sum-to-zero contrasts' if ss == 3 else ''}; car::Manova) of "
+                f"({' × '.join(result.sheet.factors)}{'; sum-to-zero contrasts' if ss == 3 else ''}; as R's car::Manova "
+                "computes it) of "
                 f"{ad.get('dv', 'the outcomes')} on the {ad.get('n_analysed', '?')} animals with every test"
                 + (f", with {ad['block']} as a fixed block as in the Bayesian model (the plain MANOVA beside it)"
                    if ad.get("block") else "")
@@ -2214,7 +2226,7 @@ class Battery:
                 f"animals with every test; type {'III' if ss == 3 else 'II'}{block})")
 
     def results_sentences(self, result) -> list[tuple[str, str]]:
-        from bayes_igf1.report.format import fmt_interval, fmt_number, fmt_p
+        from bayes_igf1.report.format import fmt_bounded, fmt_interval, fmt_number, fmt_p
         from bayes_igf1.report.text import _bf_text, _factorial_sentence
         from bayes_igf1.results import blockade_base
 
@@ -2247,7 +2259,7 @@ class Battery:
                                                                 freq_label="frequentist")))
         joint = e[e["name"] == "joint_probability"]
         if len(joint):
-            bits = [f"{r['label']} = {fmt_number(r['mean'], 3)}" for r in joint.to_dict("records")]
+            bits = [f"{r['label']} {_prob_value(r['mean'])}" for r in joint.to_dict("records")]
             low = e[e["name"] == "min_blockade_pct"]
             tail = ""
             if len(low):
@@ -2258,12 +2270,12 @@ class Battery:
         maha = e[e["name"] == "mahalanobis_interaction"]
         for r in maha.to_dict("records"):
             out.append(("joint", f"Standardised multivariate interaction (the length of the vector of the outcomes' "
-                                 f"interaction contrasts in residual-SD units, sqrt(d' Sigma^-1 d)): "
+                                 f"interaction contrasts in residual-SD units: its Mahalanobis length, √(d′Σ⁻¹d)): "
                                  f"{fmt_number(r['median'], 2)} ({ci} {kind} {fmt_interval(r['ci_low'], r['ci_high'], 2)})."))
         corr = e[e["name"] == "residual_correlation"]
         if len(corr):
             bits = [f"{r['label'].removeprefix('correlation of ').split(' (')[0]} "
-                    f"{fmt_number(r['median'], 2)} ({fmt_interval(r['ci_low'], r['ci_high'], 2)}; "
+                    f"{fmt_bounded(r['median'])} ({_bounded_interval(r['ci_low'], r['ci_high'])}; "
                     f"{fmt_p(r['prob_direction'], symbol='P(' + ('r > 0' if r['median'] >= 0 else 'r < 0') + ')')})"
                     for r in corr.to_dict("records")]
             out.append(("correlation", f"Animal-level residual correlations between the tests (model scale; posterior "
@@ -2300,21 +2312,22 @@ class Battery:
             "at the bottom."))}
 
     def finding(self, result) -> str:
-        from bayes_igf1.report.format import fmt_interval, fmt_number
+        from bayes_igf1.report.format import fmt_bounded, fmt_estimate, fmt_prob
 
         e = result.estimates
         out = []
         for r in e[e["name"] == "joint_probability"].to_dict("records"):
-            out.append(f"{r['label']} = {fmt_number(r['mean'], 3)}")
+            out.append(f"{r['label']} {_prob_value(r['mean'])}")
         for o in self._outcomes(result):
             mine = e[e["group"].astype(str).str.startswith(o + "/")]
             for r in mine[mine["name"] == "blockade_pct"].to_dict("records"):
-                out.append(f"{self._label(result, o)}: blockade {fmt_number(r['median'], 0)}% "
-                           f"[{fmt_interval(r['ci_low'], r['ci_high'], 0)}%], P(> 50%) = {r['prob_above']:.2f}")
+                out.append(f"{self._label(result, o)}: blockade "
+                           f"{fmt_estimate(r['median'], r['ci_low'], r['ci_high'], unit='%', decimals=0)}, "
+                           + fmt_prob(r["prob_above"], event="blockade > 50%"))
         corr = e[e["name"] == "residual_correlation"]
         if len(corr):
             out.append("residual correlations " + ", ".join(
-                f"{' / '.join(self._label(result, o) for o in str(r['cell']).split('|'))} {fmt_number(r['median'], 2)}"
+                f"{' / '.join(self._label(result, o) for o in str(r['cell']).split('|'))} {fmt_bounded(r['median'])}"
                 for r in corr.to_dict("records")))
         return "; ".join(out) + "." if out else "see the report."
 
@@ -2413,6 +2426,8 @@ def battery_figure(result):
 
 
 def _battery_figure(result, F, Figure):
+    from bayes_igf1.report.format import fmt_bounded
+
     e = result.estimates
     outcomes = list(result.settings.get("outcomes") or [])
     labels = result.settings.get("labels") or {}
@@ -2465,8 +2480,8 @@ def _battery_figure(result, F, Figure):
             ax.set_yticks([])
             ax.spines["left"].set_visible(False)
             title = {"interaction": "interaction", "blockade_pct": "% blockade"}[name]
-            extra = (f"P(> 50%) = {float(r['prob_above']):.2f}" if name == "blockade_pct"
-                     else f"P(dir.) = {float(r['prob_direction']):.3f}")
+            extra = (f"P(> 50%) {_prob_value(r['prob_above'])}" if name == "blockade_pct"
+                     else f"P(direction) {_prob_value(r['prob_direction'])}")
             ax.set_title(f"{labels.get(o, o)}: {title}", fontsize=8)
             ax.set_xlabel((scale if name == "interaction" else "% of the effect blocked") + f"\n{extra}", fontsize=7)
             F._panel_letter(ax, next(letter))
@@ -2481,7 +2496,7 @@ def _battery_figure(result, F, Figure):
     for r in corr.to_dict("records"):
         a, b = (outcomes.index(x) for x in str(r["cell"]).split("|"))
         mat[a, b] = mat[b, a] = float(r["median"])
-        t = f"{float(r['median']):.2f}\n[{float(r['ci_low']):.2f},\n{float(r['ci_high']):.2f}]"
+        t = f"{fmt_bounded(r['median'])}\n[{fmt_bounded(r['ci_low'])},\n{fmt_bounded(r['ci_high'])}]"
         txt[a][b] = txt[b][a] = t
     im = ax.imshow(mat, cmap="RdBu_r", vmin=-1, vmax=1, aspect="equal")
     for a in range(K):

@@ -51,12 +51,13 @@ from pymc.exceptions import ImplicitFreezeWarning
 import xarray as xr
 from scipy import stats
 
+from bayes_igf1.designs.base import PipelineSteps
 from bayes_igf1.constants import ANIMAL, CENSORED, CI_KIND, CI_PROB, COHORT, COVARIATE, DEFAULT_SEED, ROW, VALUE
 from bayes_igf1.errors import ConvergenceError, DesignError
 from bayes_igf1.frequentist import between, repeated
 from bayes_igf1.io import read_factorial, relabel_levels
 from bayes_igf1.pipeline import analyse as run_pipeline
-from bayes_igf1.report.format import bf_category, fmt_bf
+from bayes_igf1.report.format import TIMES, bf_category, fmt_bf
 from bayes_igf1.results import ESTIMATE_COLUMNS, AnalysisResult, jsonable
 from bayes_igf1.sampling import SamplerSettings, diagnose, sample_compiled
 from bayes_igf1.summaries import centre, describe, finite_population_sd, savage_dickey_bf10
@@ -872,8 +873,8 @@ def _within_text(r: Mapping, factors: Sequence[str]) -> str:
 
 
 def _interaction_label(r: Mapping, group: Sequence[str], data: FactorialData) -> str:
-    """"(a vs a0) under b minus under b0" for two factors, "(a vs a0) x (b vs b0) x (c vs c0)" for more,
-    "... within C=c" for a lower-order interaction within the other factors' levels."""
+    """"(a vs a0) under b minus under b0" for two factors, "(a vs a0) × (b vs b0) × (c vs c0)" for more,
+    "... within c" for a lower-order interaction within the other factors' levels (as the simple effects)."""
     refs = {f: data.levels[data.factors.index(f)][0] for f in group}
     if len(group) == 2:
         f, g = group
@@ -881,9 +882,9 @@ def _interaction_label(r: Mapping, group: Sequence[str], data: FactorialData) ->
         word = "relative to" if data.family == "lognormal" else "minus"
         text = f"({r[f]} vs {refs[f]}) under {r[g]} {word} under {refs[g]}"
     else:
-        text = " x ".join(f"({r[f]} vs {refs[f]})" for f in group)
+        text = f" {TIMES} ".join(f"({r[f]} vs {refs[f]})" for f in group)
     others = [f for f in data.factors if f not in group]
-    return text + (f" within {_named(r, others)}" if others else "")
+    return text + (f" within {_within_text(r, others)}" if others else "")
 
 
 def estimates_table(draws: dict[str, xr.DataArray], data: FactorialData, options: FactorialOptions) -> pd.DataFrame:
@@ -958,7 +959,7 @@ def estimates_table(draws: dict[str, xr.DataArray], data: FactorialData, options
             others = [g for g in factors if g not in (f, blk)]
 
             def meta_blk(r, f=f, t0=t0, others=others):
-                within = f" within {_named(r, others)}" if others else ""
+                within = f" within {_within_text(r, others)}" if others else ""
                 # group "treated:blocker" (results.blockade_base reads which simple effect it divides by)
                 return {"label": f"% of the {r[f]} vs {t0} effect abolished by {r[blk]} (vs {b0}){within}",
                         "group": f"{f}:{blk}", "cell": key_of(r), "reference": key_of(r, **{f: t0, blk: b0})}
@@ -1314,7 +1315,7 @@ def _within_twin(data: FactorialData, options: FactorialOptions) -> dict:
     dropped = [str(a) for a in aov.subjects_dropped]
     note = (f"Type III repeated-measures ANOVA ({', '.join(data.within)} within animals"
             + (f"; {', '.join(data.between)} between" if data.between else "")
-            + "; afex aov_ez, multivariate approach), Greenhouse-Geisser and Huynh-Feldt corrections for every "
+            + "; multivariate approach, as R's afex), Greenhouse-Geisser and Huynh-Feldt corrections for every "
             "within effect with more than 1 df, on one mean per animal and cell"
             + (" (several rows averaged)" if len(cell_rows) < len(rows) else "") + ".")
     if dropped:
@@ -1322,6 +1323,7 @@ def _within_twin(data: FactorialData, options: FactorialOptions) -> dict:
                  f"({aov.drop_reason}); the Bayesian model and the mixed model keep their rows.")
     if data.cohort_kind != "none":
         note += " No cohort term in the ANOVA (the Bayesian model has one)."
+        out["notes"].append("The repeated-measures ANOVA has no cohort term (the Bayesian model has one).")
     if data.family == "lognormal":
         note += " On the log of the outcome (family lognormal)."
     out["anova_data"] = {"n_animals": len(data.animals), "animals_dropped": dropped, "reason": aov.drop_reason,
@@ -1407,12 +1409,13 @@ def frequentist_twin(data: FactorialData, options: FactorialOptions) -> dict:
             plain_table[col] = np.nan
         extra["anova_plain"] = plain_table[ANOVA_TABLE_COLUMNS]
     if block is None and data.cohort_kind != "none":
-        note = (note if cov is not None else anova.note) + (
-            f" No cohort term: {_cohort_confounding(data)}; the Bayesian model's random cohort effect has no "
-            "fixed-block twin.")
+        no_cohort = (f"No cohort term: {_cohort_confounding(data)}; the Bayesian model's random cohort effect has no "
+                     "fixed-block twin.")
+        note = (note if cov is not None else anova.note) + " " + no_cohort
+        out["notes"].append("The ANOVA has no cohort term" + no_cohort.removeprefix("No cohort term"))
     elif block is None and cov is None:
-        effects = [":".join(src) for src in anova_sources(data)]
-        note = anova.note + f" Effects {', '.join(effects[:-1])} and {effects[-1]} only (no cohort in the design)."
+        effects = [f" {TIMES} ".join(src) for src in anova_sources(data)]
+        note = anova.note + f" Effects: {', '.join(effects[:-1])} and {effects[-1]} (no cohort in the design)."
     if data.family == "lognormal":
         note += " On the log of the outcome (family lognormal)."
     if data.censored.any():
@@ -1541,7 +1544,7 @@ def attach_frequentist(estimates: pd.DataFrame, twin: dict, data: FactorialData,
     simple_lookup = {}
     for r in twin["simple_effects"].to_dict("records"):
         simple_lookup[(r["effect"], cell_key(*_levels_of(data, {r["effect"]: r["level"]}, r["within"])))] = r
-    model_txt = "*".join(data.factors) if data.k > 2 else "A*B"
+    model_txt = f" {TIMES} ".join(data.factors)
     within_method = twin.get("contrast_method")
     method_t = ((within_method + scale_txt) if within_method else
                 f"t contrast of the {model_txt} cell-means model{scale_txt}, Sidak over the planned family "
@@ -1556,7 +1559,7 @@ def attach_frequentist(estimates: pd.DataFrame, twin: dict, data: FactorialData,
                 pct(r["ci_high"]), r["p"], r["p_adjusted"], pct(r["ci_low_adjusted"]), pct(r["ci_high_adjusted"]))
         mask = (est["name"] == "cohens_d") & (est["group"] == factor) & (est["cell"] == cell)
         if np.isfinite(r["hedges_g"]):
-            put(mask, "Hedges' g of the two cells alone (their pooled SD), pingouin" + (", log values" if log else ""),
+            put(mask, "Hedges' g of the two cells alone (their pooled SD)" + (", log values" if log else ""),
                 r["hedges_g"], r["g_se"], r["g_ci_low"], r["g_ci_high"])
     inter = twin["interaction"]
     family = " Sidak over the sub-tables (adjusted p and interval)" if len(inter) > 1 else ""
@@ -1592,10 +1595,15 @@ def attach_frequentist(estimates: pd.DataFrame, twin: dict, data: FactorialData,
     return est
 
 
+def _ties_words(ties: str) -> str:
+    """"Efron's method for ties" (R coxph's ``ties`` option in words)."""
+    return {"efron": "Efron's method for ties", "breslow": "Breslow's method for ties"}.get(str(ties), f"{ties} ties")
+
+
 def _attach_survival(est: pd.DataFrame, twin: dict, data: FactorialData) -> None:
     """The censoring-aware tests beside each estimate (``freq_survival``, results.json
     ``frequentist.survival``): Kaplan-Meier median of each cell, log-rank test of each simple
-    effect (Sidak), the Cox interaction (efron) or why it was not fitted."""
+    effect (Sidak), the Cox model's interaction term (Efron's ties) or why it was not fitted."""
     extra = twin.get("extra", {})
     if "logrank" not in extra:
         return
@@ -1622,12 +1630,13 @@ def _attach_survival(est: pd.DataFrame, twin: dict, data: FactorialData) -> None
             if len(term):
                 t = term.iloc[0]
                 est.at[i, "freq_survival"] = jsonable({
-                    "test": f"Cox interaction ({extra.get('survival_ties', 'efron')} ties)", "estimable": True,
+                    "test": f"Cox model, interaction term ({_ties_words(extra.get('survival_ties', 'efron'))})",
+                    "estimable": True,
                     "hazard_ratio": t["hazard_ratio"], "coef": t["coef"], "se": t["se"], "z": t["z"], "p": t["p"]})
         else:
             main = extra.get("cox_main")
             est.at[i, "freq_survival"] = jsonable({
-                "test": "Cox interaction", "estimable": False,
+                "test": "Cox model, interaction term", "estimable": False,
                 "reason": str(extra.get("survival_note", "")).removeprefix("No Cox model with the interaction: "),
                 "main_effects": None if main is None else main[["term", "hazard_ratio", "se", "z", "p"]].to_dict("records"),
             })
@@ -1650,11 +1659,19 @@ def _and(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def model_text(data: FactorialData, priors: dict, options: FactorialOptions, outcome: str) -> str:
-    """The model in words and formulas, each prior stated (methods section)."""
-    shape = " x ".join(str(n) for n in data.shape)
+def model_text(data: FactorialData, priors: dict, options: FactorialOptions, outcome: str, *,
+               label: str | None = None, unit: str = "") -> str:
+    """The model in words and formulas, each prior stated (methods section); the outcome is named by
+    ``label`` (``--label``, else the column ``outcome``) with its ``unit``."""
+    shape = f" {TIMES} ".join(str(n) for n in data.shape)
+    name = str(label or outcome) + (f" ({unit})" if unit else "")
+    if data.within:
+        between_txt = f", {_and(data.between)} between" if data.between else ""
+        kind = f"model ({_and(data.within)} within animals{between_txt})"
+    else:
+        kind = "between-animal model"
     words = [
-        f"Bayesian {shape} between-animal model of {outcome!r} with one mean per {' x '.join(data.factors)} cell "
+        f"Bayesian {shape} {kind} of {name} with one mean per {f' {TIMES} '.join(data.factors)} cell "
         f"({data.n_obs} observations of {len(data.animals)} animals)."
     ]
     lik = {
@@ -1692,28 +1709,30 @@ def model_text(data: FactorialData, priors: dict, options: FactorialOptions, out
         lines.append("censored rows: P(Y > cut-off) = 1 - F(cut-off | mu[i], sigma)   (right-censored)")
     s = float(priors["cell_mean"]["sigma"])
     words.append(
-        "Weakly informative priors scaled to the data" + (" (log scale)" if data.family == "lognormal" else "")
-        + (f", all scales multiplied by prior_scale = {options.prior_scale:g}" if options.prior_scale != 1 else "") + ":"
+        "Weakly informative priors scaled to the data" + (" on the log scale" if data.family == "lognormal" else "")
+        + (f", all scales multiplied by prior_scale = {options.prior_scale:g}" if options.prior_scale != 1 else "")
+        + " (listed below)."
     )
-    sub = " x ".join("2" for _ in data.factors)
+    sub = f" {TIMES} ".join("2" for _ in data.factors)
     contrast = ("mu[a,b] - mu[a0,b] - mu[a,b0] + mu[a0,b0]" if data.k == 2 else
                 f"the alternating sum over its {2 ** data.k} cells")
-    factor = "2" if data.k == 2 else f"sqrt({2 ** data.k})"
+    factor = "2" if data.k == 2 else f"√{2 ** data.k}"
     tail = [
         f"The cell means are also reported as sum-to-zero main effects of {_and(data.factors)} and their "
         + ("interaction." if data.k == 2 else "interactions."),
         f"The interaction contrast of a {sub} sub-table, {contrast}, has the prior "
-        f"Normal(0, {factor} x {_fmt(s)}) = Normal(0, {_fmt(interaction_prior_sd(s, data.k))}) implied by the iid "
+        f"Normal(0, {factor} {TIMES} {_fmt(s)}) = Normal(0, {_fmt(interaction_prior_sd(s, data.k))}) implied by the iid "
         "Normal cell-mean prior; its Bayes factor is the Savage-Dickey density ratio at 0, recomputed with the "
         "cell-mean prior scale halved and doubled.",
     ]
     if data.family == "lognormal":
-        tail.append("Cell means are on the log scale: cell medians exp(cell_mean) and effects as ratios are reported.")
+        tail.append("Cell means are on the log scale: cell medians exp(cell mean) and effects as ratios are reported.")
     return "\n".join(words[:1] + [words[1]] + ["    " + ln for ln in lines] + tail)
 
 
-def design_notes(data: FactorialData, options: FactorialOptions) -> list[str]:
-    """Sentences on the modelling choices (cohort, animal effect, IDs, censoring, family)."""
+def design_notes(data: FactorialData, options: FactorialOptions, *, unit: str = "") -> list[str]:
+    """Sentences on the modelling choices (cohort, animal effect, IDs, censoring, family); ``unit``
+    is the outcome's unit (``--unit``), written after the censoring times."""
     notes = []
     if data.animal_ids_made_up:
         notes.append("No animal column was given: each row was taken as one animal (IDs made up from the row number).")
@@ -1731,9 +1750,9 @@ def design_notes(data: FactorialData, options: FactorialOptions) -> list[str]:
         )
     if data.cohort_kind == "fixed":
         notes.append(
-            f"Cohort ({len(data.cohorts)} levels) entered as a fixed block effect (sum-to-zero, Normal prior): with "
-            f"fewer than {COHORT_RANDOM_MIN} cohorts a random cohort effect is not estimable (a 3-level cohort random "
-            "effect made every sampler diverge). Cell means are at the average cohort."
+            f"Cohort ({len(data.cohorts)} levels) entered as a fixed block effect (sum-to-zero, Normal prior): a "
+            f"random cohort effect needs at least {COHORT_RANDOM_MIN} cohorts to estimate its SD. Cell means are at "
+            "the average cohort."
         )
     elif data.cohort_kind == "none" and COHORT in data.frame.columns:
         notes.append("The cohort column has a single level in the rows used: the model has no cohort term.")
@@ -1745,35 +1764,39 @@ def design_notes(data: FactorialData, options: FactorialOptions) -> list[str]:
     if data.censored.any():
         n = int(data.censored.sum())
         cuts = np.unique(data.value[data.censored])
-        at = (f"at the cut-off ({cuts[0]:g})" if len(cuts) == 1 else
-              f"each at its own censoring time ({cuts.min():g} to {cuts.max():g})")
+        u = f" {unit}" if unit else ""
+        at = (f"at the {cuts[0]:g}{u} cut-off" if len(cuts) == 1 else
+              f"each at its own censoring time ({cuts.min():g} to {cuts.max():g}{u})")
         notes.append(
-            f"{n} value(s) were right-censored {at}: they enter the likelihood through the probability of "
-            "exceeding the censoring time, not dropped or replaced; the default priors are scaled from a "
+            f"{n} {'value was' if n == 1 else 'values were'} right-censored {at}: they enter the likelihood through "
+            "the probability of exceeding the censoring time, not dropped or replaced; the default priors are scaled from a "
             "censored-normal fit of the outcome, and the predictive checks censor each replicate at its "
             "animal's own time. The ANOVA and t-based tests treat censored values as observed (they ignore "
             "the censoring); Kaplan-Meier, log-rank and Cox treat them as censored."
         )
     if data.family == "lognormal":
-        notes.append("Family lognormal: cell means on the log scale; cell medians exp(.) and effects as ratios "
-                     "(and % change) are reported; Cohen's d and the % blockade are on the log scale.")
+        notes.append("The outcome was modelled as log-normal: cell means are on the log scale, and cell medians (the "
+                     "exponentiated cell means), ratios and % changes are reported; Cohen's d and the % blockade are "
+                     "on the log scale.")
     if data.family == "student":
-        notes.append("Family student: Cohen's d divides by the Student-t scale sigma (not an SD).")
+        notes.append("The residuals were modelled as Student-t: Cohen's d divides by its scale, which is not an SD.")
     if data.random_effects:
-        notes.append("cohens_d_total divides by sqrt(sigma^2 + "
-                     + " + ".join(n for n, on in (("sigma_animal^2", data.animal_effect),
-                                                  ("sigma_cohort^2", data.cohort_kind == "random")) if on)
-                     + "); fixed cohort blocks are not part of the total SD.")
+        parts = [(name, word) for name, word, on in (("σ_animal²", "between-animal", data.animal_effect),
+                                                     ("σ_cohort²", "between-cohort", data.cohort_kind == "random"))
+                 if on]
+        notes.append("Cohen's d on the total SD divides by √(σ² + " + " + ".join(n for n, _ in parts)
+                     + "), the residual and " + _and([w for _, w in parts]) + " variances; fixed cohort blocks are "
+                     "not part of the total SD.")
     if data.covariate is not None:
         notes.append(
             f"Covariate {data.covariate_name!r}: centred at its mean over the animals ({_fmt(data.covariate_mean)}), "
-            "with one slope shared by all cells (no covariate x factor interaction), so the cell means and every "
+            "with one slope shared by all cells (no covariate × factor interaction), so the cell means and every "
             "contrast are at the average covariate (adjusted means, as emmeans reports them); the ANOVA beside it "
             "is the ANCOVA with the same centred covariate (type III, car::Anova)."
         )
     if data.blocker:
-        notes.append(f"% blockade: the share of the other factor's effect abolished by {data.blocker} (named as the "
-                     "blocker); its posterior probabilities are relative to 50% (P(blockade > 50%)).")
+        notes.append(f"% blockade: the share of the other factor's effect abolished by {data.blocker} (the blocking "
+                     "factor); P(blockade > 50%) is the posterior probability that more than half is abolished.")
     return notes
 
 
@@ -1783,8 +1806,8 @@ def design_notes(data: FactorialData, options: FactorialOptions) -> list[str]:
 def run_checks(tree: xr.DataTree, data: FactorialData) -> dict:
     """Posterior predictive p-values per cell, prior predictive range, PSIS-LOO, prior sensitivity.
 
-    The plausible range of an outcome is 0 (when no value is negative; else the smallest
-    value less the observed range) to the largest value plus the observed range. Checks of
+    The plausible range of an outcome is from 0 (when no value is negative; else from the
+    smallest value minus the observed range) to the largest value plus the observed range. Checks of
     a lognormal outcome are on the log scale.
     """
     from bayes_igf1 import checks
@@ -1825,8 +1848,9 @@ def run_checks(tree: xr.DataTree, data: FactorialData) -> dict:
     if "y" in tree["observed_data"].data_vars:
         out["prior_predictive"] = {
             **checks.prior_predictive_range(tree, low=low, high=high, transform=transform),
-            "note": ("log scale; " if log else "") + "plausible range 0 (or the smallest value less the "
-                    "observed range) to the largest value plus the observed range",
+            "note": ("log scale; " if log else "") + "plausible range from "
+                    + ("0" if lo_v >= 0 else "the smallest value minus the observed range")
+                    + " to the largest value plus the observed range",
         }
     out["loo"] = checks.loo_check(tree, frame, var_names=("y", "y_censored"))
     sens = checks.prior_sensitivity(tree, gated_estimands(tree["posterior"].to_dataset(), data))
@@ -1992,6 +2016,41 @@ def _setup(source, *, outcome, factors, animal, cohort, family, censored, event,
                         "settings": settings_out})
 
 
+def with_inclusion_bf(bayes_anova: pd.DataFrame, data: FactorialData, *, seed: int) -> tuple[pd.DataFrame, str]:
+    """The Bayesian ANOVA table with each effect's JASP-style inclusion Bayes factor beside it, and the
+    sentence that says how it was computed (or why it was not).
+
+    `bayes_igf1.inclusion_bf`: JZS ANOVA of one value per animal (model scale) over the models that
+    respect marginality, the cohort in every model when the twin adjusts for it (like for like);
+    columns ``BF_incl``, ``BF_incl_error`` (relative), ``BF_incl_matched``, ``BF_incl_matched_error``
+    on the rows of the design's effects. Not for within-animal factors, a covariate or censored values.
+    """
+    from bayes_igf1.inclusion_bf import inclusion_bayes_factors
+
+    why = ("within-animal factors" if data.within else "a covariate" if data.covariate is not None
+           else "censored values" if bool(np.asarray(data.censored).any()) else "")
+    if why:
+        return bayes_anova, (f"Inclusion Bayes factors (JZS ANOVA, as JASP computes them) are not given: they are "
+                             f"defined for between-animal factors and a normal outcome, not for a design with {why}.")
+    block = twin_block(data)
+    effects, models = inclusion_bayes_factors(animal_means(data), outcome=VALUE, factors=list(data.factors),
+                                              nuisance=[block] if block else [], seed=seed)
+    cols = {"BF_incl": "BF_incl", "error": "BF_incl_error", "BF_incl_matched": "BF_incl_matched",
+            "error_matched": "BF_incl_matched_error"}
+    add = effects.rename(columns=cols).set_index("effect")[list(cols.values())]
+    out = bayes_anova.join(add, on="source")
+    methods = sorted(set(models["method"]) - {"null"})
+    return out, (f"Inclusion Bayes factors (beside the ANOVA): each effect's posterior over prior inclusion odds "
+                 f"across the {len(models)} models that respect marginality"
+                 + (f", every one with {block} as a nuisance term" if block else "")
+                 + " (uniform prior over the models; JZS priors, r = 1/2; as bayestestR's bayesfactor_inclusion, and "
+                 "across matched models as JASP), on one value per animal"
+                 + (" (log scale)" if data.family == "lognormal" else "") + "; the g-integrals by "
+                 + " and ".join({"quadrature": "deterministic quadrature", "importance":
+                                 "randomised quasi-Monte Carlo importance sampling"}[m] for m in methods)
+                 + f", largest relative error {float(np.nanmax(effects['error'])):.1%}.")
+
+
 def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: bool) -> AnalysisResult:
     """Estimates, the frequentist twin, the Bayes factors, checks and notes (the pipeline's last step)."""
     data, st = setup.data, setup.state
@@ -2002,17 +2061,16 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
     twin["anova_data"]["dv"] = f"log({label or outcome})" if options.log else str(label or outcome)  # the user's column, not 'value'
     est = attach_frequentist(est, twin, data, options)
     bayes_anova = bayesian_anova_table(posterior, data, ci_prob=options.ci_prob, ci_kind=options.ci_kind)
+    bayes_anova, incl_note = with_inclusion_bf(bayes_anova, data, seed=sampler.seed)
     if st["bf_sensitivity"]:
         bf = bayes_factor_sensitivity(setup.model, tree, data, resolved, diag.settings, progress=progress)
     else:
         bf = interaction_bayes_factors(posterior["cell_mean"], data, float(resolved["cell_mean"]["sigma"]))
-    notes = design_notes(data, options)
-    notes.append(twin["anova_data"]["note"])
+    # The ANOVA's own note (results.json's anova_data) repeats the Methods; the Bayes factor is in
+    # Results and Model checking; a failed gate is in the banner and the Results.
+    notes = design_notes(data, options, unit=str(st["settings"].get("unit") or ""))
     notes.extend(twin["notes"])
-    notes.extend(_bf_notes(bf))
-    if not diag.passed:
-        notes.insert(0, "FAILED diagnostics gate: " + "; ".join(diag.problems) + ". Do not report these estimates "
-                     "before fixing the fit (more draws / tuning, or a simpler model).")
+    notes.append(incl_note)
     settings_out = {
         **st["settings"],
         "draws": sampler.draws, "tune": sampler.tune, "chains": sampler.chains, "seed": sampler.seed,
@@ -2023,12 +2081,13 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
     }
     return AnalysisResult(
         design=DESIGN,
-        title=f"{outcome} by {' x '.join(data.factors)}" + (f" ({', '.join(within)} within animals)" if within else ""),
+        title=f"{label or outcome} by {f' {TIMES} '.join(data.factors)}"
+        + (f" ({', '.join(within)} within animals)" if within else ""),
         settings=settings_out,
         seed=sampler.seed,
         sheet=st["sheet"],
         priors=resolved,
-        model_text=model_text(data, resolved, options, outcome),
+        model_text=model_text(data, resolved, options, outcome, label=label, unit=str(st["settings"].get("unit") or "")),
         tree=tree,
         diagnostics=diag,
         estimates=est,
@@ -2042,24 +2101,10 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
     )
 
 
-def _bf_notes(bf: pd.DataFrame) -> list[str]:
-    out = []
-    for cell, grp in bf.groupby("cell", sort=False):
-        main = grp.loc[grp["prior_multiplier"] == 1.0].iloc[0]
-        others = grp.loc[grp["prior_multiplier"] != 1.0]
-        sens = "; ".join(f"prior x{m:g}: {fmt_bf(v)}" for m, v in zip(others["prior_multiplier"], others["BF10"], strict=True))
-        out.append(
-            f"Savage-Dickey Bayes factor BF10 of the interaction {main['contrast']}: {fmt_bf(main['BF10'])}, "
-            f"{bf_category(main['BF10'])} (interaction prior Normal(0, {main['interaction_prior_sd']:.4g}); "
-            f"{main['method']})" + (f"; {sens}" if sens else "") + "."
-        )
-    return out
-
-
 # ------------------------------------------------------------------------------ the design
 
 
-class Factorial:
+class Factorial(PipelineSteps):
     """The factorial design (k >= 2 factors, between or within animals): the `bayes_igf1.designs.base.Design` protocol."""
 
     name = DESIGN
@@ -2069,16 +2114,7 @@ class Factorial:
                    "latencies; RM ANOVA with --within), and write a report folder.")
     refit_options = {"bf_sensitivity": False}  # the refits serve a comparison; their BF is not reported
 
-    def analyse(self, source, **options) -> AnalysisResult:
-        return analyse_factorial(source, **options)
-
-    def setup(self, source, **options):
-        from bayes_igf1.pipeline import bind_options
-
-        return _setup(**bind_options(analyse_factorial, source, options))
-
-    def finish(self, setup, tree, diag, *, sampler, retry, progress) -> AnalysisResult:
-        return _finish(setup, tree, diag, sampler=sampler, retry=retry, progress=progress)
+    entry = "analyse_factorial"
 
     def headline_draws(self, result, group: str = "estimands") -> dict[str, tuple[np.ndarray, str]]:
         """Each headline estimate's draws from posterior.nc's ``group`` ("estimands", or "prior_estimands" for
@@ -2207,8 +2243,9 @@ class Factorial:
             text = (f"For comparison, the analysis a laboratory would run: a {way}-way repeated-measures ANOVA "
                     f"({f' {TIMES} '.join(factors)}; {', '.join(within)} within animals"
                     + (f", {', '.join(between)} between" if between else "")
-                    + "; type III sums of squares, the multivariate approach of afex / car, with Greenhouse-Geisser "
-                    f"and Huynh-Feldt corrections) on {ad.get('dv', 'the outcome')}, one mean per animal and cell.")
+                    + "; type III sums of squares, the multivariate approach as the R packages afex and car compute "
+                    f"it, with Greenhouse-Geisser and Huynh-Feldt corrections) on {ad.get('dv', 'the outcome')}, one "
+                    "mean per animal and cell.")
             parts = ["planned simple effects of each factor within each level of the others and the interaction "
                      "contrasts, as t contrasts of the REML mixed model (one mean per cell, animal intercept) with "
                      "Satterthwaite df and Sidak-adjusted p and intervals"]
@@ -2218,7 +2255,7 @@ class Factorial:
         text = (f"For comparison, the analysis a laboratory would run: a {way}-way between-animal ANOVA "
                 f"({f' {TIMES} '.join(factors)}; "
                 f"type {'III sums of squares with sum-to-zero contrasts' if ss == 3 else 'II sums of squares'}, as "
-                f"afex / car compute them) on {ad.get('dv', 'the outcome')}"
+                f"the R packages afex and car compute them) on {ad.get('dv', 'the outcome')}"
                 + (" (per-animal means)" if ad.get("aggregated") else "")
                 + (f", with {ad['block']} as a fixed block as in the Bayesian model" if ad.get("block") else "")
                 + (f", with {result.settings['covariate']} as a covariate (ANCOVA)" if result.settings.get("covariate")
@@ -2240,7 +2277,7 @@ class Factorial:
                    f"a main-effects Cox proportional-hazards model ({' + '.join(factors)}; the model with the interaction was "
                    "not estimable, see Results)" if "cox_main" in extra else "no Cox model (not estimable, see Results)")
             parts.append("for the censored outcome, leading the comparison as the analyses that respect censoring: "
-                         f"Kaplan-Meier medians, log-rank tests of the simple effects (Sidak) and {cox} ({ties} ties); "
+                         f"Kaplan-Meier medians, log-rank tests of the simple effects (Sidak) and {cox} ({_ties_words(ties)}); "
                          "the ANOVA and t contrasts above take censored values as observed at the cut-off")
         mm = result.mixed_model or {}
         if mm.get("method") and mm.get("formula"):
@@ -2298,19 +2335,18 @@ class Factorial:
         return out
 
     def finding(self, result) -> str:
-        from bayes_igf1.report.format import fmt_interval, fmt_num
+        from bayes_igf1.report.format import fmt_estimate, fmt_prob, outcome_unit
         from bayes_igf1.results import blockade_base
 
         e = result.estimates
-        from bayes_igf1.report.format import outcome_unit
-
         col = str(result.sheet.columns.get("value", ""))
         unit = outcome_unit(result) or ("s" if col.endswith("_s") or col.endswith("(s)") else "")
         seconds = f" {unit}" if unit else ""
 
         def est(r: dict) -> str:
-            unit = f" ({r['scale']})" if str(r["scale"]).startswith("ratio") else seconds  # ratios, not seconds
-            return f"{fmt_num(r['median'])}{unit} [{fmt_interval(r['ci_low'], r['ci_high'])}]"
+            if str(r["scale"]).startswith("ratio"):  # ratios, not seconds
+                return f"{fmt_estimate(r['median'], r['ci_low'], r['ci_high'])} ({r['scale']})"
+            return fmt_estimate(r["median"], r["ci_low"], r["ci_high"], unit=seconds)
 
         out = [f"{r['label']}: {est(r)}"
                for r in e[(e["name"] == "simple_effect") & e["headline"].astype(bool)].to_dict("records")]
@@ -2320,8 +2356,8 @@ class Factorial:
             if base is not None and not base["interpretable"]:
                 out.append("blockade not stated (the effect under the reference level is not credibly non-zero)")
                 continue
-            out.append(f"blockade {fmt_num(r['median'])}% [{fmt_interval(r['ci_low'], r['ci_high'])}%], "
-                       f"P(blockade > 50%) = {r['prob_above']:.2f}")
+            out.append(f"blockade {fmt_estimate(r['median'], r['ci_low'], r['ci_high'], unit='%')}, "
+                       + fmt_prob(r["prob_above"], event="blockade > 50%"))
         bf = result.checks.get("bayes_factor")
         if bf is not None and len(bf):
             main = bf[bf["prior_multiplier"] == 1.0].iloc[0]

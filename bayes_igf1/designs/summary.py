@@ -631,7 +631,7 @@ def run_checks(tree: xr.DataTree, data: SummaryData, *, seed: int) -> dict:
 def model_text(data: SummaryData, priors: dict, options: FactorialOptions, outcome: str) -> str:
     """The model in words and formulas, each prior stated (methods section), in the factorial's style."""
     fd = data.factorial
-    shape = " x ".join(str(k) for k in fd.shape)
+    shape = " × ".join(str(k) for k in fd.shape)
     idx = ", ".join("abcdefghij"[: fd.k])
     s = float(priors["cell_mean"]["sigma"])
     lines = [
@@ -641,21 +641,22 @@ def model_text(data: SummaryData, priors: dict, options: FactorialOptions, outco
         f"cell_mean[{idx}] ~ {fa._prior_text(priors['cell_mean'])}   iid over the {fd.n_cells} cells",
         f"sigma ~ {fa._prior_text(priors['sigma'])}",
     ]
-    sub = " x ".join("2" for _ in fd.factors)
-    factor = "2" if fd.k == 2 else f"sqrt({2 ** fd.k})"
+    sub = " × ".join("2" for _ in fd.factors)
+    factor = "2" if fd.k == 2 else f"√{2 ** fd.k}"
     words = [
-        f"Bayesian {shape} between-animal model of {outcome!r} with one mean per {' x '.join(fd.factors)} cell, fitted "
+        f"Bayesian {shape} between-animal model of {outcome} with one mean per {' × '.join(fd.factors)} cell, fitted "
         f"to the cell summaries (mean, SD, n; {data.n_total} animals in {fd.n_cells} cells) through the exact "
         "likelihood of the normal model's sufficient statistics: the posterior equals the one the animals' values "
         "would give under y[i] ~ Normal(cell_mean[cell of i], sigma) with the same priors.",
         "Weakly informative priors scaled to the data (the grand mean and the SD of all animals about it, recovered "
-        "exactly from the summaries)"
-        + (f", all scales multiplied by prior_scale = {options.prior_scale:g}" if options.prior_scale != 1 else "") + ":",
+        "exactly from the summaries"
+        + (f"; all scales multiplied by prior_scale = {options.prior_scale:g}" if options.prior_scale != 1 else "")
+        + "; listed below).",
     ]
     tail = [
         f"The cell means are also reported as sum-to-zero main effects of {fa._and(fd.factors)} and their "
         + ("interaction." if fd.k == 2 else "interactions."),
-        f"The interaction contrast of a {sub} sub-table has the prior Normal(0, {factor} x {fa._fmt(s)}) = Normal(0, "
+        f"The interaction contrast of a {sub} sub-table has the prior Normal(0, {factor} × {fa._fmt(s)}) = Normal(0, "
         f"{fa._fmt(fa.interaction_prior_sd(s, fd.k))}) implied by the iid Normal cell-mean prior; its Bayes factor is "
         "the Savage-Dickey density ratio at 0, recomputed with the cell-mean prior scale halved and doubled.",
     ]
@@ -823,6 +824,7 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
     twin["anova_data"]["dv"] = str(outcome_name)
     est = fa.attach_frequentist(est, twin, fd, options)
     bayes_anova = fa.bayesian_anova_table(posterior, fd, ci_prob=options.ci_prob, ci_kind=options.ci_kind)
+    bayes_anova, incl_note = fa.with_inclusion_bf(bayes_anova, fd, seed=sampler.seed)  # exact from the summaries
     if bf_sensitivity:
         bf = fa.bayes_factor_sensitivity(setup.model, tree, fd, resolved, diag.settings, progress=progress)
     else:
@@ -834,14 +836,12 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
         "parameter, so leaving a cell out leaves its mean to the prior.",
     ]
     if options.blocker:
-        notes.append(f"% blockade: the share of the other factor's effect abolished by {options.blocker} (named as the "
-                     "blocker); its posterior probabilities are relative to 50% (P(blockade > 50%)).")
-    notes.append(twin["anova_data"]["note"])
+        notes.append(f"% blockade: the share of the other factor's effect abolished by {options.blocker} (the blocking "
+                     "factor); P(blockade > 50%) is the posterior probability that more than half is abolished.")
+    # The ANOVA's own note (results.json's anova_data) repeats the Methods; the Bayes factor is in
+    # Results and Model checking; a failed gate is in the banner and the Results.
     notes.extend(twin["notes"])
-    notes.extend(fa._bf_notes(bf))
-    if not diag.passed:
-        notes.insert(0, "FAILED diagnostics gate: " + "; ".join(diag.problems) + ". Do not report these estimates "
-                     "before fixing the fit (more draws / tuning).")
+    notes.append(incl_note)
     settings_out = {
         **st["settings"], "draws": sampler.draws, "tune": sampler.tune, "chains": sampler.chains,
         "seed": sampler.seed, "priors": st["user_priors"], "bf_sensitivity": bool(bf_sensitivity), "retry": retry,
@@ -850,7 +850,7 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
     }
     return AnalysisResult(
         design=DESIGN,
-        title=f"{outcome_name} by {' x '.join(fd.factors)} (from cell means, SDs and n)",
+        title=f"{outcome_name} by {' × '.join(fd.factors)} (from cell means, SDs and n)",
         settings=settings_out,
         seed=sampler.seed,
         sheet=st["sheet"],
@@ -998,16 +998,7 @@ class Summary(Factorial):
                    "its frequentist twin (ANOVA type III / II, simple effects, interaction contrasts, Tukey, Hedges' "
                    "g, all exact from the summaries), and write a report folder.")
 
-    def analyse(self, source, **options) -> AnalysisResult:
-        return analyse_summary(source, **options)
-
-    def setup(self, source, **options):
-        from bayes_igf1.pipeline import bind_options
-
-        return _setup(**bind_options(analyse_summary, source, options))
-
-    def finish(self, setup, tree, diag, *, sampler, retry, progress) -> AnalysisResult:
-        return _finish(setup, tree, diag, sampler=sampler, retry=retry, progress=progress)
+    entry = "analyse_summary"
 
     def add_arguments(self, parser) -> None:
         g = parser.add_argument_group("summary columns")

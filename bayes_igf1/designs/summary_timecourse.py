@@ -69,6 +69,7 @@ import pytensor.tensor as pt
 import xarray as xr
 from pymc.exceptions import ImplicitFreezeWarning
 
+from bayes_igf1.designs.base import PipelineSteps
 from bayes_igf1.constants import CENSORED, DEFAULT_SEED, GROUP, ROW, TIME, VALUE
 from bayes_igf1.constants import CI_KIND as _CI_KIND
 from bayes_igf1.constants import CI_PROB as _CI_PROB
@@ -1161,7 +1162,7 @@ def summary_timecourse_ppc_figure(result):
 # ------------------------------------------------------------------------------ the design
 
 
-class SummaryTimeCourse:
+class SummaryTimeCourse(PipelineSteps):
     """Time courses from a published figure's group means, SD or SEM and n per time: the
     `bayes_igf1.designs.base.Design` protocol (sub-command ``summary-timecourse``)."""
 
@@ -1177,16 +1178,7 @@ class SummaryTimeCourse:
     unit_word = "group"
     claims = ("raised",)
 
-    def analyse(self, source, **options) -> AnalysisResult:
-        return analyse_summary_timecourse(source, **options)
-
-    def setup(self, source, **options):
-        from bayes_igf1.pipeline import bind_options
-
-        return _setup(**bind_options(analyse_summary_timecourse, source, options))
-
-    def finish(self, setup, tree, diag, *, sampler, retry, progress) -> AnalysisResult:
-        return _finish(setup, tree, diag, sampler=sampler, retry=retry, progress=progress)
+    entry = "analyse_summary_timecourse"
 
     # ---------------------------------------------------------------- command line
 

@@ -36,6 +36,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from bayes_igf1.designs.base import PipelineSteps
 from bayes_igf1.constants import CI_KIND, CI_PROB
 from bayes_igf1.errors import DesignError
 from bayes_igf1.summaries import centre, describe, finite_population_sd
@@ -828,12 +829,12 @@ def _label(rec: dict, data: TimecourseData) -> str:
 
 def _factor_label(rec: dict, data: TimecourseData, at: str) -> str:
     """"(ket vs saline) under nAb vs under IgG at 2 h", "% of the ket vs saline effect abolished by nAb
-    (vs IgG) over the AUC", "... within sex=F" with three or more factors."""
+    (vs IgG) over the AUC", "... within F" (the other factors' levels) with three or more factors."""
     f, g = str(rec["group"]).split(":")
     cell = dict(zip(data.factors, str(rec["cell"]).split("|"), strict=True))
     ref = dict(zip(data.factors, str(rec["reference"]).split("|"), strict=True))
     others = [x for x in data.factors if x not in (f, g)]
-    within = (" within " + ", ".join(f"{x}={cell[x]}" for x in others)) if others else ""
+    within = (" within " + ", ".join(cell[x] for x in others)) if others else ""
     if rec["name"] == "interaction":
         return f"({cell[f]} vs {ref[f]}) under {cell[g]} vs under {ref[g]}{within}{at}"
     where = " over the AUC" if rec["name"] == "blockade_auc_pct" else at
@@ -861,8 +862,8 @@ def attach_frequentist(estimates: pd.DataFrame, contrasts: pd.DataFrame) -> pd.D
 def run_checks(tree: xr.DataTree, frame: pd.DataFrame, data: TimecourseData) -> dict:
     """Posterior predictive p-values per group, prior predictive range, PSIS-LOO, prior sensitivity.
 
-    The plausible range of a fraction is 0.1x to 10x the median observed value (on the
-    identity scale: 0 to 10x the largest value).
+    The plausible range of a fraction is 0.1× to 10× the median observed value (on the
+    identity scale: 0 to 10× the largest value).
     """
     from bayes_igf1 import checks
 
@@ -870,10 +871,10 @@ def run_checks(tree: xr.DataTree, frame: pd.DataFrame, data: TimecourseData) -> 
     if data.scale == "log":
         centre_ = float(np.median(observed))
         low, high = centre_ - np.log(10.0), centre_ + np.log(10.0)
-        where = "log scale; plausible range 0.1x to 10x the median fraction"
+        where = "log scale; plausible range 0.1× to 10× the median fraction"
     else:
         low, high = 0.0, 10.0 * float(np.max(observed))
-        where = "plausible range 0 to 10x the largest fraction"
+        where = "plausible range 0 to 10× the largest fraction"
     below = np.isfinite(data.lower)
     if below.any():
         # Censored alike on both sides: every replicate below the assay limit is set at the
@@ -1103,7 +1104,7 @@ def _finish(setup, tree: xr.DataTree, diagnostics, *, sampler, retry: bool, prog
                              references={f: lv[0] for f, lv in zip(factors, data.factor_levels, strict=True)})
     return AnalysisResult(
         design=DESIGN,
-        title=f"{st['settings']['value']} by {' x '.join(groups)} over {time}",
+        title=f"{st['after']['label'] or st['settings']['value']} by {' × '.join(groups)} over {time}",
         settings=settings_dict,
         seed=sampler.seed,
         sheet=data_sheet,
@@ -1145,7 +1146,7 @@ def _reference_option(items, groups) -> str | dict[str, str] | None:
     return references(items)
 
 
-class TimeCourse:
+class TimeCourse(PipelineSteps):
     """The time-course design (group factor(s) x time, animal random intercept): the
     `bayes_igf1.designs.base.Design` protocol. With several group factors the groups are
     their combinations ("a|b")."""
@@ -1157,16 +1158,7 @@ class TimeCourse:
                    "model), and write a report folder.")
     refit_options: dict = {}
 
-    def analyse(self, source, **options):
-        return analyse_timecourse(source, **options)
-
-    def setup(self, source, **options):
-        from bayes_igf1.pipeline import bind_options
-
-        return _setup(**bind_options(analyse_timecourse, source, options))
-
-    def finish(self, setup, tree, diag, *, sampler, retry, progress):
-        return _finish(setup, tree, diag, sampler=sampler, retry=retry, progress=progress)
+    entry = "analyse_timecourse"
 
     def headline_draws(self, result, group: str = "estimands") -> dict[str, tuple[np.ndarray, str]]:
         """The AUC difference of each group vs the reference (the claim the verdict judges) from posterior.nc's
@@ -1250,7 +1242,8 @@ class TimeCourse:
         return (same, np.exp, True) if self.log_scale(result) else (same, same, False)
 
     def data_sentences(self, result) -> list[str]:
-        from bayes_igf1.report.format import fmt_number
+        from bayes_igf1.designs.factorial import _and
+        from bayes_igf1.report.format import fmt_number, outcome_unit
 
         summ = result.sheet.summary()
         times = summ.get("times", [])
@@ -1258,7 +1251,9 @@ class TimeCourse:
         unit = f" {summ['time_unit']}" if summ.get("time_unit") else ""
 
         def fmt_t(ts):
-            return ", ".join(fmt_number(t, 0 if abs(t - round(t)) < 1e-9 else 2) for t in ts)
+            # "−2 and −1 h" with a unit; "hour −2 and −1" (the column's name) without one
+            text = _and([fmt_number(t, 0 if abs(t - round(t)) < 1e-9 else 2) for t in ts])
+            return f"{text}{unit}" if unit else f"{tcol} {text}"
 
         def count(n, noun):
             return f"{n} {noun}{'' if n == 1 else 's'}"
@@ -1266,16 +1261,17 @@ class TimeCourse:
         out = []
         if result.settings.get("baseline", "auto") == "auto":
             base, post = [t for t in times if t <= 0], [t for t in times if t > 0]
-            out.append(f"Each animal was sampled at {count(len(base), 'baseline time')} ({tcol} {fmt_t(base)}{unit}) "
-                       f"and {count(len(post), 'post-injection time')} ({tcol} {fmt_t(post)}{unit}); "
+            out.append(f"Each animal was sampled at {count(len(base), 'baseline time')} ({fmt_t(base)}) "
+                       f"and {count(len(post), 'post-injection time')} ({fmt_t(post)}); "
                        f"{summ['n_observations']} observations in all.")
         else:
-            out.append(f"Each animal was sampled at {count(len(times), 'time')} ({tcol} {fmt_t(times)}); "
+            out.append(f"Each animal was sampled at {count(len(times), 'time')} ({fmt_t(times)}); "
                        f"{summ['n_observations']} observations in all.")
         n = summ["n_censored"]
         if n:
             lloq = result.settings.get("lloq")
-            limit = f" ({fmt_number(lloq, 2).rstrip('0').rstrip('.')})" if lloq is not None else ""
+            y_unit = f" {outcome_unit(result)}" if outcome_unit(result) else ""
+            limit = f" ({fmt_number(lloq, 2).rstrip('0').rstrip('.')}{y_unit})" if lloq is not None else ""
             out.append(f"{count(n, 'value')} {'was' if n == 1 else 'were'} below the assay limit{limit}.")
         return out
 
@@ -1295,7 +1291,7 @@ class TimeCourse:
             g = f" {TIMES} ".join(map(str, g))
             return (f"For comparison, the analysis a laboratory would run: a {_way(result)} mixed-design "
                     f"repeated-measures ANOVA ({g} between animals {TIMES} {t} within animals; type III sums of "
-                    f"squares, as afex::aov_ez computes them) on {ad.get('dv', 'the outcome')} of the post-injection "
+                    f"squares, as the R package afex computes them) on {ad.get('dv', 'the outcome')} of the post-injection "
                     "fractions, with Mauchly's test of sphericity and Greenhouse-Geisser (GG) and Huynh-Feldt (HF) "
                     "corrected df and p values, partial and generalized eta squared; and a linear mixed model fitted "
                     f"by {mm.get('method', 'REML')} ({mm.get('dv', 'the outcome')} ~ {g} {TIMES} {t} + (1 | animal); "
@@ -1306,7 +1302,7 @@ class TimeCourse:
                     "blockade have no frequentist counterpart here.")
         return (f"For comparison, the analysis a laboratory would run: a two-way mixed-design repeated-measures "
                 f"ANOVA ({g} between animals {TIMES} {t} within animals; type III sums of squares, as "
-                f"afex::aov_ez / car::Anova compute them) on {ad.get('dv', 'the outcome')} of the post-injection "
+                f"the R packages afex and car compute them) on {ad.get('dv', 'the outcome')} of the post-injection "
                 "fractions, with Mauchly's test of sphericity and Greenhouse-Geisser (GG) and Huynh-Feldt (HF) "
                 f"corrected df and p values; and a linear mixed model fitted by {mm.get('method', 'REML')} "
                 f"({mm.get('dv', 'the outcome')} ~ {g} {TIMES} {t} + (1 | animal); {mm.get('n_obs', '?')} "
@@ -1356,9 +1352,10 @@ class TimeCourse:
             "(c) Every animal's observed values (open triangles: below the assay limit, drawn at the limit)."))}
 
     def finding(self, result) -> str:
-        from bayes_igf1.report.format import fmt_num
+        from bayes_igf1.report.format import decimals_for, fmt_num, fmt_number
 
         eff = result.estimates[result.estimates["name"] == "effect_vs_reference"]
+        p95 = "P(increase) > .95"  # the threshold in the APA style of a probability
         unit = f" {result.sheet.time_unit}" if result.sheet.time_unit else ""  # the sheet's unit, none if unknown
         parts = []
         for g, rows in eff.groupby("group", sort=False):
@@ -1366,9 +1363,13 @@ class TimeCourse:
             times = run_from_first(np.sort(rows["time"].to_numpy()), up)
             peak = rows.loc[rows["median"].idxmax()]
             g = str(g).replace("|", ", ")
-            parts.append(f"{g}: P(increase) > 0.95 from {times[0]:g} to {times[-1]:g}{unit}" if times
-                         else f"{g}: no time with P(increase) > 0.95")
-            parts[-1] += f"; largest +{fmt_num(peak['median'])}% at {peak['time']:g}{unit}"
+            parts.append(f"{g}: {p95} from {times[0]:g} to {times[-1]:g}{unit}" if times
+                         else f"{g}: no time with {p95}")
+            lo, hi = peak.get("ci_low", np.nan), peak.get("ci_high", np.nan)  # decimals by the interval
+            largest = (fmt_number(peak["median"], decimals_for(lo, hi), sign=True)
+                       if np.isfinite(lo) and np.isfinite(hi)
+                       else ("+" if peak["median"] > 0 else "") + fmt_num(peak["median"]))
+            parts[-1] += f"; largest {largest}% at {peak['time']:g}{unit}"
         return "; ".join(parts) + "."
 
     #: Claim kinds `verdict` judges.

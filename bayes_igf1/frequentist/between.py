@@ -1218,7 +1218,7 @@ def censored_tests(
 
     no_event = km.loc[km["events"] == 0]
     cox = cox_interaction = cox_loglik = cox_main = None
-    note = f"Cox model with {ties} ties (R coxph(..., ties = \"{ties}\"))."
+    note = f"Cox model with {ties.capitalize()}'s method for tied times (as R's coxph)."
     if len(no_event):
         cells = "; ".join(_at(design.factors, [r[n] for n in design.factors], " = ")
                           for r in no_event.to_dict("records"))

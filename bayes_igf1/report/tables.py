@@ -165,6 +165,17 @@ def _display_label(r: dict, result) -> str:
     return label.replace("|", "/")
 
 
+def fmt_large_bf(bf) -> str:
+    """An inclusion Bayes factor to 3 significant figures, powers of ten beyond 10^±3 ("3.26 × 10^14")."""
+    bf = float(bf)
+    if not np.isfinite(bf) or bf <= 0:
+        return MISSING if not np.isfinite(bf) else "0"
+    exponent = int(np.floor(np.log10(bf)))
+    if -3 <= exponent < 3:
+        return f"{bf:.3g}"
+    return f"{bf / 10.0 ** exponent:.3g} {TIMES} 10^{exponent}"
+
+
 def effect_name(source: str, result) -> str:
     """The F table's name of a Bayesian ANOVA source ("group:time" -> "treatment:hour")."""
     return get_design(result.design).effect_name(source, result)
@@ -203,6 +214,9 @@ def anova_table(result) -> pd.DataFrame:
             row[f"Bayesian partial η² [{ci} {kind}]"] = (
                 f"{fmt_bounded(b.get('eta_median'), 2)} [{fmt_bounded(b.get('eta_ci_low'), 2)}\u2013"
                 f"{fmt_bounded(b.get('eta_ci_high'), 2)}]" if _present(b.get("eta_median")) else MISSING)
+            if _present(b.get("BF_incl")):  # JASP-style inclusion BF (all models; matched models), relative error
+                row["BF inclusion (± error)"] = (f"{fmt_large_bf(b['BF_incl'])} (±{float(b['BF_incl_error']):.1%}); "
+                                                 f"matched {fmt_large_bf(b['BF_incl_matched'])}")
         rows.append(row)
     out = pd.DataFrame(rows).fillna(MISSING)
     for col in ("GG: df, p (ε)", "HF: df, p (ε)"):

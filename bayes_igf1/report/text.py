@@ -252,13 +252,17 @@ def data_paragraph(result) -> str:
     parts += design.data_sentences(result)
     ad = result.anova_data or {}
     dropped = list(ad.get("animals_dropped") or [])
+    kind = "ANOVA"
+    if ad:  # the design's own name of its F test: "two-way ANOVA", "MANOVA", "two-way repeated-measures ANOVA"
+        kind = design.anova_head(result).split(" on ")[0].split(" of ")[0]
+        kind = kind[0].lower() + kind[1:] if kind[1:2].islower() else kind
     if dropped:
         reason = str(ad.get("reason", ""))
-        parts.append(f"The frequentist ANOVA (on {ad.get('dv', 'the outcome')}) analysed {ad.get('n_animals')} animals: "
+        parts.append(f"The frequentist {kind} (on {ad.get('dv', 'the outcome')}) analysed {ad.get('n_animals')} animals: "
                      f"it left out {_list(dropped)} ({reason}). "
                      + str(ad.get("note") or "The Bayesian model used every observation."))
     elif ad:
-        parts.append(f"The frequentist ANOVA (on {ad.get('dv', 'the outcome')}) analysed "
+        parts.append(f"The frequentist {kind} (on {ad.get('dv', 'the outcome')}) analysed "
                      f"{ad.get('n_analysed', ad.get('n_animals'))} animals; none was left out.")
     parts += [str(n) for n in summ.get("notes", [])]
     parts += [_problem_words(str(n), result) for n in result.notes]  # parameters named in words
