@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= results
 
-.PHONY: reproduce test test-slow lock clean
+.PHONY: reproduce test test-slow notebooks lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "bayes-igf1 needs Python 3.12 or newer on PATH (python3.12 or python3)." >&2; exit 2; fi
@@ -29,6 +29,10 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
+
+# Run every notebook with its stored parameters (full fits, about ten minutes) and store its outputs.
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/execute.py
 
 # Re-resolve the newest versions allowed by pyproject.toml and write them to requirements.lock.
 lock:

@@ -174,8 +174,11 @@ def _p_text(p: float) -> str:
 def test_results_paragraph_numbers_match_results_json(report, result):
     out, _ = report
     doc = json.loads((out / "results.json").read_text())
-    text = T.results_paragraph(result)
-    assert text in (out / "report.md").read_text()
+    text = T.results_paragraph(result, apa=False)
+    md = (out / "report.md").read_text()
+    assert text in md.replace("*", "")  # report.md writes the statistical symbols in italics
+    assert "### Results paragraph (APA)" in md and "*F*(" in md and "*p* " in md
+    assert (out / "results_paragraph.txt").read_text(encoding="utf-8") == T.apa_paragraph(result) + "\n"
     pattern = re.compile(
         rf"(?P<group>[\w ]+?) (?P<verb>raised|lowered) igf1_pg_ml by (?P<mag>{NUM})% relative to (?P<ref>[\w ]+?) "
         rf"at (?P<t>{NUM}) h, its largest posterior median effect \(posterior median; 95% HDI "
@@ -238,7 +241,8 @@ def test_report_sections_in_order(report):
 def test_html_is_self_contained(report):
     out, _ = report
     page = (out / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 5  # time course, PPC, PPC per time, rank plots, prior predictive
+    # time course, PPC, PPC per time, rank plots, prior vs posterior, prior predictive
+    assert page.count("data:image/png;base64,") == 6
     assert "src='figures/" not in page and "<style>" in page
 
 
@@ -247,7 +251,7 @@ def test_failed_banner(result, tmp_path):
         result.diagnostics, passed=False, problems=("R-hat 1.234 > 1.01 (beta[ketamine 30, 2.0])",)))
     write_report(bad, tmp_path / "bad", figures=False)
     md = (tmp_path / "bad" / "report.md").read_text()
-    assert md.startswith("> **FAILED**") and "R-hat 1.234 > 1.01 (beta[ketamine 30, 2.0])" in md.split("\n")[0]
+    assert md.startswith("> **FAILED**") and "R-hat 1.234 > 1.01 (group effects at each time, ketamine 30, 2.0)" in md.split("\n")[0]
     page = (tmp_path / "bad" / "report.html").read_text()
     assert page.index("class='banner'") < page.index("<h1>")
     assert json.loads((tmp_path / "bad" / "results.json").read_text())["diagnostics"]["passed"] is False
@@ -329,7 +333,7 @@ def test_factorial_report(factorial):
     draws = F.estimand_draws(res, "interaction")
     assert draws is not None and math.isclose(float(np.median(draws)), float(inter["median"]), rel_tol=1e-9)
     figs = F.make_figures(res)
-    assert set(figs) == {"factorial", "ppc", "ranks", "prior_predictive"}
+    assert set(figs) == {"factorial", "ppc", "ranks", "prior_posterior", "prior_predictive"}
     _, axes = F.factorial_figure(res)
     assert axes.shape == (2, 2) and all(ax.get_visible() for ax in axes.ravel())
     assert axes[1, 0].get_ylabel() == "Posterior density"  # the density of the draws, not the summary fallback
@@ -429,10 +433,14 @@ def test_rank_plots_show_the_parameters_with_the_largest_rhat(factorial):
     worst = free.iloc[0]
     name = worst["variable"] + (f"[{worst['element']}]" if str(worst["element"]) else "")
     title = (axes[0].get_title(loc="left") or axes[0].get_title()).replace("\n", " ")
-    assert title.startswith(f"{name} (R-hat")
-    # one step line per chain; its counts sum to the chain's draws
-    lines = axes[0].get_lines()[:res.diagnostics.settings.chains]
-    assert all(line.get_ydata().sum() == res.diagnostics.settings.draws for line in lines)
+    assert title.startswith(f"{name} R-hat")
+    # one step outline per chain over every bin (the last one included); its counts sum to the chain's draws
+    from matplotlib.patches import StepPatch
+
+    steps = [p for p in axes[0].patches if isinstance(p, StepPatch)]
+    assert len(steps) == res.diagnostics.settings.chains
+    assert all(len(p.get_data().values) == 20 and p.get_data().values.sum() == res.diagnostics.settings.draws
+               for p in steps)
 
 
 def test_time_course_ppc_per_time_shows_the_observed_means(result):
@@ -445,3 +453,112 @@ def test_time_course_ppc_per_time_shows_the_observed_means(result):
     f = result.sheet.frame.reset_index(drop=True).iloc[obs["obs"].values]
     first = (f["group"].astype(str) == "saline").to_numpy() & (f["time"] == f["time"].min()).to_numpy()
     assert line.get_ydata()[0] == pytest.approx(float(obs.values[first].mean()), rel=1e-12)
+
+
+# ------------------------------------------------------------------------ print size
+
+
+def test_kde_is_scipys_gaussian_kde():
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    grid = np.linspace(-2.0, 9.0, 301)
+    for n in (3, 12, 5000):  # 5000: more than one chunk of 2048
+        d = rng.lognormal(size=n)
+        np.testing.assert_allclose(F.kde(d, grid), stats.gaussian_kde(d)(grid), rtol=1e-10, atol=1e-14)
+
+
+def _drawn_texts(fig, renderer):
+    """Every text the figure draws: titles, labels, legends, annotations and the tick labels in view."""
+    from matplotlib.text import Text
+
+    tick_labels, drawn = set(), []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                tick_labels.update((tick.label1, tick.label2))
+                if ax.get_visible() and axis.get_visible() and lo <= tick.get_loc() <= hi:
+                    drawn += [t for t in (tick.label1, tick.label2) if t.get_visible()]
+    for t in fig.findobj(Text):
+        if t not in tick_labels and t.get_visible() and (t.axes is None or t.axes.get_visible()):
+            drawn.append(t)
+    return [t for t in drawn if t.get_text().strip()]
+
+
+def _print_size_problems(fig) -> list[str]:
+    """Text below `F.MIN_TEXT_PT` at the figure's own size, or (partly) outside its canvas (clipped when saved)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    with mpl.rc_context(F.STYLE):
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+    renderer, box = canvas.get_renderer(), fig.bbox
+    problems = []
+    for t in _drawn_texts(fig, renderer):
+        if t.get_fontsize() < F.MIN_TEXT_PT:
+            problems.append(f"{t.get_text()!r}: {t.get_fontsize()} pt")
+        bb = t.get_window_extent(renderer)
+        if bb.x0 < box.x0 - 0.5 or bb.y0 < box.y0 - 0.5 or bb.x1 > box.x1 + 0.5 or bb.y1 > box.y1 + 0.5:
+            problems.append(f"{t.get_text()!r}: outside the canvas")
+    return problems
+
+
+def test_figures_print_at_a_journal_width_with_readable_unclipped_text(result, report, factorial):
+    """Every figure is one journal column (85 mm) or two (183 mm) wide, saved at exactly that size
+    (PNG at 300 dpi, SVG in points), both files listed in the marker; at that size no text is
+    smaller than 6 pt and none runs off the canvas (what a "tight" bounding box used to hide)."""
+    from PIL import Image
+
+    out, files = report
+    marker = json.loads((out / ".bayes-igf1").read_text())["files"]
+    widths_mm = {85.0, 183.0}
+    figs = F.make_figures(result)
+    for name, (fig, _) in figs.items():
+        w_in, h_in = fig.get_size_inches()
+        assert round(w_in * 25.4, 1) in widths_mm, (name, w_in * 25.4)
+        with Image.open(out / "figures" / f"{name}.png") as im:
+            assert abs(im.size[0] - w_in * 300) < 1 and abs(im.size[1] - h_in * 300) < 1, (name, im.size)
+        svg = (out / "figures" / f"{name}.svg").read_text()
+        m = re.search(r'<svg[^>]* width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+        assert m and float(m.group(1)) == pytest.approx(w_in * 72, abs=0.01), name
+        assert float(m.group(2)) == pytest.approx(h_in * 72, abs=0.01), name
+        assert {f"figures/{name}.png", f"figures/{name}.svg"} <= set(marker) & set(files), name
+    res, _, _ = factorial
+    figs.update({f"factorial {k}": v for k, v in F.make_figures(res).items()})
+    problems = {name: p for name, (fig, _) in figs.items() if (p := _print_size_problems(fig))}
+    assert not problems
+
+
+def test_save_figure_writes_matplotlibs_pixels_and_restores_the_layout_engine(result, tmp_path):
+    """The PNG (RGB, written with PIL) holds exactly the pixels of matplotlib's own PNG of the figure."""
+    from PIL import Image
+
+    fig, _ = F.timecourse_figure(result)
+    engine = fig.get_layout_engine()
+    png, svg = F.save_figure(fig, tmp_path / "tc")
+    assert fig.get_layout_engine() is engine
+    assert png.suffix == ".png" and svg.suffix == ".svg" and svg.read_text().lstrip().startswith("<?xml")
+    twin, _ = F.timecourse_figure(result)
+    with mpl.rc_context(F.STYLE):
+        twin.savefig(tmp_path / "mpl.png", dpi=F.DPI, bbox_inches=None)
+    with Image.open(png) as ours, Image.open(tmp_path / "mpl.png") as theirs:
+        assert ours.mode == "RGB" and round(ours.info["dpi"][0]) == F.DPI
+        np.testing.assert_array_equal(np.asarray(ours.convert("RGBA")), np.asarray(theirs.convert("RGBA")))
+
+
+def test_the_prior_posterior_figure_draws_each_headline_estimand(report, result):
+    """The report's prior-vs-posterior panel: one panel per headline estimand the design names (the time course:
+    the AUC difference of each dose), its x axis labelled with the estimate and its unit, listed in report.md."""
+    from bayes_igf1.report.figures import prior_posterior_figure
+
+    out, files = report
+    assert (out / "figures" / "prior_posterior.png").is_file() and "figures/prior_posterior.png" in files
+    fig, axes = prior_posterior_figure(result)
+    shown = [ax for ax in axes.flat if ax.get_visible()]
+    rows = result.estimates[result.estimates["name"] == "auc_difference"]
+    assert len(shown) == len(rows) == 2
+    for ax, label in zip(shown, rows["label"], strict=True):
+        assert ax.get_xlabel().replace("\n", " ").startswith(label)
+        assert "baseline × h" in ax.get_xlabel().replace("\n", " ")
+    assert "Prior (grey histogram" in (out / "report.md").read_text()

@@ -111,6 +111,37 @@ def test_folder_is_replaced_whole_with_a_marker(tmp_path, monkeypatch):
     assert leftovers(out) == []
 
 
+def test_the_garbage_collector_is_off_during_a_write_and_as_it_was_after(tmp_path, monkeypatch):
+    import gc
+
+    seen = []
+
+    def write(result, out, *, figures):
+        seen.append(gc.isenabled())
+        if len(seen) == 1:  # a nested write (e.g. from a design's own figure code) keeps it off
+            write_report(None, tmp_path / "inner")
+            seen.append(gc.isenabled())
+        (out / "report.md").write_text("x")
+        return {"report.md": out / "report.md"}
+
+    monkeypatch.setattr(writer, "_write_files", write)
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        write_report(None, tmp_path / "a")
+        assert seen == [False, False, False] and gc.isenabled()
+        with pytest.raises(RuntimeError):  # a failing write turns it back on too
+            monkeypatch.setattr(writer, "_write_files", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("x")))
+            write_report(None, tmp_path / "b")
+        assert gc.isenabled()
+        gc.disable()  # a caller that turned it off keeps it off
+        monkeypatch.setattr(writer, "_write_files", fake_writer("t"))
+        write_report(None, tmp_path / "c")
+        assert not gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 def test_a_failing_write_leaves_the_previous_report(tmp_path, monkeypatch):
     out = tmp_path / "res"
     monkeypatch.setattr(writer, "_write_files", fake_writer("old"))
@@ -312,4 +343,4 @@ def test_report_md_does_not_turn_labels_into_html():
                                                                          number=1)])
     assert "<script" not in md and "<img" not in md and "<b>" not in md and "<!--" not in md
     assert "&lt;script>alert(1)&lt;/script> vs saline" in md
-    assert "p < .001" in md and "| < .001 |" in md  # comparisons are left alone
+    assert "*p* < .001" in md and "| < .001 |" in md  # comparisons are left alone (p in italics, APA)
