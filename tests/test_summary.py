@@ -596,4 +596,7 @@ def test_inclusion_bfs_from_the_summaries_are_the_raw_datas(raw_and_summary_fits
     # the interaction was simulated as a blockade: its inclusion BF favours it strongly, as the F test does
     assert ba.loc["treatment:antibody", "BF_incl"] > 10
     assert by_rows.anova.set_index("effect").loc["treatment:antibody", "p"] < 0.01
-    assert any("Inclusion Bayes factors" in n and "respect marginality" in n for n in by_summary.notes)
+    from bayes_igf1.report.text import methods_paragraph
+
+    assert "inclusion Bayes factor (JASP" in methods_paragraph(by_summary) and "respect marginality" in \
+        methods_paragraph(by_summary)

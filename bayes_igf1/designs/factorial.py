@@ -2016,39 +2016,25 @@ def _setup(source, *, outcome, factors, animal, cohort, family, censored, event,
                         "settings": settings_out})
 
 
-def with_inclusion_bf(bayes_anova: pd.DataFrame, data: FactorialData, *, seed: int) -> tuple[pd.DataFrame, str]:
-    """The Bayesian ANOVA table with each effect's JASP-style inclusion Bayes factor beside it, and the
-    sentence that says how it was computed (or why it was not).
+def with_inclusion_bf(bayes_anova: pd.DataFrame, data: FactorialData, *, seed: int) -> pd.DataFrame:
+    """The Bayesian ANOVA table with each effect's JASP-style inclusion Bayes factor beside it.
 
     `bayes_igf1.inclusion_bf`: JZS ANOVA of one value per animal (model scale) over the models that
     respect marginality, the cohort in every model when the twin adjusts for it (like for like);
     columns ``BF_incl``, ``BF_incl_error`` (relative), ``BF_incl_matched``, ``BF_incl_matched_error``
-    on the rows of the design's effects. Not for within-animal factors, a covariate or censored values.
+    on the rows of the design's effects (the report's Methods say how). Not for within-animal
+    factors, a covariate or censored values: the table comes back as it was.
     """
     from bayes_igf1.inclusion_bf import inclusion_bayes_factors
 
-    why = ("within-animal factors" if data.within else "a covariate" if data.covariate is not None
-           else "censored values" if bool(np.asarray(data.censored).any()) else "")
-    if why:
-        return bayes_anova, (f"Inclusion Bayes factors (JZS ANOVA, as JASP computes them) are not given: they are "
-                             f"defined for between-animal factors and a normal outcome, not for a design with {why}.")
+    if data.within or data.covariate is not None or bool(np.asarray(data.censored).any()):
+        return bayes_anova
     block = twin_block(data)
-    effects, models = inclusion_bayes_factors(animal_means(data), outcome=VALUE, factors=list(data.factors),
-                                              nuisance=[block] if block else [], seed=seed)
+    effects, _ = inclusion_bayes_factors(animal_means(data), outcome=VALUE, factors=list(data.factors),
+                                         nuisance=[block] if block else [], seed=seed)
     cols = {"BF_incl": "BF_incl", "error": "BF_incl_error", "BF_incl_matched": "BF_incl_matched",
             "error_matched": "BF_incl_matched_error"}
-    add = effects.rename(columns=cols).set_index("effect")[list(cols.values())]
-    out = bayes_anova.join(add, on="source")
-    methods = sorted(set(models["method"]) - {"null"})
-    return out, (f"Inclusion Bayes factors (beside the ANOVA): each effect's posterior over prior inclusion odds "
-                 f"across the {len(models)} models that respect marginality"
-                 + (f", every one with {block} as a nuisance term" if block else "")
-                 + " (uniform prior over the models; JZS priors, r = 1/2; as bayestestR's bayesfactor_inclusion, and "
-                 "across matched models as JASP), on one value per animal"
-                 + (" (log scale)" if data.family == "lognormal" else "") + "; the g-integrals by "
-                 + " and ".join({"quadrature": "deterministic quadrature", "importance":
-                                 "randomised quasi-Monte Carlo importance sampling"}[m] for m in methods)
-                 + f", largest relative error {float(np.nanmax(effects['error'])):.1%}.")
+    return bayes_anova.join(effects.rename(columns=cols).set_index("effect")[list(cols.values())], on="source")
 
 
 def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: bool) -> AnalysisResult:
@@ -2061,7 +2047,7 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
     twin["anova_data"]["dv"] = f"log({label or outcome})" if options.log else str(label or outcome)  # the user's column, not 'value'
     est = attach_frequentist(est, twin, data, options)
     bayes_anova = bayesian_anova_table(posterior, data, ci_prob=options.ci_prob, ci_kind=options.ci_kind)
-    bayes_anova, incl_note = with_inclusion_bf(bayes_anova, data, seed=sampler.seed)
+    bayes_anova = with_inclusion_bf(bayes_anova, data, seed=sampler.seed)
     if st["bf_sensitivity"]:
         bf = bayes_factor_sensitivity(setup.model, tree, data, resolved, diag.settings, progress=progress)
     else:
@@ -2070,7 +2056,6 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
     # Results and Model checking; a failed gate is in the banner and the Results.
     notes = design_notes(data, options, unit=str(st["settings"].get("unit") or ""))
     notes.extend(twin["notes"])
-    notes.append(incl_note)
     settings_out = {
         **st["settings"],
         "draws": sampler.draws, "tune": sampler.tune, "chains": sampler.chains, "seed": sampler.seed,

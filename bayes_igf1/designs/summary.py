@@ -824,7 +824,7 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
     twin["anova_data"]["dv"] = str(outcome_name)
     est = fa.attach_frequentist(est, twin, fd, options)
     bayes_anova = fa.bayesian_anova_table(posterior, fd, ci_prob=options.ci_prob, ci_kind=options.ci_kind)
-    bayes_anova, incl_note = fa.with_inclusion_bf(bayes_anova, fd, seed=sampler.seed)  # exact from the summaries
+    bayes_anova = fa.with_inclusion_bf(bayes_anova, fd, seed=sampler.seed)  # exact from the summaries
     if bf_sensitivity:
         bf = fa.bayes_factor_sensitivity(setup.model, tree, fd, resolved, diag.settings, progress=progress)
     else:
@@ -841,7 +841,6 @@ def _finish(setup, tree: xr.DataTree, diag, *, sampler, retry: bool, progress: b
     # The ANOVA's own note (results.json's anova_data) repeats the Methods; the Bayes factor is in
     # Results and Model checking; a failed gate is in the banner and the Results.
     notes.extend(twin["notes"])
-    notes.append(incl_note)
     settings_out = {
         **st["settings"], "draws": sampler.draws, "tune": sampler.tune, "chains": sampler.chains,
         "seed": sampler.seed, "priors": st["user_priors"], "bf_sensitivity": bool(bf_sensitivity), "retry": retry,

@@ -98,6 +98,10 @@ REFERENCES = {
            "cross-validation and WAIC. Stat Comput. 2017;27:1413-1432.",
     "psense": "Kallioinen N, Paananen T, Bürkner PC, Vehtari A. Detecting and diagnosing prior and likelihood "
               "sensitivity with power-scaling. Stat Comput. 2024;34:57.",
+    "jzs": "Rouder JN, Morey RD, Speckman PL, Province JM. Default Bayes factors for ANOVA designs. J Math "
+           "Psychol. 2012;56:356-374.",
+    "inclusion": "van den Bergh D, van Doorn J, Marsman M, et al. A tutorial on conducting and interpreting a "
+                 "Bayesian ANOVA in JASP. L'Annee psychologique. 2020;120:73-96.",
     "barg": "Kruschke JK. Bayesian analysis reporting guidelines. Nat Hum Behav. 2021;5:1282-1291.",
     "arrive": "Percie du Sert N, Hurst V, Ahluwalia A, et al. The ARRIVE guidelines 2.0: updated guidelines "
               "for reporting animal research. PLoS Biol. 2020;18:e3000410.",
@@ -378,7 +382,8 @@ def methods_paragraph(result) -> str:
         + (" The Bayesian ANOVA reports the finite-population SD of each source's effects (Gelman 2005) and the "
            "posterior partial η², defined as the ANOVA's: the variance of the source's effects over the cells divided "
            "by that plus the error variance of the ANOVA's unit in the same error stratum."
-           if result.bayes_anova is not None and len(result.bayes_anova) else ""))
+           if result.bayes_anova is not None and len(result.bayes_anova) else "")
+        + _inclusion_methods(result))
     checks = result.checks or {}
     used = [w for k, w in (
         ("ppc", "posterior predictive p-values of each group's mean, SD, minimum and maximum"),
@@ -691,6 +696,23 @@ def _bayes_anova_sentence(result) -> str:
     scale = "log scale" if get_design(result.design).log_scale(result) else "measured scale"
     return (f"Bayesian ANOVA ({scale}; Gelman's finite-population SD of each source's effects, and the posterior "
             "partial η² defined as the ANOVA's): " + "; ".join(bits) + ".")
+
+
+def _inclusion_methods(result) -> str:
+    """The Methods sentence on the inclusion Bayes factors beside the ANOVA ("" when there are none)."""
+    ba = result.bayes_anova
+    if ba is None or "BF_incl" not in ba or not ba["BF_incl"].notna().any():
+        return ""
+    block = (result.anova_data or {}).get("block")
+    error = float(np.nanmax(ba["BF_incl_error"].to_numpy(dtype=float)))
+    log = get_design(result.design).log_scale(result)
+    return (" Beside the ANOVA, each effect's inclusion Bayes factor (JASP; van den Bergh et al. 2020): its posterior "
+            "over its prior inclusion odds across the models that respect marginality, uniform prior over the models, "
+            "JZS priors with r = 1/2 (Rouder et al. 2012)"
+            + (f", {block} in every model as a nuisance term" if block else "")
+            + ", on one value per animal" + (" (log scale)" if log else "")
+            + "; also across matched models only. The g-integrals are computed numerically (quadrature, or "
+            f"quasi-Monte Carlo importance sampling beyond three model terms); largest relative error {error:.1%}.")
 
 
 def results_sentences(result) -> list[tuple[str, str]]:
