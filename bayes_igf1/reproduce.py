@@ -64,7 +64,8 @@ STUDY = (
                   animal="mouse", cohort="cohort", censored={"nsft_latency_s": "nsft_censored"},
                   families={"nsft_latency_s": "lognormal"}, blocker="antibody",
                   labels={"fst_immobility_s": "FST immobility", "fust_sniffing_s": "FUST sniffing",
-                          "nsft_latency_s": "NSFT latency"}),
+                          "nsft_latency_s": "NSFT latency"},
+                  units={"fst_immobility_s": "s", "fust_sniffing_s": "s", "nsft_latency_s": "s"}),
              "The IGF-1 nAb blocks ketamine's effects on all three tests (FST, FUST and NSFT) in the same mice."),
     Analysis("bdnf_x_igf1nab", "Control: intra-mPFC BDNF × IGF-1 nAb", "factorial", "bdnf_igf1_crossover.csv",
              dict(outcome="immobility_s", factors=["infusion", "antibody"], animal="mouse", blocker="antibody",
@@ -134,15 +135,18 @@ def manuscript_tex(out: Path, summary: dict) -> str:
     for a in summary["analyses"]:
         folder = out / a["key"]
         lines.append(rf"\subsection*{{{_tex(a['title'])}}}")
+        # each figure's own figures/<name>.tex (its caption; paths relative to the analysis's folder)
+        lines.append(rf"\graphicspath{{{{{a['key']}/}}}}")
         for tex in sorted((folder / "tables").glob("*.tex"), key=lambda p: TABLE_ORDER.get(p.stem, 99)):
             lines.append(rf"\input{{{a['key']}/tables/{tex.name}}}")
-        for png in sorted((folder / "figures").glob("*.png")):
-            lines += [r"\begin{figure}[htbp]", r"\centering",
-                      rf"\includegraphics[width=\linewidth]{{{a['key']}/figures/{png.name}}}",
-                      rf"\caption{{{_tex(a['title'])}: {png.stem.replace('_', ' ')}.}}", r"\end{figure}"]
+        for tex in sorted((folder / "figures").glob("*.tex"), key=lambda p: (FIGURE_ORDER.get(p.stem, 0), p.stem)):
+            lines.append(rf"\input{{{a['key']}/figures/{tex.name}}}")
         lines += [r"\clearpage", ""]
     return "\n".join(lines)
 
+
+#: Order of an analysis's figures in manuscript.tex: the design's own first (0), then the checks.
+FIGURE_ORDER = {"prior_posterior": 1, "ppc": 2, "ppc_time": 3, "prior_predictive": 4, "ranks": 5}
 
 #: Order of an analysis's tables in manuscript.tex (others after, by name).
 TABLE_ORDER = {"descriptives": 0, "contrasts": 1, "anova": 2, "anova_plain": 3, "survival": 4, "ppc": 5,

@@ -259,8 +259,8 @@ def load_result(folder: str | Path) -> AnalysisResult:
     from bayes_igf1.sampling import SamplerSettings, Thresholds
 
     folder = Path(folder)
-    fix = (f"pass a folder written by a bayes-igf1 analysis (its --out), e.g. "
-           f"'bayes-igf1 report results/timecourse'")
+    fix = ("pass a folder written by a bayes-igf1 analysis (its --out), e.g. "
+           "'bayes-igf1 report results/timecourse'")
     if not folder.is_dir():
         raise DataError(f"{str(folder)!r} is not a folder", fix=fix)
     rj = folder / "results.json"

@@ -510,7 +510,9 @@ def test_univariate_anovas_with_holm_across_outcomes_equal_r(mtcars):
 @pytest.fixture(scope="module")
 def shipped_folder(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("battery") / "report"
-    code = main([*CLI_ARGS, "--out", str(out), "--draws", "500", "--tune", "500", "--chains", "2", "--quiet"])
+    # units for FST and NSFT, none for FUST: each outcome's numbers carry its own
+    code = main([*CLI_ARGS, "--unit", "fst_immobility_s=s", "--unit", "nsft_latency_s=s", "--out", str(out),
+                 "--draws", "500", "--tune", "500", "--chains", "2", "--quiet"])
     assert code == 0
     return out
 
@@ -535,6 +537,43 @@ def test_the_cli_writes_a_report_with_the_joint_claim(shipped_folder):
            "blocking direction on every one of the 3 outcomes" in md
     assert "MANOVA of fst_immobility_s, fust_sniffing_s and log(nsft_latency_s) (Pillai's trace" in md
     assert "Holm-adjusted" in md and "Kaplan-Meier" in md
+
+
+def test_each_outcome_carries_its_own_unit_in_text_verdict_and_axes(shipped_folder, shipped):
+    from bayes_igf1.report.format import decimals_for, fmt_interval, fmt_number
+
+    assert shipped.settings["units"] == {"fst_immobility_s": "s", "nsft_latency_s": "s"}
+    md = (shipped_folder / "report.md").read_text()
+    e = shipped.estimates
+    nb = "\u00a0"
+
+    def interaction(outcome):
+        return e[(e["name"] == "interaction") & e["group"].str.startswith(outcome + "/")].iloc[0]
+
+    def numbers(r, unit):
+        d = decimals_for(r["ci_low"], r["ci_high"])
+        return (f"{fmt_number(r['median'], d, sign=True)}{unit} (posterior median; 95% HDI "
+                f"{fmt_interval(r['ci_low'], r['ci_high'], d, unit=unit)};")
+
+    fst, fust, nsft = (interaction(o) for o in OUTCOMES)
+    assert fst["scale"] == fust["scale"] == "difference of differences" and "ratio" in nsft["scale"]
+    # seconds after the FST difference and its bounds; FUST has no unit; the NSFT ratio of ratios has none
+    assert "(difference of differences): " + numbers(fst, nb + "s") in md
+    assert "(difference of differences): " + numbers(fust, "") in md
+    assert "(ratio of ratios): " + fmt_number(nsft["median"], decimals_for(nsft["ci_low"], nsft["ci_high"])) \
+           + " (posterior median; 95% HDI" in md
+    assert md.count(nb + "s (posterior median;") == 1  # only FST's interaction (blockades are in %)
+    # the verdict's intervals: FST's in s, FUST's and the NSFT ratios without
+    _, why = get_design("battery").verdict(shipped, "blocked")
+    parts = dict(p.split(": ", 1) for p in why.split("; ")[:3])
+    assert parts["fst_immobility_s"].count(nb + "s,") == 2
+    assert nb not in parts["fust_sniffing_s"] and nb not in parts["nsft_latency_s"]
+    # the figure: the unit on the FST interaction's axis only
+    fig = bt.battery_figure(shipped)
+    axis = {ax.get_title(loc="left").split(":")[0]: ax.get_xlabel().split("\n")[0] for ax in fig.axes
+            if ax.get_title(loc="left").endswith(": interaction")}
+    assert axis == {"fst_immobility_s": "difference of differences (s)", "fust_sniffing_s": "difference of differences",
+                    "nsft_latency_s": str(nsft["scale"])}
 
 
 def test_gate_covers_the_correlations_and_the_joint_estimands(shipped):
@@ -610,6 +649,9 @@ def test_cli_bad_input_exits_2_naming_the_column(tmp_path, capsys):
     dup = CLI_ARGS[:2] + ["--outcome", "fst_immobility_s"] + CLI_ARGS[2:]
     assert main([*dup, "--out", str(out), "--quiet"]) == 2
     assert "the outcome 'fst_immobility_s' is given twice" in capsys.readouterr().err
+    assert main([*CLI_ARGS, "--unit", "nonexistent=s", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--unit names 'nonexistent', which is not an outcome" in err and "Fix: write --unit OUTCOME=TEXT" in err
     assert not out.exists()
 
 
@@ -690,8 +732,8 @@ def shipped_long_folder(tmp_path_factory) -> Path:
     _long_battery().to_csv(folder / "long.csv", index=False)
     out = folder / "report"
     args = ["battery", str(folder / "long.csv"), "--test", "test", "--value", "value", "--censored", "censored",
-            "--family", "nsft_latency_s=lognormal", "--factor", "treatment", "--factor", "antibody", "--animal",
-            "mouse", "--cohort", "cohort", "--blocker", "antibody"]
+            "--family", "nsft_latency_s=lognormal", "--unit", "nsft_latency_s=s", "--factor", "treatment", "--factor",
+            "antibody", "--animal", "mouse", "--cohort", "cohort", "--blocker", "antibody"]
     assert main([*args, "--out", str(out), "--draws", "500", "--tune", "500", "--chains", "2", "--quiet"]) == 0
     return out
 
@@ -699,6 +741,7 @@ def shipped_long_folder(tmp_path_factory) -> Path:
 def test_the_long_sheet_gives_the_same_estimates_as_the_wide_one(shipped, shipped_long_folder):
     long = load_result(shipped_long_folder)
     assert long.settings["test"] == "test" and long.settings["outcomes"] == OUTCOMES
+    assert long.settings["units"] == {"nsft_latency_s": "s"}  # --unit keyed by the test
     pd.testing.assert_frame_equal(long.estimates, shipped.estimates, check_exact=True)
     ledger = long.sheet.ledger.entries
     assert len(ledger) == 3 * 38 and (ledger["status"] == "used").all()

@@ -562,3 +562,19 @@ def test_the_prior_posterior_figure_draws_each_headline_estimand(report, result)
         assert ax.get_xlabel().replace("\n", " ").startswith(label)
         assert "baseline × h" in ax.get_xlabel().replace("\n", " ")
     assert "Prior (grey histogram" in (out / "report.md").read_text()
+
+
+def test_every_tex_file_is_plain_ascii_latex_with_its_figure_captions(report):
+    """tables/*.tex and figures/*.tex compile with pdflatex's default input encoding: every typographic character
+    (×, −, η, χ, √, ...) written as a LaTeX command; each figure's .tex holds its PNG and its report caption."""
+    out, _ = report
+    texs = sorted(out.glob("tables/*.tex")) + sorted(out.glob("figures/*.tex"))
+    assert len(list(out.glob("figures/*.tex"))) == len(list(out.glob("figures/*.png"))) > 0
+    for tex in texs:
+        text = tex.read_text(encoding="utf-8")
+        bad = sorted({ch for ch in text if ord(ch) > 127})
+        assert not bad, (tex.name, bad)
+    md = (out / "report.md").read_text()
+    fig = (out / "figures" / "ppc.tex").read_text()
+    assert r"\includegraphics[width=\linewidth]{figures/ppc.png}" in fig
+    assert "Posterior predictive check per group" in fig and "Posterior predictive check per group" in md

@@ -33,7 +33,11 @@ def test_reproduce_one_analysis_writes_report_and_index(tmp_path, capsys):
     manuscript = (out / "manuscript.tex").read_text()
     assert r"\input{fst_nab/tables/descriptives.tex}" in manuscript
     assert manuscript.index("descriptives.tex") < manuscript.index("contrasts.tex")
-    assert r"\includegraphics[width=\linewidth]{fst_nab/figures/factorial.png}" in manuscript
+    # each figure through its own .tex (its report caption), the analysis's folder on the graphics path
+    assert r"\graphicspath{{fst_nab/}}" in manuscript and r"\input{fst_nab/figures/factorial.tex}" in manuscript
+    assert manuscript.index("figures/factorial.tex") < manuscript.index("figures/ppc.tex")  # the design's first
+    figure = (out / "fst_nab" / "figures" / "factorial.tex").read_text()
+    assert r"\includegraphics[width=\linewidth]{figures/factorial.png}" in figure and "Interaction plot" in figure
     err = capsys.readouterr().err
     assert "(1/1)" in err and "index.html" in err  # progress, and where to look
 

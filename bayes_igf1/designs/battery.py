@@ -110,7 +110,8 @@ class BatteryOptions:
 # ------------------------------------------------------------------------------ reading
 
 
-_PLACEHOLDER = {"--censored": "COLUMN", "--event": "COLUMN", "--family": "FAMILY", "--label": "TEXT"}
+_PLACEHOLDER = {"--censored": "COLUMN", "--event": "COLUMN", "--family": "FAMILY", "--label": "TEXT",
+                "--unit": "TEXT"}
 
 
 def _keyed(option: str, given, outcomes: Sequence[str], *, file: str | None = None) -> dict[str, object]:
@@ -1784,6 +1785,7 @@ def analyse_battery(
     event: Mapping[str, str] | None = None,
     censor_at: Mapping[str, float] | None = None,
     labels: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
     where: Sequence[str] = (),
     sheet: str | int | None = None,
     decimal: str | None = None,
@@ -1826,6 +1828,9 @@ def analyse_battery(
         An outcome's cut-off (values at it are censored).
     labels : mapping outcome -> str, optional
         How the report names each outcome (default: its column).
+    units : mapping outcome -> str, optional
+        Each outcome's unit, e.g. ``{"fst_immobility_s": "s"}``: the report writes it after that outcome's
+        numbers in its own units (not after ratios) and on its axes (default: none).
     where, sheet, decimal, thousands, reference
         As `bayes_igf1.designs.factorial.analyse_factorial`.
     rope : float or mapping outcome -> float, optional
@@ -1849,7 +1854,7 @@ def analyse_battery(
     test, value : str, optional
         The long format (one row per animal and test): the column naming each row's test and the
         column of its value. ``outcomes`` then names levels of the test column (None or empty: every
-        level, in order of first appearance); ``families``, ``labels``, ``rope``, ``censor_at`` are
+        level, in order of first appearance); ``families``, ``labels``, ``units``, ``rope``, ``censor_at`` are
         keyed by test level, and ``censored`` / ``event`` may be one column applying to each row's
         own test. See `read_battery_long`.
 
@@ -1860,8 +1865,8 @@ def analyse_battery(
     return fx.run_pipeline(DESIGN, **locals())
 
 
-def _setup(source, *, outcomes, factors, animal, cohort, families, censored, event, censor_at, labels, where, sheet,
-           decimal, thousands, reference, rope, ss_type, ci_prob, ci_kind, prior_scale, blocker, priors, sensitivity,
+def _setup(source, *, outcomes, factors, animal, cohort, families, censored, event, censor_at, labels, units, where,
+           sheet, decimal, thousands, reference, rope, ss_type, ci_prob, ci_kind, prior_scale, blocker, priors, sensitivity,
            test, value):
     """Read and validate the sheet, prepare it, resolve the priors, build the model (the pipeline's first step)."""
     import time
@@ -1877,6 +1882,7 @@ def _setup(source, *, outcomes, factors, animal, cohort, families, censored, eve
     file = None if isinstance(source, pd.DataFrame) else Path(str(source)).name
     families = {k: str(v) for k, v in _keyed("--family", families, outcomes, file=file).items()}
     labels = {k: str(v) for k, v in _keyed("--label", labels, outcomes, file=file).items()}
+    units = {k: str(v) for k, v in _keyed("--unit", units, outcomes, file=file).items() if str(v)}
     for name, fam in families.items():
         if fam not in FAMILIES:
             raise DesignError(f"the family of {name!r} must be one of {FAMILIES}, not {fam!r}. Fix: --family "
@@ -1907,6 +1913,7 @@ def _setup(source, *, outcomes, factors, animal, cohort, families, censored, eve
         "source": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
         "outcomes": list(data.outcomes), "families": dict(zip(data.outcomes, data.families, strict=True)),
         "labels": dict(zip(data.outcomes, data.labels, strict=True)),
+        "units": {o: units[o] for o in data.outcomes if o in units},
         "factors": list(data.factors), "animal": animal, "cohort": cohort,
         "censored": censored if isinstance(censored, str) else dict(censored or {}),
         "event": event if isinstance(event, str) else dict(event or {}), "censor_at": dict(censor_at or {}),
@@ -2041,6 +2048,29 @@ def _finish_tree(tree: xr.DataTree, model: pm.Model, data: BatteryData, *, sensi
 # ------------------------------------------------------------------------------ the design
 
 
+def _outcome_unit(result, outcome: str) -> str:
+    """An outcome's unit (``units``; "" when none was given)."""
+    return str((result.settings.get("units") or {}).get(outcome) or "")
+
+
+def _unit_after(result, outcome: str, scale) -> str:
+    """" s" (no-break space) after a number on the outcome's own scale; "" after ratios and without a unit."""
+    from bayes_igf1.report.text import OUTCOME_UNIT_SCALES
+
+    unit = _outcome_unit(result, outcome)
+    return f"\u00a0{unit}" if unit and scale in OUTCOME_UNIT_SCALES else ""
+
+
+def _as_outcome(result, outcome: str):
+    """The result seen as one outcome's: its label and unit in ``settings["label"]`` / ``["unit"]``, where
+    the report's generic helpers (`bayes_igf1.report.format.outcome_unit`, ...) read them."""
+    import dataclasses
+
+    labels = result.settings.get("labels") or {}
+    return dataclasses.replace(result, settings={**result.settings, "label": str(labels.get(outcome, outcome)),
+                                                 "unit": _outcome_unit(result, outcome)})
+
+
 def _per_outcome(items, option: str, outcomes, *, number: bool = False) -> dict:
     """OUTCOME=VALUE items of a battery option as a dict; the outcome part may itself hold '='."""
     from bayes_igf1.errors import BayesIGF1Error
@@ -2088,8 +2118,8 @@ class Battery(PipelineSteps):
                             "of the test column (e.g. --outcome FST); leave it out to use every test")
         g.add_argument("--test", default=None, metavar="COLUMN",
                        help="long format (one row per animal and test): the column naming each row's test (FST, "
-                            "FUST, NSFT, ...); needs --value and --animal. --family, --label, --censor-at, --rope are "
-                            "then keyed by test (e.g. --family NSFT=lognormal)")
+                            "FUST, NSFT, ...); needs --value and --animal. --family, --label, --unit, --censor-at, "
+                            "--rope are then keyed by test (e.g. --family NSFT=lognormal)")
         g.add_argument("--value", default=None, metavar="COLUMN",
                        help="long format: the column of each row's measurement (with --test)")
         g.add_argument("--factor", action="append", default=[], dest="factors", metavar="COLUMN",
@@ -2112,6 +2142,9 @@ class Battery(PipelineSteps):
                             "repeatable")
         g.add_argument("--label", action="append", default=[], metavar="OUTCOME=TEXT",
                        help="how the report names an outcome (default: its column); repeatable")
+        g.add_argument("--unit", action="append", default=[], metavar="OUTCOME=TEXT",
+                       help="an outcome's unit, written after its numbers and on its axes (e.g. "
+                            "fst_immobility_s=s; with --test keyed by test, e.g. FST=s); repeatable")
         g.add_argument("--reference", action="append", default=[], metavar="FACTOR=LEVEL",
                        help="reference level of a factor (repeatable; default as for 'factorial')")
         g.add_argument("--ss-type", type=int, choices=[2, 3], default=3,
@@ -2144,6 +2177,7 @@ class Battery(PipelineSteps):
                     censor_at=_per_outcome(args.censor_at, "--censor-at", outcomes, number=True) or None,
                     families=_per_outcome(args.family, "--family", outcomes) or None,
                     labels=_per_outcome(args.label, "--label", outcomes) or None,
+                    units=_per_outcome(args.unit, "--unit", outcomes) or None,
                     reference=references(args.reference), blocker=args.blocker, ss_type=args.ss_type)
 
     def compare_alternatives(self, args) -> dict:
@@ -2237,12 +2271,13 @@ class Battery(PipelineSteps):
         kind = str(result.settings.get("ci_kind", "hdi")).upper()
         for o in self._outcomes(result):
             lab = self._label(result, o)
+            one = _as_outcome(result, o)  # its unit after its numbers
             mine = e[e["group"].astype(str).str.startswith(o + "/")]
             inter = mine[mine["name"] == "interaction"]
             for r in inter.to_dict("records"):
                 word = "ratio of ratios" if "ratio" in str(r["scale"]) else "difference of differences"
                 sentence = _factorial_sentence(
-                    result, r, f"Interaction on {lab}, {str(r['label']).split(': ', 1)[-1].replace('|', '/')} ({word})",
+                    one, r, f"Interaction on {lab}, {str(r['label']).split(': ', 1)[-1].replace('|', '/')} ({word})",
                     freq_label="t contrast")
                 row = bf[bf["cell"] == f"{o}: {r['cell']}"] if isinstance(bf, pd.DataFrame) else None
                 if row is not None and len(row):
@@ -2254,7 +2289,7 @@ class Battery(PipelineSteps):
                     out.append(("blockade_pct", f"Blockade on {lab}: not stated (the effect it is a percentage of is "
                                                 "not credibly different from no effect)."))
                     continue
-                out.append(("blockade_pct", _factorial_sentence(result, r, f"Blockade on {lab}, "
+                out.append(("blockade_pct", _factorial_sentence(one, r, f"Blockade on {lab}, "
                                                                 f"{str(r['label']).split(': ', 1)[-1]}",
                                                                 freq_label="frequentist")))
         joint = e[e["name"] == "joint_probability"]
@@ -2372,9 +2407,11 @@ class Battery(PipelineSteps):
             acts = bool(len(eff)) and side(eff.iloc[0]) != 0
             every_ok &= acts and side(i) == -side(eff.iloc[0]) and bf10 > 3
             some_null |= side(i) == 0 and bf10 < 1 / 3
-            words.append(f"{self._label(result, o)}: effect {fmt_interval(eff.iloc[0]['ci_low'], eff.iloc[0]['ci_high'])}"
-                         f", interaction {fmt_interval(i['ci_low'], i['ci_high'])}, BF10 {fmt_bf(bf10)}"
-                         if len(eff) else f"{self._label(result, o)}: no effect estimate")
+            def interval(r, o=o) -> str:
+                return fmt_interval(r["ci_low"], r["ci_high"], unit=_unit_after(result, o, r["scale"]))
+
+            words.append(f"{self._label(result, o)}: effect {interval(eff.iloc[0])}, interaction {interval(i)}, "
+                         f"BF10 {fmt_bf(bf10)}" if len(eff) else f"{self._label(result, o)}: no effect estimate")
         joint = e[(e["name"] == "joint_probability") & (e["cell"] == "blocking_direction")]
         text = "; ".join(words) + (f"; P(blocking direction on every test) = {fmt_number(joint['mean'].iloc[0], 3)}"
                                    if len(joint) else "")
@@ -2483,7 +2520,9 @@ def _battery_figure(result, F, Figure):
             extra = (f"P(> 50%) {_prob_value(r['prob_above'])}" if name == "blockade_pct"
                      else f"P(direction) {_prob_value(r['prob_direction'])}")
             ax.set_title(f"{labels.get(o, o)}: {title}", fontsize=8)
-            ax.set_xlabel((scale if name == "interaction" else "% of the effect blocked") + f"\n{extra}", fontsize=7)
+            unit = _outcome_unit(result, o) if name == "interaction" and _unit_after(result, o, scale) else ""
+            axis = (f"{scale} ({unit})" if unit else scale) if name == "interaction" else "% of the effect blocked"
+            ax.set_xlabel(f"{axis}\n{extra}", fontsize=7)
             F._panel_letter(ax, next(letter))
     bottom = grid[len(rows), :].subgridspec(1, 2, width_ratios=[1.0, 1.1])
     ax = fig.add_subplot(bottom[0, 0])

@@ -412,6 +412,13 @@ _TEX = {
     "\u2212": r"$-$", "\u2013": "--", "\u2014": "---", "\u00b1": r"$\pm$", "\u00d7": r"$\times$",
     "\u2264": r"$\leq$", "\u2265": r"$\geq$", "\u03b7": r"$\eta$", "\u03b5": r"$\varepsilon$",
     "\u00b2": r"$^2$", "\u00b7": r"$\cdot$", "\u03bd": r"$\nu$", "\u03c3": r"$\sigma$", "\u03bc": r"$\mu$",
+    "\u221a": r"$\surd$", "\u2032": r"$'$", "\u00e9": r"\'e", "\u00fc": r"\"u", "\u2248": r"$\approx$",
+    "\u221e": r"$\infty$", "\u2192": r"$\rightarrow$", "\u2026": r"\ldots{}", "\u2260": r"$\neq$",
+    **{ch: rf"${name}$" for ch, name in zip(
+        "\u03b1\u03b2\u03b3\u03b4\u0394\u03b6\u03b8\u03ba\u03bb\u03be\u03c0\u03c1\u03a3\u03c4\u03c6\u03c7\u03c8\u03c9\u03a9",
+        (r"\alpha", r"\beta", r"\gamma", r"\delta", r"\Delta", r"\zeta", r"\theta", r"\kappa", r"\lambda",
+         r"\xi", r"\pi", r"\rho", r"\Sigma", r"\tau", r"\phi", r"\chi", r"\psi", r"\omega", r"\Omega"),
+        strict=True)},
 }
 
 

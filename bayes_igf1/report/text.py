@@ -51,6 +51,7 @@ from bayes_igf1.sampling import LOW_RANK_MAX_DIM
 
 __all__ = [
     "REFERENCES",
+    "references",
     "apa_paragraph",
     "SECTIONS",
     "checklist",
@@ -108,6 +109,13 @@ REFERENCES = {
     "study": "Deyama S, Kondo M, Shimada S, Kaneda K. IGF-1 release in the medial prefrontal cortex mediates "
              "the rapid and sustained antidepressant-like actions of ketamine. Transl Psychiatry. 2022;12:178.",
 }
+
+def references(result) -> list[str]:
+    """The report's reference list: `REFERENCES`, the inclusion Bayes factors' two only when the report has them."""
+    ba = result.bayes_anova
+    used = ba is not None and "BF_incl" in ba and bool(ba["BF_incl"].notna().any())
+    return [text for key, text in REFERENCES.items() if used or key not in ("jzs", "inclusion")]
+
 
 _SOFTWARE = ("bayes-igf1", "pymc", "pytensor", "nutpie", "arviz", "numpy", "scipy", "pandas", "xarray",
              "statsmodels", "pingouin", "matplotlib")

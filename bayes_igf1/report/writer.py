@@ -132,7 +132,7 @@ def report_blocks(result, *, figures: dict[str, tuple[str, str]] | None = None,
                         "ARRIVE 2.0 (Percie du Sert et al. 2020): where this report answers each item."))
     b.append(Block("table", "", frame=pd.DataFrame(rows, columns=["Guideline", "Item", "Where answered"]), number=0))
     b.append(Block("h2", "References"))
-    b.append(Block("list", items=list(T.REFERENCES.values())))
+    b.append(Block("list", items=T.references(result)))
     if files:
         b.append(Block("h2", "Files"))
         b.append(Block("list", items=files + (notes or [])))
@@ -876,6 +876,17 @@ def output_folder(out: str | Path, *, force: bool = False, kind: str = "report",
 # --------------------------------------------------------------------------- writer
 
 
+def figure_tex(png: str, caption: str, *, width_mm: float) -> str:
+    """A LaTeX figure environment for ``png`` (relative to the report folder) with its caption: a one-column
+    figure at its print width (85 mm), a two-column one at the text width (\\input it with the report
+    folder in ``\\graphicspath``, as results/manuscript.tex does)."""
+    from bayes_igf1.report.tables import latex_escape
+
+    width = r"\linewidth" if width_mm > 100 else rf"{width_mm:.0f}mm"
+    return "\n".join([r"\begin{figure}[htbp]", r"\centering", rf"\includegraphics[width={width}]{{{png}}}",
+                      rf"\caption{{{latex_escape(caption)}}}", r"\end{figure}", ""])
+
+
 def _write_files(result, out: Path, *, figures: bool) -> dict[str, Path]:
     """Write every file of the report into ``out`` (an empty folder); keyed by relative path."""
     files: dict[str, Path] = {}
@@ -898,6 +909,10 @@ def _write_files(result, out: Path, *, figures: bool) -> dict[str, Path]:
             for p in save_figure(fig, out / "figures" / name):
                 files[f"figures/{p.name}"] = p
             figure_map[name] = (f"figures/{name}.png", caption)
+            tex = out / "figures" / f"{name}.tex"
+            tex.write_text(figure_tex(f"figures/{name}.png", caption, width_mm=fig.get_figwidth() * 25.4),
+                           encoding="utf-8")
+            files[f"figures/{tex.name}"] = tex
 
     paragraph = out / "results_paragraph.txt"  # the APA paragraph, to paste into a manuscript
     paragraph.write_text(T.apa_paragraph(result) + "\n", encoding="utf-8")
