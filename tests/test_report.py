@@ -207,7 +207,7 @@ def test_results_paragraph_numbers_match_results_json(report, result):
         same = [e for e in doc["estimates"] if e["name"] == "effect_vs_reference" and e["group"] == group]
         assert rec["median"] == max(same, key=lambda e: abs(e["median"]))["median"]
     f_pattern = re.compile(rf"(?P<effect>[\w ×]+?) (?P<gg>Greenhouse-Geisser corrected )?F\((?P<d1>{NUM}), "
-                           rf"(?P<d2>{NUM})\) = (?P<F>{NUM}), p (?P<p>[<>=] \.\d+)(?: \(ε = (?P<eps>{NUM})\))?")
+                           rf"(?P<d2>{NUM})\) = (?P<F>{NUM}), p (?P<p>[<>=] \.\d+)(?: \(ε = (?P<eps>\.\d+)\))?")  # ε at most 1: no leading zero (APA)
     found = {m["effect"].strip().replace(" × ", ":"): m for m in f_pattern.finditer(text)}
     assert set(found) == {r["effect"] for r in doc["anova"]}
     for r in doc["anova"]:

@@ -676,7 +676,7 @@ def _anova_sentence(result) -> str:
         if _present(r.get("epsilon_gg")) and _present(r.get("p_gg")):
             eps = float(r["epsilon_gg"])
             text = (f"{eff} Greenhouse-Geisser corrected {fmt_F(eps * r['df_num'], eps * r['df_den'], r['F'])}, "
-                    f"{fmt_p(r['p_gg'])} (ε = {fmt_number(eps, 2)})")
+                    f"{fmt_p(r['p_gg'])} (ε = {fmt_bounded(eps, 2)})")
         else:
             text += fmt_p(r["p"])
         if _present(r.get("partial_eta_sq")):
