@@ -217,6 +217,22 @@ class PipelineSteps:
         return self._module()._finish(setup, tree, diag, sampler=sampler, retry=retry, progress=progress)
 
 
+class NotPlanned:
+    """The plan methods of a design that ``bayes-igf1 plan`` does not take: each raises a `DesignError`
+    with the design's ``plan_refusal`` (what to plan instead). Put it first among the bases."""
+
+    plan_options: tuple = ()
+    plan_refusal: str
+
+    def _no_plan(self, *args, **kwargs):
+        from bayes_igf1.errors import DesignError
+
+        raise DesignError(self.plan_refusal)
+
+    plan_from_args = plan_source = plan_simulate = plan_prepare = plan_model = _no_plan
+    plan_observations = plan_frequentist = plan_targets = plan_rules = plan_rule_names = _no_plan
+
+
 def get_design(name: str) -> Design:
     """The design registered as ``name`` (an unknown name is an error listing the known ones)."""
     try:

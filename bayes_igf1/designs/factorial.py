@@ -2104,17 +2104,13 @@ class Factorial(PipelineSteps):
     def headline_draws(self, result, group: str = "estimands") -> dict[str, tuple[np.ndarray, str]]:
         """Each headline estimate's draws from posterior.nc's ``group`` ("estimands", or "prior_estimands" for
         the same contrasts under the prior): label -> (flat draws on the reporting scale, scale)."""
-        tree = result.tree
-        if tree is None or group not in tree.children:
-            return {}
-        ds = tree[group].to_dataset()
+        from bayes_igf1.report.figures import estimand_draws
+
         out = {}
         for row in result.estimates[result.estimates["headline"].astype(bool)].itertuples():
-            var = next((v for v in ds.data_vars if ds[v].attrs.get("name") == row.name
-                        and ds[v].attrs.get("group") == row.group), None)
-            if var is None or row.cell not in ds[var][f"{var}_cell"].values:
-                continue
-            out[row.label] = (ds[var].sel({f"{var}_cell": row.cell}).values.ravel(), str(row.scale))
+            draws = estimand_draws(result, row.name, str(row.cell), group=row.group, store=group)
+            if draws is not None:
+                out[row.label] = (draws, str(row.scale))
         return out
 
     def add_arguments(self, parser) -> None:

@@ -57,6 +57,7 @@ from scipy import stats
 
 from bayes_igf1.constants import ANIMAL, CENSORED, CI_KIND, CI_PROB, DEFAULT_SEED, ROW, VALUE
 from bayes_igf1.designs import factorial as fa
+from bayes_igf1.designs.base import NotPlanned
 from bayes_igf1.designs.factorial import Factorial, FactorialData, FactorialOptions
 from bayes_igf1.errors import DataError, DesignError
 from bayes_igf1.io import (
@@ -981,7 +982,7 @@ def summary_ppc_figure(result: AnalysisResult, *, seed: int | None = None):
 # ------------------------------------------------------------------------------ the design
 
 
-class Summary(Factorial):
+class Summary(NotPlanned, Factorial):
     """A published figure's cell means, SD or SEM and n: the `bayes_igf1.designs.base.Design` protocol.
 
     The factorial's report (the same estimates, tables and sentences) with what differs: reading,
@@ -1106,17 +1107,11 @@ class Summary(Factorial):
 
     # ---------------------------------------------------------------- plan and calibrate
 
-    #: No ``bayes-igf1 plan`` options of its own (a replication is planned with ``plan factorial``).
-    plan_options = ()
-
-    def _no_plan(self, *args, **kwargs):
-        raise DesignError(
-            "the summary design is not planned by itself: plan the replication as a factorial experiment, e.g. "
-            "'bayes-igf1 plan factorial --cell-means ... --sd ...' with the posterior cell means and sigma of the "
-            "summary analysis (results.json). Fix: use 'plan factorial'.")
-
-    plan_from_args = plan_source = plan_simulate = plan_prepare = plan_model = _no_plan
-    plan_observations = plan_frequentist = plan_targets = plan_rules = plan_rule_names = _no_plan
+    #: No ``bayes-igf1 plan`` of its own (`NotPlanned`): a replication is planned with ``plan factorial``.
+    plan_refusal = (
+        "the summary design is not planned by itself: plan the replication as a factorial experiment, e.g. "
+        "'bayes-igf1 plan factorial --cell-means ... --sd ...' with the posterior cell means and sigma of the "
+        "summary analysis (results.json). Fix: use 'plan factorial'.")
 
     def calibration_model(self, data_dir):
         """(model, parameters, priors) of the shipped summary table, its observations one ``y_data`` vector

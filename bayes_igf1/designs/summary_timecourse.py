@@ -69,7 +69,7 @@ import pytensor.tensor as pt
 import xarray as xr
 from pymc.exceptions import ImplicitFreezeWarning
 
-from bayes_igf1.designs.base import PipelineSteps
+from bayes_igf1.designs.base import NotPlanned, PipelineSteps
 from bayes_igf1.constants import CENSORED, DEFAULT_SEED, GROUP, ROW, TIME, VALUE
 from bayes_igf1.constants import CI_KIND as _CI_KIND
 from bayes_igf1.constants import CI_PROB as _CI_PROB
@@ -541,15 +541,6 @@ def estimates_table(posterior: xr.Dataset, data: TimecourseSummaryData, *, ci_pr
 # ------------------------------------------------------------------------------ fitting
 
 
-def _check_sampler(draws, tune, chains, seed) -> SamplerSettings:
-    for name, value, lowest in (("draws", draws, 10), ("tune", tune, 0), ("chains", chains, 2)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lowest:
-            raise DesignError(f"{name} must be a whole number >= {lowest}, not {value!r}. Fix: e.g. {name}=1000.")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise DesignError(f"seed must be a non-negative whole number, not {seed!r}. Fix: seed={DEFAULT_SEED}.")
-    return SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains), seed=int(seed))
-
-
 def _fit(data: TimecourseSummaryData, rho: float, settings: SamplerSettings, *, priors: dict | None = None,
          progress: bool = False, retry: bool = True, predictive: bool = False) -> tuple[xr.DataTree, Diagnostics]:
     """Fit at ``rho``; with ``predictive`` the tree also holds ``log_likelihood`` and ``log_prior`` (for the
@@ -688,7 +679,9 @@ def rho_sensitivity(
         (95% HDI) and ``rho=<r> sd`` (posterior SD). ``attrs["diagnostics"]`` maps each rho to its
         fit's `Diagnostics`, ``attrs["notes"]`` holds the notes (the RM ANOVA sentence last).
     """
-    settings = _check_sampler(draws, tune, chains, seed)
+    from bayes_igf1.pipeline import sampler_settings
+
+    settings = sampler_settings(draws=draws, tune=tune, chains=chains, seed=seed)
     data = read_summary_timecourse(source, group=group, time=time, mean=mean, n=n, sem=sem, sd=sd,
                                    reference=reference)
     rhos = _check_rhos(rhos, len(data.times))
@@ -1162,7 +1155,7 @@ def summary_timecourse_ppc_figure(result):
 # ------------------------------------------------------------------------------ the design
 
 
-class SummaryTimeCourse(PipelineSteps):
+class SummaryTimeCourse(NotPlanned, PipelineSteps):
     """Time courses from a published figure's group means, SD or SEM and n per time: the
     `bayes_igf1.designs.base.Design` protocol (sub-command ``summary-timecourse``)."""
 
@@ -1421,16 +1414,11 @@ class SummaryTimeCourse(PipelineSteps):
 
     # ---------------------------------------------------------------- plan and calibrate
 
-    plan_options = ()
-
-    def _no_plan(self, *args, **kwargs):
-        raise DesignError(
-            "the summary time course is not planned by itself: plan the replication as a time course, e.g. "
-            "'bayes-igf1 plan timecourse ...' with the posterior group means and sigma of this analysis "
-            "(results.json). Fix: use 'plan timecourse'.")
-
-    plan_from_args = plan_source = plan_simulate = plan_prepare = plan_model = _no_plan
-    plan_observations = plan_frequentist = plan_targets = plan_rules = plan_rule_names = _no_plan
+    #: No ``bayes-igf1 plan`` of its own (`NotPlanned`).
+    plan_refusal = (
+        "the summary time course is not planned by itself: plan the replication as a time course, e.g. "
+        "'bayes-igf1 plan timecourse ...' with the posterior group means and sigma of this analysis "
+        "(results.json). Fix: use 'plan timecourse'.")
 
     def calibration_model(self, data_dir):
         """(model, parameters, priors) of the shipped microdialysis study reduced to the figure a paper would

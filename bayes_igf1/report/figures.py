@@ -591,21 +591,24 @@ def plot_interaction(result, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def estimand_draws(result, name: str, cell: str | None = None, group: str | None = None) -> np.ndarray | None:
+def estimand_draws(result, name: str, cell: str | None = None, group: str | None = None, *,
+                   store: str = "estimands") -> np.ndarray | None:
     """Posterior draws of a reported contrast ("interaction", "blockade_pct"), flattened.
 
     Read from the tree's ``estimands`` group, where the design stores the draws of every
     reported contrast as it computed them, for the cell ``"a|b"`` (the first such estimate
     when None). The draws are checked against the estimates table (same median): None when
-    they do not match or are not stored.
+    they do not match or are not stored. ``store="prior_estimands"``: the same contrast's
+    draws under the prior (not checked against the table).
     """
     rows = _est(result, name)
     if group is not None:
         rows = rows[rows["group"] == group]
-    if not len(rows) or "estimands" not in result.tree.children:
+    if not len(rows) or store not in result.tree.children:
         return None
     row = rows.iloc[0] if cell is None else rows[rows["cell"].astype(str) == cell].iloc[0]
-    store = result.tree["estimands"]
+    prior = store != "estimands"
+    store = result.tree[store]
     for var in store.data_vars:
         da = store[var]
         if da.attrs.get("name") != name or da.attrs.get("group") != row["group"]:
@@ -614,7 +617,7 @@ def estimand_draws(result, name: str, cell: str | None = None, group: str | None
         if str(row["cell"]) not in set(np.asarray(da[dim].values, dtype=str)):
             continue
         draws = np.asarray(da.sel({dim: str(row["cell"])}).values, dtype=float).ravel()
-        if np.isclose(float(np.median(draws)), float(row["median"]), rtol=1e-6, atol=1e-9):
+        if prior or np.isclose(float(np.median(draws)), float(row["median"]), rtol=1e-6, atol=1e-9):
             return draws
     return None
 

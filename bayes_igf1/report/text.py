@@ -589,8 +589,7 @@ def _survival_phrase(s) -> str:
     if not isinstance(s, dict):
         return ""
     if s.get("test") == "log-rank":
-        return (f"; log-rank χ²({fmt_number(s['df'], 0)}) = {fmt_number(s['chisq'], 2)}, "
-                + fmt_p(s["p_adjusted"]).replace("p ", "Sidak-adjusted p ", 1))
+        return "; " + _apa_survival(s)
     if str(s.get("test", "")).startswith("Cox"):
         if not s.get("estimable", True):
             reason = str(s.get("reason", "")).split(" Reported instead")[0].rstrip(".")
